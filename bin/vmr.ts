@@ -1,0 +1,46 @@
+/**
+ * `vmr` — the one command-line entry of VMR Lab. Subcommands are contributed by the apps and libs:
+ * each package exports `commands: VmrCommand[]` from its public index.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { reportCliError, type VmrCommand } from '@vmr/core';
+import { commands as trackingCommands } from '@vmr/tracking';
+import { commands as trainerCommands } from '@vmr/trainer';
+import { commands as evaluatorCommands } from '@vmr/evaluator';
+import { commands as sweeperCommands } from '@vmr/sweeper';
+
+const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands];
+
+async function main(): Promise<void> {
+  const argv = hideBin(process.argv);
+  const json = argv.includes('--json');
+  let cli = yargs(argv)
+    .scriptName('vmr')
+    .usage('$0 <command> [options]\n\nVMR Lab: video-to-music retrieval experiments (OF-VM-Net, VM-Net).')
+    .option('quiet', { type: 'boolean', default: false, global: true, describe: 'no progress bars' })
+    .middleware((args) => {
+      if (args.quiet) process.env.VMR_QUIET = '1';
+    })
+    .strict()
+    .demandCommand(1, 'Give a command; `vmr --help` lists them.')
+    .recommendCommands()
+    .help()
+    .alias('help', 'h')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .epilog('Every command has --help with examples. Set VMR_DEBUG=1 to see stack traces.')
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`vmr: ${msg}\nRun with --help for usage.\n`);
+      process.exit(2);
+    });
+  for (const c of all) cli = cli.command(c);
+  try {
+    await cli.parseAsync();
+  } catch (e) {
+    process.exitCode = reportCliError(e, json);
+  }
+}
+
+void main();

@@ -1,0 +1,20 @@
+/**
+ * @vmr/core — shared foundations: the error hierarchy, seeded RNG, `.npy` I/O, atomic file writes,
+ * progress reporting and CLI plumbing.
+ */
+export * from './errors';
+export { Rng } from './rng';
+export {
+  type NpyArray,
+  type NpyData,
+  type NpyDtype,
+  parseNpy,
+  readNpy,
+  encodeNpy,
+  writeNpy,
+  toFloat32,
+  readNpyMatrix,
+} from './npy';
+export { writeFileAtomic, writeJsonAtomic, copyFileAtomic, tempPathFor } from './atomic-write';
+export { type Progress, type ProgressFields, type ProgressOptions, createProgress } from './progress';
+export { type VmrCommand, type GlobalOptions, withJson, printResult, reportCliError } from './cli';

@@ -1,0 +1,2 @@
+/** @vmr/losses — see DESIGN.md §2. Public API is exported from here. */
+export {};
