@@ -1,4 +1,13 @@
-/** @vmr/tracking — run store. */
-import type { VmrCommand } from "@vmr/core";
-export * from "./schema";
-export const commands: VmrCommand[] = [];
+/**
+ * @vmr/tracking — the run store (DESIGN.md §2.3): experiments, runs, immutable params, append-only
+ * metrics, tags and content-addressed artifacts in SQLite through Drizzle, behind the `Tracker` API.
+ */
+export * from './types';
+export { LIMITS } from './validation';
+export { SqliteTracker, type SqliteTrackerOptions } from './sqlite-tracker';
+export { StoreCorruptError, StoreBusyError, MIGRATIONS_FOLDER } from './open-store';
+export { DEFAULT_STORE_PATH, resolveStorePath, openRunStore } from './store-location';
+export { MetricBuffer } from './metric-buffer';
+export { formatNumber, formatTime, formatDuration } from './format';
+export { withStore, parseMetricFilter, parseOrderBy, trackingCommands as commands } from './cli';
+export * as schema from './schema';

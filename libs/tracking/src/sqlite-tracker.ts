@@ -1,0 +1,532 @@
+import { randomUUID, createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type Database from 'better-sqlite3';
+import { and, asc, desc, eq, exists, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { ConflictError, InvalidArgumentError, IoError, NotFoundError, copyFileAtomic, errorMessage } from '@vmr/core';
+import * as schema from './schema';
+import { openStoreDb, withBusyRetry, type StoreDb } from './open-store';
+import { currentProcessInfo, pidAlive } from './process-info';
+import { validateKey, validateMetricBatch, validateParamValue, validateTagValue } from './validation';
+import {
+  RUN_STATUSES,
+  type ArtifactInfo,
+  type Experiment,
+  type MetricPoint,
+  type ParamValue,
+  type RunDetail,
+  type RunInfo,
+  type RunQuery,
+  type RunStatus,
+  type StartRunOptions,
+  type StoredMetricPoint,
+  type Tracker,
+} from './types';
+
+export interface SqliteTrackerOptions {
+  /** Runs still `running` whose process is gone are marked failed on open. Default true. */
+  reapStaleRuns?: boolean;
+  /**
+   * A running run whose heartbeat is older than this (ms) and whose pid is gone (same host) — or, on
+   * another host, whose heartbeat is older than 10× this — is marked failed. Default 60 s.
+   */
+  heartbeatTimeoutMs?: number;
+  /** Send heartbeats for runs started by this tracker every N ms (0 = off). Default 15 s. */
+  heartbeatIntervalMs?: number;
+  busyTimeoutMs?: number;
+}
+
+type RunRow = typeof schema.runs.$inferSelect;
+
+function fromDbValue(v: number | null): number {
+  return v === null ? Number.NaN : v;
+}
+
+/** SQLite stores NaN as NULL; we keep NULL as the NaN marker. */
+function toDbValue(v: number): number | null {
+  return Number.isNaN(v) ? null : v;
+}
+
+/** The embedded run store: SQLite through Drizzle (better-sqlite3), artifacts beside it. */
+export class SqliteTracker implements Tracker {
+  readonly location: string;
+  readonly artifactsDir: string;
+  readonly sqlite: Database.Database;
+  readonly db: StoreDb;
+  private readonly heartbeatTimers = new Map<string, NodeJS.Timeout>();
+  private readonly heartbeatIntervalMs: number;
+  private readonly insertMetric: Database.Statement;
+  private readonly upsertLatest: Database.Statement;
+  private closed = false;
+
+  constructor(file: string, options: SqliteTrackerOptions = {}) {
+    this.location = path.resolve(file);
+    this.artifactsDir = path.join(path.dirname(this.location), 'artifacts');
+    const { sqlite, db } = openStoreDb(this.location, { busyTimeoutMs: options.busyTimeoutMs });
+    this.sqlite = sqlite;
+    this.db = db;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 15_000;
+    this.insertMetric = sqlite.prepare('INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)');
+    this.upsertLatest = sqlite.prepare(
+      `INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
+       WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)`,
+    );
+    if (options.reapStaleRuns ?? true) this.reapStaleRuns(options.heartbeatTimeoutMs ?? 60_000);
+  }
+
+  /** Run `fn` in an IMMEDIATE write transaction with busy retries. */
+  private write<T>(what: string, fn: () => T): T {
+    this.assertOpen();
+    const tx = this.sqlite.transaction(fn);
+    return withBusyRetry(`${what} (${this.location})`, () => tx.immediate());
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new InvalidArgumentError(`run store ${this.location} is closed`);
+  }
+
+  // ---- experiments -------------------------------------------------------------------------------
+
+  async getOrCreateExperiment(name: string): Promise<Experiment> {
+    return this.getOrCreateExperimentSync(name);
+  }
+
+  private getOrCreateExperimentSync(name: string): Experiment {
+    if (typeof name !== 'string' || name.trim().length === 0 || name.length > 250) {
+      throw new InvalidArgumentError(`experiment name must be a non-empty string of at most 250 characters, got ${JSON.stringify(name)}`);
+    }
+    return this.write(`creating experiment '${name}'`, () => {
+      const found = this.db.select().from(schema.experiments).where(eq(schema.experiments.name, name)).get();
+      if (found) return { id: found.id, name: found.name, createdAt: found.createdAt };
+      const row = this.db.insert(schema.experiments).values({ name, createdAt: Date.now() }).returning().get();
+      return { id: row.id, name: row.name, createdAt: row.createdAt };
+    });
+  }
+
+  async getExperimentByName(name: string): Promise<Experiment | undefined> {
+    this.assertOpen();
+    const row = this.db.select().from(schema.experiments).where(eq(schema.experiments.name, name)).get();
+    return row ? { id: row.id, name: row.name, createdAt: row.createdAt } : undefined;
+  }
+
+  async listExperiments(): Promise<Experiment[]> {
+    this.assertOpen();
+    return this.db
+      .select()
+      .from(schema.experiments)
+      .orderBy(asc(schema.experiments.id))
+      .all()
+      .map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt }));
+  }
+
+  // ---- runs --------------------------------------------------------------------------------------
+
+  async startRun(options: StartRunOptions): Promise<RunInfo> {
+    const exp = this.getOrCreateExperimentSync(options.experiment);
+    if (options.parentId !== undefined) this.requireRun(options.parentId);
+    const info = currentProcessInfo(options.command);
+    const id = randomUUID().replace(/-/g, '');
+    const now = Date.now();
+    const tags = options.tags ?? {};
+    const tagRows = Object.entries(tags).map(([k, v]) => ({ runId: id, key: validateKey('tag', k, id), value: validateTagValue(k, v, id) }));
+    if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) {
+      throw new InvalidArgumentError(`seed must be an integer, got ${options.seed}`);
+    }
+    this.write('starting a run', () => {
+      this.db
+        .insert(schema.runs)
+        .values({
+          id,
+          experimentId: exp.id,
+          parentId: options.parentId ?? null,
+          name: options.name ?? `run-${id.slice(0, 8)}`,
+          status: options.status ?? 'running',
+          startTime: now,
+          heartbeat: now,
+          gitCommit: info.gitCommit,
+          gitDirty: info.gitDirty,
+          host: info.host,
+          pid: info.pid,
+          command: info.command,
+          nodeVersion: info.nodeVersion,
+          packageVersions: JSON.stringify(info.packageVersions),
+          seed: options.seed ?? null,
+          backend: options.backend ?? null,
+          protocol: options.protocol ?? null,
+        })
+        .run();
+      if (tagRows.length) this.db.insert(schema.tags).values(tagRows).run();
+    });
+    if ((options.status ?? 'running') === 'running') this.startHeartbeat(id);
+    return this.toRunInfo(this.requireRun(id), exp.name);
+  }
+
+  private startHeartbeat(runId: string): void {
+    if (this.heartbeatIntervalMs <= 0) return;
+    const t = setInterval(() => {
+      try {
+        this.heartbeatSync(runId);
+      } catch {
+        /* a missed heartbeat is harmless; the next one retries */
+      }
+    }, this.heartbeatIntervalMs);
+    t.unref();
+    this.heartbeatTimers.set(runId, t);
+  }
+
+  private stopHeartbeat(runId: string): void {
+    const t = this.heartbeatTimers.get(runId);
+    if (t) clearInterval(t);
+    this.heartbeatTimers.delete(runId);
+  }
+
+  private requireRun(runId: string): RunRow {
+    this.assertOpen();
+    if (typeof runId !== 'string' || runId.length === 0) throw new InvalidArgumentError(`run id must be a non-empty string, got ${JSON.stringify(runId)}`);
+    const row = this.db.select().from(schema.runs).where(eq(schema.runs.id, runId)).get();
+    if (!row) throw new NotFoundError(`no run with id '${runId}' in ${this.location}`, { details: { runId } });
+    return row;
+  }
+
+  /** Resolve a unique run-id prefix (as git does for commits). */
+  async resolveRunId(prefix: string): Promise<string> {
+    this.assertOpen();
+    if (!/^[0-9a-f]{1,32}$/i.test(prefix)) throw new InvalidArgumentError(`'${prefix}' is not a run id (32 hex characters, or a unique prefix)`);
+    const rows = this.db
+      .select({ id: schema.runs.id })
+      .from(schema.runs)
+      .where(sql`${schema.runs.id} LIKE ${prefix.toLowerCase() + '%'}`)
+      .limit(2)
+      .all();
+    if (rows.length === 0) throw new NotFoundError(`no run with id '${prefix}' in ${this.location}`, { details: { runId: prefix } });
+    if (rows.length > 1) throw new InvalidArgumentError(`run id prefix '${prefix}' is ambiguous; give more characters`);
+    return rows[0].id;
+  }
+
+  private toRunInfo(row: RunRow, experimentName?: string): RunInfo {
+    const expName =
+      experimentName ?? this.db.select({ name: schema.experiments.name }).from(schema.experiments).where(eq(schema.experiments.id, row.experimentId)).get()?.name ?? '';
+    return {
+      id: row.id,
+      experimentId: row.experimentId,
+      experimentName: expName,
+      parentId: row.parentId,
+      name: row.name,
+      status: row.status,
+      startTime: row.startTime,
+      endTime: row.endTime,
+      heartbeat: row.heartbeat,
+      gitCommit: row.gitCommit,
+      gitDirty: row.gitDirty,
+      host: row.host,
+      pid: row.pid,
+      command: row.command,
+      nodeVersion: row.nodeVersion,
+      packageVersions: JSON.parse(row.packageVersions) as Record<string, string>,
+      seed: row.seed,
+      backend: row.backend,
+      protocol: row.protocol,
+      failureReason: row.failureReason,
+    };
+  }
+
+  async getRun(runId: string): Promise<RunDetail> {
+    const row = this.requireRun(runId);
+    const params = Object.fromEntries(this.db.select().from(schema.params).where(eq(schema.params.runId, runId)).all().map((p) => [p.key, p.value]));
+    const tags = Object.fromEntries(this.db.select().from(schema.tags).where(eq(schema.tags.runId, runId)).all().map((t) => [t.key, t.value]));
+    const artifacts = this.db
+      .select()
+      .from(schema.artifacts)
+      .where(eq(schema.artifacts.runId, runId))
+      .orderBy(asc(schema.artifacts.path))
+      .all()
+      .map((a) => ({ path: a.path, sha256: a.sha256, size: a.size, createdAt: a.createdAt }));
+    return { ...this.toRunInfo(row), params, tags, metrics: this.latestMetricsSync(runId), artifacts };
+  }
+
+  async logParams(runId: string, params: Record<string, ParamValue>): Promise<void> {
+    this.requireRun(runId);
+    if (params === null || typeof params !== 'object') throw new InvalidArgumentError(`run ${runId}: params must be an object`);
+    const rows = Object.entries(params).map(([k, v]) => ({ runId, key: validateKey('param', k, runId), value: validateParamValue(k, v, runId) }));
+    if (rows.length === 0) return;
+    this.write(`logging params of run ${runId}`, () => {
+      const existing = new Map(
+        this.db
+          .select()
+          .from(schema.params)
+          .where(and(eq(schema.params.runId, runId), inArray(schema.params.key, rows.map((r) => r.key))))
+          .all()
+          .map((p) => [p.key, p.value]),
+      );
+      const fresh = [];
+      for (const r of rows) {
+        const old = existing.get(r.key);
+        if (old === undefined) fresh.push(r);
+        else if (old !== r.value) {
+          throw new ConflictError(`run ${runId}: param '${r.key}' is already logged as '${old}'; params are immutable, cannot change it to '${r.value}'`, { details: { runId, key: r.key, old, new: r.value } });
+        }
+      }
+      if (fresh.length) this.db.insert(schema.params).values(fresh).run();
+    });
+  }
+
+  async logMetrics(runId: string, points: MetricPoint[]): Promise<void> {
+    this.logMetricsSync(runId, points);
+  }
+
+  /** Synchronous batch insert (hot path: prepared statements in one IMMEDIATE transaction). */
+  logMetricsSync(runId: string, points: MetricPoint[]): void {
+    this.requireRun(runId);
+    const batch = validateMetricBatch(points, runId);
+    if (batch.length === 0) return;
+    const latest = new Map<string, (typeof batch)[number]>();
+    for (const p of batch) {
+      const cur = latest.get(p.key);
+      if (!cur || p.step > cur.step || (p.step === cur.step && p.timestamp >= cur.timestamp)) latest.set(p.key, p);
+    }
+    this.write(`logging metrics of run ${runId}`, () => {
+      for (const p of batch) this.insertMetric.run(runId, p.key, toDbValue(p.value), p.step, p.timestamp);
+      for (const p of latest.values()) this.upsertLatest.run(runId, p.key, toDbValue(p.value), p.step, p.timestamp);
+    });
+  }
+
+  async setTags(runId: string, tags: Record<string, string>): Promise<void> {
+    this.requireRun(runId);
+    const rows = Object.entries(tags).map(([k, v]) => ({ runId, key: validateKey('tag', k, runId), value: validateTagValue(k, v, runId) }));
+    if (rows.length === 0) return;
+    this.write(`setting tags of run ${runId}`, () => {
+      for (const r of rows) {
+        this.db.insert(schema.tags).values(r).onConflictDoUpdate({ target: [schema.tags.runId, schema.tags.key], set: { value: r.value } }).run();
+      }
+    });
+  }
+
+  async logArtifact(runId: string, file: string, artifactPath?: string): Promise<ArtifactInfo> {
+    this.requireRun(runId);
+    const logical = artifactPath ?? path.basename(file);
+    if (!logical || logical.includes('..') || path.isAbsolute(logical)) {
+      throw new InvalidArgumentError(`run ${runId}: artifact path '${logical}' must be relative and must not contain '..'`);
+    }
+    let sha: string;
+    let size: number;
+    try {
+      const hash = createHash('sha256');
+      const fd = fs.openSync(file, 'r');
+      try {
+        const buf = Buffer.allocUnsafe(1 << 20);
+        size = 0;
+        for (;;) {
+          const n = fs.readSync(fd, buf, 0, buf.length, null);
+          if (n === 0) break;
+          hash.update(buf.subarray(0, n));
+          size += n;
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+      sha = hash.digest('hex');
+    } catch (e) {
+      throw new IoError(`run ${runId}: cannot read artifact ${file}: ${errorMessage(e)}`, { cause: e, details: { path: file } });
+    }
+    const target = path.join(this.artifactsDir, sha);
+    if (!fs.existsSync(target)) copyFileAtomic(file, target);
+    const createdAt = Date.now();
+    this.write(`logging artifact ${logical} of run ${runId}`, () => {
+      this.db
+        .insert(schema.artifacts)
+        .values({ runId, path: logical, sha256: sha, size, createdAt })
+        .onConflictDoUpdate({ target: [schema.artifacts.runId, schema.artifacts.path], set: { sha256: sha, size, createdAt } })
+        .run();
+    });
+    return { path: logical, sha256: sha, size, createdAt };
+  }
+
+  async artifactFile(runId: string, artifactPath: string): Promise<string> {
+    this.requireRun(runId);
+    const row = this.db
+      .select()
+      .from(schema.artifacts)
+      .where(and(eq(schema.artifacts.runId, runId), eq(schema.artifacts.path, artifactPath)))
+      .get();
+    if (!row) throw new NotFoundError(`run ${runId} has no artifact '${artifactPath}'`, { details: { runId, path: artifactPath } });
+    const file = path.join(this.artifactsDir, row.sha256);
+    if (!fs.existsSync(file)) throw new NotFoundError(`artifact '${artifactPath}' of run ${runId} is recorded but its file ${file} is missing`);
+    return file;
+  }
+
+  async setStatus(runId: string, status: RunStatus): Promise<void> {
+    this.requireRun(runId);
+    if (!RUN_STATUSES.includes(status)) throw new InvalidArgumentError(`unknown run status '${status}' (one of ${RUN_STATUSES.join(', ')})`);
+    const terminal = status === 'finished' || status === 'failed' || status === 'killed';
+    this.write(`setting status of run ${runId}`, () => {
+      this.db
+        .update(schema.runs)
+        .set({ status, heartbeat: Date.now(), ...(terminal ? { endTime: Date.now() } : { endTime: null }) })
+        .where(eq(schema.runs.id, runId))
+        .run();
+    });
+    if (terminal) this.stopHeartbeat(runId);
+    else if (status === 'running' && !this.heartbeatTimers.has(runId)) this.startHeartbeat(runId);
+  }
+
+  async endRun(runId: string, status: 'finished' | 'failed' | 'killed' = 'finished', reason?: string): Promise<void> {
+    this.requireRun(runId);
+    if (!['finished', 'failed', 'killed'].includes(status)) throw new InvalidArgumentError(`endRun status must be finished, failed or killed, got '${status}'`);
+    this.write(`ending run ${runId}`, () => {
+      this.db
+        .update(schema.runs)
+        .set({ status, endTime: Date.now(), heartbeat: Date.now(), failureReason: reason ?? null })
+        .where(eq(schema.runs.id, runId))
+        .run();
+    });
+    this.stopHeartbeat(runId);
+  }
+
+  async heartbeat(runId: string): Promise<void> {
+    this.requireRun(runId);
+    this.heartbeatSync(runId);
+  }
+
+  private heartbeatSync(runId: string): void {
+    this.write(`heartbeat of run ${runId}`, () => {
+      this.db.update(schema.runs).set({ heartbeat: Date.now() }).where(eq(schema.runs.id, runId)).run();
+    });
+  }
+
+  /**
+   * Mark `running` runs whose process died as failed: same host and pid gone with a heartbeat older
+   * than `timeoutMs`… or pid gone at all when the heartbeat is older than the timeout; another host's
+   * runs only when their heartbeat is older than 10× the timeout. Returns the ids marked.
+   */
+  reapStaleRuns(timeoutMs = 60_000): string[] {
+    this.assertOpen();
+    const host = currentProcessInfo().host;
+    const now = Date.now();
+    const running = this.db.select().from(schema.runs).where(eq(schema.runs.status, 'running')).all();
+    const dead: { id: string; reason: string }[] = [];
+    for (const r of running) {
+      const age = now - r.heartbeat;
+      if (r.host === host) {
+        if (r.pid !== process.pid && !pidAlive(r.pid) && age >= timeoutMs) dead.push({ id: r.id, reason: `process ${r.pid} on ${host} is gone (last heartbeat ${Math.round(age / 1000)} s ago)` });
+      } else if (age >= timeoutMs * 10) {
+        dead.push({ id: r.id, reason: `no heartbeat from ${r.host} for ${Math.round(age / 1000)} s` });
+      }
+    }
+    if (dead.length === 0) return [];
+    this.write('marking dead runs failed', () => {
+      for (const d of dead) {
+        this.db
+          .update(schema.runs)
+          .set({ status: 'failed', endTime: now, failureReason: d.reason })
+          .where(and(eq(schema.runs.id, d.id), eq(schema.runs.status, 'running')))
+          .run();
+      }
+    });
+    return dead.map((d) => d.id);
+  }
+
+  // ---- queries -----------------------------------------------------------------------------------
+
+  async searchRuns(query: RunQuery = {}): Promise<RunInfo[]> {
+    this.assertOpen();
+    const r = schema.runs;
+    const conds: SQL[] = [];
+    if (query.experiment !== undefined) {
+      const names = Array.isArray(query.experiment) ? query.experiment : [query.experiment];
+      const ids = this.db.select({ id: schema.experiments.id }).from(schema.experiments).where(inArray(schema.experiments.name, names)).all().map((e) => e.id);
+      if (ids.length === 0) return [];
+      conds.push(inArray(r.experimentId, ids));
+    }
+    if (query.status !== undefined) {
+      const sts = Array.isArray(query.status) ? query.status : [query.status];
+      for (const s of sts) if (!RUN_STATUSES.includes(s)) throw new InvalidArgumentError(`unknown run status '${s}' (one of ${RUN_STATUSES.join(', ')})`);
+      conds.push(inArray(r.status, sts));
+    }
+    if (query.parentId === null) conds.push(isNull(r.parentId));
+    else if (query.parentId !== undefined) conds.push(eq(r.parentId, query.parentId));
+    for (const [k, v] of Object.entries(query.params ?? {})) {
+      conds.push(exists(this.db.select({ one: sql`1` }).from(schema.params).where(and(eq(schema.params.runId, r.id), eq(schema.params.key, k), eq(schema.params.value, String(v))))));
+    }
+    for (const [k, v] of Object.entries(query.tags ?? {})) {
+      conds.push(exists(this.db.select({ one: sql`1` }).from(schema.tags).where(and(eq(schema.tags.runId, r.id), eq(schema.tags.key, k), eq(schema.tags.value, v)))));
+    }
+    const ops: Record<string, string> = { '>': '>', '>=': '>=', '<': '<', '<=': '<=', '=': '=', '!=': '!=' };
+    for (const m of query.metrics ?? []) {
+      const op = ops[m.op];
+      if (!op) throw new InvalidArgumentError(`unknown metric comparison '${m.op}' (one of > >= < <= = !=)`);
+      if (typeof m.value !== 'number' || Number.isNaN(m.value)) throw new InvalidArgumentError(`metric filter on '${m.key}' needs a numeric threshold`);
+      const lm = schema.latestMetrics;
+      conds.push(exists(this.db.select({ one: sql`1` }).from(lm).where(and(eq(lm.runId, r.id), eq(lm.key, m.key), sql`${lm.value} ${sql.raw(op)} ${m.value}`))));
+    }
+    const order: SQL[] = [];
+    const attrCols: Record<string, SQL> = {
+      start_time: sql`${r.startTime}`,
+      end_time: sql`${r.endTime}`,
+      name: sql`${r.name}`,
+      status: sql`${r.status}`,
+      seed: sql`${r.seed}`,
+    };
+    for (const o of query.orderBy ?? []) {
+      let expr: SQL;
+      if (o.kind === 'metric') {
+        expr = sql`(SELECT value FROM latest_metrics WHERE run_id = ${r.id} AND key = ${o.key})`;
+      } else if (o.kind === 'param') {
+        expr = sql`(SELECT value FROM params WHERE run_id = ${r.id} AND key = ${o.key})`;
+      } else {
+        const col = attrCols[o.key];
+        if (!col) throw new InvalidArgumentError(`cannot order by attribute '${o.key}' (one of ${Object.keys(attrCols).join(', ')})`);
+        expr = col;
+      }
+      // Missing values last in both directions.
+      order.push(sql`(${expr}) IS NULL`, o.desc ? desc(expr) : asc(expr));
+    }
+    order.push(desc(r.startTime), asc(r.id));
+    let q = this.db
+      .select()
+      .from(r)
+      .where(conds.length ? and(...conds) : undefined)
+      .orderBy(...order)
+      .$dynamic();
+    if (query.limit !== undefined) q = q.limit(query.limit);
+    if (query.offset !== undefined) q = q.offset(query.offset);
+    const rows = q.all();
+    const expNames = new Map(this.db.select().from(schema.experiments).all().map((e) => [e.id, e.name]));
+    return rows.map((row) => this.toRunInfo(row, expNames.get(row.experimentId)));
+  }
+
+  async latestMetrics(runId: string): Promise<Record<string, StoredMetricPoint>> {
+    this.requireRun(runId);
+    return this.latestMetricsSync(runId);
+  }
+
+  private latestMetricsSync(runId: string): Record<string, StoredMetricPoint> {
+    const rows = this.db.select().from(schema.latestMetrics).where(eq(schema.latestMetrics.runId, runId)).orderBy(asc(schema.latestMetrics.key)).all();
+    return Object.fromEntries(rows.map((m) => [m.key, { key: m.key, value: fromDbValue(m.value), step: m.step, timestamp: m.timestamp }]));
+  }
+
+  async metricHistory(runId: string, key: string): Promise<StoredMetricPoint[]> {
+    this.requireRun(runId);
+    return this.db
+      .select()
+      .from(schema.metrics)
+      .where(and(eq(schema.metrics.runId, runId), eq(schema.metrics.key, key)))
+      .orderBy(asc(schema.metrics.step), asc(schema.metrics.timestamp), asc(schema.metrics.id))
+      .all()
+      .map((m) => ({ key: m.key, value: fromDbValue(m.value), step: m.step, timestamp: m.timestamp }));
+  }
+
+  /** Row counts, for `vmr store info` and tests. */
+  counts(): { experiments: number; runs: number; params: number; metrics: number; tags: number; artifacts: number } {
+    this.assertOpen();
+    const c = (t: string): number => (this.sqlite.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return { experiments: c('experiments'), runs: c('runs'), params: c('params'), metrics: c('metrics'), tags: c('tags'), artifacts: c('artifacts') };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const id of [...this.heartbeatTimers.keys()]) this.stopHeartbeat(id);
+    this.closed = true;
+    this.sqlite.close();
+  }
+}

@@ -1,0 +1,139 @@
+/** Run lifecycle states (MLflow's, plus `queued` for sweeps). */
+export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'killed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface Experiment {
+  id: number;
+  name: string;
+  createdAt: number;
+}
+
+/** One metric observation. `value` may be NaN or ±Infinity (stored and read back as such). */
+export interface MetricPoint {
+  key: string;
+  value: number;
+  /** Training step / epoch; integer, default 0. */
+  step?: number;
+  /** Milliseconds since the epoch; default now. */
+  timestamp?: number;
+}
+
+export interface StoredMetricPoint {
+  key: string;
+  value: number;
+  step: number;
+  timestamp: number;
+}
+
+export type ParamValue = string | number | boolean;
+
+export interface RunInfo {
+  id: string;
+  experimentId: number;
+  experimentName: string;
+  parentId: string | null;
+  name: string;
+  status: RunStatus;
+  startTime: number;
+  endTime: number | null;
+  heartbeat: number;
+  gitCommit: string | null;
+  gitDirty: boolean | null;
+  host: string;
+  pid: number;
+  command: string;
+  nodeVersion: string;
+  packageVersions: Record<string, string>;
+  seed: number | null;
+  backend: string | null;
+  protocol: string | null;
+  failureReason: string | null;
+}
+
+export interface ArtifactInfo {
+  path: string;
+  sha256: string;
+  size: number;
+  createdAt: number;
+}
+
+export interface RunDetail extends RunInfo {
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  /** Latest value per metric key (highest step, then latest timestamp). */
+  metrics: Record<string, StoredMetricPoint>;
+  artifacts: ArtifactInfo[];
+}
+
+export interface StartRunOptions {
+  /** Experiment name; created when missing. */
+  experiment: string;
+  name?: string;
+  parentId?: string;
+  tags?: Record<string, string>;
+  seed?: number;
+  backend?: string;
+  protocol?: string;
+  /** Initial status; `running` by default (`queued` for sweep trials). */
+  status?: 'queued' | 'running';
+  /** Command line to record; default: this process's argv. */
+  command?: string;
+}
+
+export type MetricOp = '>' | '>=' | '<' | '<=' | '=' | '!=';
+
+export interface MetricFilter {
+  key: string;
+  op: MetricOp;
+  value: number;
+}
+
+export interface OrderBy {
+  /** `metric` orders by the latest value; `attribute` by a run column (start_time, name, status…). */
+  kind: 'metric' | 'param' | 'attribute';
+  key: string;
+  desc?: boolean;
+}
+
+export interface RunQuery {
+  experiment?: string | string[];
+  status?: RunStatus | RunStatus[];
+  /** `null`: top-level runs only; a run id: its children. */
+  parentId?: string | null;
+  params?: Record<string, string>;
+  tags?: Record<string, string>;
+  metrics?: MetricFilter[];
+  orderBy?: OrderBy[];
+  limit?: number;
+  offset?: number;
+}
+
+/**
+ * The tracking API. Two implementations share it: `SqliteTracker` (embedded run store) and, later,
+ * an HTTP tracker speaking the MLflow REST subset.
+ */
+export interface Tracker {
+  /** Where the store lives (file path or URI). */
+  readonly location: string;
+  getOrCreateExperiment(name: string): Promise<Experiment>;
+  getExperimentByName(name: string): Promise<Experiment | undefined>;
+  listExperiments(): Promise<Experiment[]>;
+  startRun(options: StartRunOptions): Promise<RunInfo>;
+  getRun(runId: string): Promise<RunDetail>;
+  /** Immutable: re-logging the same value is a no-op, a different value is a `ConflictError`. */
+  logParams(runId: string, params: Record<string, ParamValue>): Promise<void>;
+  /** Append a batch of points atomically (all or nothing). */
+  logMetrics(runId: string, points: MetricPoint[]): Promise<void>;
+  setTags(runId: string, tags: Record<string, string>): Promise<void>;
+  /** Copy a file into the content-addressed artifact store under a logical path. */
+  logArtifact(runId: string, file: string, artifactPath?: string): Promise<ArtifactInfo>;
+  /** Absolute path of a stored artifact's bytes (local stores) for reading. */
+  artifactFile(runId: string, artifactPath: string): Promise<string>;
+  setStatus(runId: string, status: RunStatus): Promise<void>;
+  endRun(runId: string, status?: Exclude<RunStatus, 'queued' | 'running'>, reason?: string): Promise<void>;
+  heartbeat(runId: string): Promise<void>;
+  searchRuns(query?: RunQuery): Promise<RunInfo[]>;
+  latestMetrics(runId: string): Promise<Record<string, StoredMetricPoint>>;
+  metricHistory(runId: string, key: string): Promise<StoredMetricPoint[]>;
+  close(): Promise<void>;
+}
