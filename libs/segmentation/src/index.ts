@@ -1,2 +1,24 @@
-/** @vmr/segmentation — see DESIGN.md §2. Public API is exported from here. */
-export {};
+/** @vmr/segmentation — change-point costs, exact DP, PELT, segment planning (DESIGN.md §1.2). */
+export { type Signal, type SignalInput, toSignal } from './signal';
+export {
+  type CostName,
+  type SegmentCost,
+  COST_NAMES,
+  NORMAL_COST_EPS,
+  NormalCost,
+  L2Cost,
+  createCost,
+  directSegmentCost,
+  sumOfCosts,
+  logAbsDet,
+} from './cost';
+export { SegmentationTooShortError, requiredSamples, isAdmissible } from './admissibility';
+export { type DynpOptions, type Segmentation, dynp } from './dynp';
+export { type PeltOptions, type PenalizedSegmentation, pelt } from './pelt';
+export {
+  type SegmentMethod,
+  type SegmentSignalOptions,
+  type SegmentSignalResult,
+  SEGMENT_METHODS,
+  segmentSignal,
+} from './segment-signal';
