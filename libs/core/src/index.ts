@@ -18,3 +18,4 @@ export {
 export { writeFileAtomic, writeJsonAtomic, copyFileAtomic, tempPathFor } from './atomic-write';
 export { type Progress, type ProgressFields, type ProgressOptions, createProgress } from './progress';
 export { type VmrCommand, type GlobalOptions, withJson, printResult, reportCliError } from './cli';
+export * from './tf';

@@ -1,0 +1,14 @@
+/** TensorFlow.js plumbing shared by models, losses and apps: the tf instance, backend selection, fast ops. */
+export { tf } from './tfjs';
+export {
+  BackendNameSchema,
+  type BackendName,
+  type ConcreteBackend,
+  type BackendAttempt,
+  type BackendInfo,
+  selectBackend,
+  activeBackend,
+} from './backend';
+export { matMul, linear, swapLastAxes } from './fast-matmul';
+export { gatherRows, selectRows } from './gather-rows';
+export { dropout, dropoutMask } from './dropout';

@@ -1,0 +1,132 @@
+import { tf, selectBackend, activeBackend, matMul, linear, gatherRows, selectRows, dropoutMask, BackendNameSchema } from '../index';
+import { UnsupportedError } from '../errors';
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+function isInstalled(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('selectBackend', () => {
+  it('selects wasm and cpu explicitly and reports them', async () => {
+    const w = await selectBackend('wasm');
+    expect(w.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(w.package).toBe('@tensorflow/tfjs-backend-wasm');
+    const c = await selectBackend('cpu');
+    expect(c.backend).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    expect(activeBackend()?.backend).toBe('cpu');
+  });
+
+  it('auto picks the first available of tensorflow-gpu, tensorflow, wasm, cpu and records skipped ones', async () => {
+    const info = await selectBackend('auto');
+    const order = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+    const expected = isInstalled('@tensorflow/tfjs-node-gpu')
+      ? 'tensorflow-gpu'
+      : isInstalled('@tensorflow/tfjs-node')
+        ? 'tensorflow'
+        : 'wasm';
+    expect(info.backend).toBe(expected);
+    expect(info.attempts.map((a) => a.backend)).toEqual(order.slice(0, order.indexOf(expected) + 1));
+    for (const a of info.attempts.slice(0, -1)) expect(a.ok).toBe(false);
+  });
+
+  it('an explicit native backend that is not installed is a clear UnsupportedError', async () => {
+    if (isInstalled('@tensorflow/tfjs-node-gpu')) return;
+    await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(UnsupportedError);
+    await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(/@tensorflow\/tfjs-node-gpu/);
+  });
+
+  it('rejects unknown names', async () => {
+    await expect(selectBackend('gpu' as never)).rejects.toThrow(/unknown backend 'gpu'/);
+    expect(BackendNameSchema.options).toEqual(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+  });
+});
+
+describe.each(['wasm', 'cpu'] as const)('fast ops on %s', (backend) => {
+  beforeAll(async () => {
+    await selectBackend(backend);
+  });
+
+  it('matMul equals tf.matMul with identical gradients (2-D, batched, weight on rank-3 input)', () => {
+    const cases: Array<[number[], number[]]> = [
+      [[5, 7], [7, 3]],
+      [[2, 4, 6], [2, 6, 3]],
+      [[2, 3, 4, 5], [2, 3, 5, 2]],
+      [[3, 4, 6], [6, 2]],
+    ];
+    for (const [sa, sb] of cases) {
+      tf.tidy(() => {
+        const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
+        const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
+        const w = tf.randomNormal([...sa.slice(0, -1), sb[sb.length - 1]], 0, 1, 'float32', 3);
+        const ref = (x: tf.Tensor, y: tf.Tensor) =>
+          y.rank === 2 && x.rank > 2
+            ? tf.reshape(tf.matMul(tf.reshape(x, [-1, x.shape[x.rank - 1]]), y), [...x.shape.slice(0, -1), y.shape[1] as number])
+            : tf.matMul(x, y);
+        expect(maxAbsDiff(matMul(a, b), ref(a, b))).toBeLessThan(1e-5);
+        const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matMul(x, y), w)))([a, b]);
+        const [ra, rb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(ref(x, y), w)))([a, b]);
+        expect(maxAbsDiff(ga, ra)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(gb, rb)).toBeLessThan(1e-5);
+        // closed form for the 2-D case: dA = W·Bᵀ, dB = Aᵀ·W
+        if (a.rank === 2) {
+          expect(maxAbsDiff(ga, tf.matMul(w, b, false, true))).toBeLessThan(1e-5);
+          expect(maxAbsDiff(gb, tf.matMul(a, w, true, false))).toBeLessThan(1e-5);
+        }
+      });
+    }
+  });
+
+  it('matMul rejects mismatched shapes with a clear error', () => {
+    expect(() => matMul(tf.zeros([2, 3]), tf.zeros([4, 5]))).toThrow(/inner dims differ/);
+    expect(() => matMul(tf.zeros([2, 2, 3]), tf.zeros([3, 3, 5]))).toThrow(/batch dims differ/);
+  });
+
+  it('linear adds the bias on the last axis', () => {
+    const y = linear(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 0, 1], [0, 1, 1]]), tf.tensor1d([10, 20, 30]));
+    expect(Array.from(y.dataSync())).toEqual([11, 22, 33]);
+  });
+
+  it('gatherRows selects rows (zero where -1) and its gradient scatters back', () => {
+    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const idx = Int32Array.from([2, -1, 0]);
+    expect(Array.from(gatherRows(x, idx).dataSync())).toEqual([5, 6, 0, 0, 1, 2]);
+    const w = tf.tensor2d([[1, 10], [100, 1000], [7, 8]]);
+    const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(gatherRows(xx as tf.Tensor2D, idx), w)))(x);
+    expect(Array.from(g.dataSync())).toEqual([7, 8, 0, 0, 1, 10]);
+    expect(() => gatherRows(x, Int32Array.from([1, 1]))).toThrow(/injective/);
+    expect(() => gatherRows(x, Int32Array.from([3]))).toThrow(/outside/);
+  });
+
+  it('selectRows allows repeats and accumulates gradients', () => {
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    expect(Array.from(selectRows(x, [1, 1, 0]).dataSync())).toEqual([3, 4, 3, 4, 1, 2]);
+    const g = tf.grad((xx: tf.Tensor) => tf.sum(selectRows(xx as tf.Tensor2D, [1, 1, 0])))(x);
+    expect(Array.from(g.dataSync())).toEqual([1, 1, 2, 2]);
+  });
+});
+
+describe('dropoutMask', () => {
+  it('is deterministic per seed, scaled by 1/(1-rate), with about rate zeros', async () => {
+    await selectBackend('cpu');
+    const a = dropoutMask([100, 100], 0.1, 42).dataSync();
+    const b = dropoutMask([100, 100], 0.1, 42).dataSync();
+    const c = dropoutMask([100, 100], 0.1, 43).dataSync();
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).not.toEqual(Array.from(c));
+    const zeros = Array.from(a).filter((v) => v === 0).length;
+    expect(zeros).toBeGreaterThan(850);
+    expect(zeros).toBeLessThan(1150);
+    for (const v of a) expect(v === 0 || Math.abs(v - 1 / 0.9) < 1e-6).toBe(true);
+    expect(() => dropoutMask([2], 1, 0)).toThrow(/rate/);
+  });
+});
