@@ -9,8 +9,9 @@ import { commands as trackingCommands } from '@vmr/tracking';
 import { commands as trainerCommands } from '@vmr/trainer';
 import { commands as evaluatorCommands } from '@vmr/evaluator';
 import { commands as sweeperCommands } from '@vmr/sweeper';
+import { commands as segmentationCommands } from '@vmr/segmentation';
 
-const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands];
+const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands, ...segmentationCommands];
 
 async function main(): Promise<void> {
   const argv = hideBin(process.argv);

@@ -22,3 +22,28 @@ export {
   SEGMENT_METHODS,
   segmentSignal,
 } from './segment-signal';
+export {
+  type SegmentProtocol,
+  type ClipPlanOptions,
+  type PlannedSegment,
+  type RankedSegment,
+  type ClipSegmentPlan,
+  type SkipReason,
+  type SkippedClip,
+  type ClipPlanResult,
+  SEGMENT_PROTOCOLS,
+  planClipSegments,
+  rankByMeanFlow,
+  segmentIndexArrays,
+} from './plan';
+export {
+  type SegmentsCsvRow,
+  SEGMENTS_CSV_COLUMNS,
+  SEGMENTS_CSV_HEADER,
+  planToSegmentsRow,
+  formatSegmentsCsvRow,
+  formatSegmentsCsv,
+  parseSegmentsCsvRow,
+  parseSegmentsCsv,
+} from './segments-csv';
+export { commands, readSignalFile } from './cli';
