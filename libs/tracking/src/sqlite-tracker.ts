@@ -38,6 +38,9 @@ export interface SqliteTrackerOptions {
 
 type RunRow = typeof schema.runs.$inferSelect;
 
+/** Rows per multi-row INSERT on the metric hot path (5 parameters each, far below SQLite's limit). */
+const METRIC_CHUNK = 100;
+
 function fromDbValue(v: number | null): number {
   return v === null ? Number.NaN : v;
 }
@@ -56,6 +59,8 @@ export class SqliteTracker implements Tracker {
   private readonly heartbeatTimers = new Map<string, NodeJS.Timeout>();
   private readonly heartbeatIntervalMs: number;
   private readonly insertMetric: Database.Statement;
+  private readonly insertMetricChunk: Database.Statement;
+  private readonly runExists: Database.Statement;
   private readonly upsertLatest: Database.Statement;
   private closed = false;
 
@@ -66,7 +71,9 @@ export class SqliteTracker implements Tracker {
     this.sqlite = sqlite;
     this.db = db;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 15_000;
+    this.runExists = sqlite.prepare('SELECT 1 FROM runs WHERE id = ?').pluck();
     this.insertMetric = sqlite.prepare('INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)');
+    this.insertMetricChunk = sqlite.prepare(`INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES ${new Array(METRIC_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`);
     this.upsertLatest = sqlite.prepare(
       `INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
@@ -181,6 +188,13 @@ export class SqliteTracker implements Tracker {
     this.heartbeatTimers.delete(runId);
   }
 
+  /** Cheap existence check for hot paths (a prepared statement, no row mapping). */
+  private assertRunExists(runId: string): void {
+    this.assertOpen();
+    if (typeof runId !== 'string' || runId.length === 0) throw new InvalidArgumentError(`run id must be a non-empty string, got ${JSON.stringify(runId)}`);
+    if (this.runExists.get(runId) === undefined) throw new NotFoundError(`no run with id '${runId}' in ${this.location}`, { details: { runId } });
+  }
+
   private requireRun(runId: string): RunRow {
     this.assertOpen();
     if (typeof runId !== 'string' || runId.length === 0) throw new InvalidArgumentError(`run id must be a non-empty string, got ${JSON.stringify(runId)}`);
@@ -277,7 +291,7 @@ export class SqliteTracker implements Tracker {
 
   /** Synchronous batch insert (hot path: prepared statements in one IMMEDIATE transaction). */
   logMetricsSync(runId: string, points: MetricPoint[]): void {
-    this.requireRun(runId);
+    this.assertRunExists(runId);
     const batch = validateMetricBatch(points, runId);
     if (batch.length === 0) return;
     const latest = new Map<string, (typeof batch)[number]>();
@@ -286,7 +300,26 @@ export class SqliteTracker implements Tracker {
       if (!cur || p.step > cur.step || (p.step === cur.step && p.timestamp >= cur.timestamp)) latest.set(p.key, p);
     }
     this.write(`logging metrics of run ${runId}`, () => {
-      for (const p of batch) this.insertMetric.run(runId, p.key, toDbValue(p.value), p.step, p.timestamp);
+      let i = 0;
+      if (batch.length >= METRIC_CHUNK) {
+        const args: unknown[] = new Array(METRIC_CHUNK * 5);
+        for (; i + METRIC_CHUNK <= batch.length; i += METRIC_CHUNK) {
+          for (let j = 0; j < METRIC_CHUNK; j++) {
+            const p = batch[i + j];
+            const o = j * 5;
+            args[o] = runId;
+            args[o + 1] = p.key;
+            args[o + 2] = toDbValue(p.value);
+            args[o + 3] = p.step;
+            args[o + 4] = p.timestamp;
+          }
+          this.insertMetricChunk.run(args);
+        }
+      }
+      for (; i < batch.length; i++) {
+        const p = batch[i];
+        this.insertMetric.run(runId, p.key, toDbValue(p.value), p.step, p.timestamp);
+      }
       for (const p of latest.values()) this.upsertLatest.run(runId, p.key, toDbValue(p.value), p.step, p.timestamp);
     });
   }
