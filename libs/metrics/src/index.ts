@@ -14,3 +14,27 @@ export {
   fadInfinity,
 } from './fad';
 export { symmetricEigen, type SymmetricEigen } from './linalg';
+export {
+  type TiePolicy,
+  type RetrievalDirection,
+  type RetrievalProtocol,
+  type RetrievalOptions,
+  type RetrievalResult,
+  retrievalMetrics,
+  positiveRanks,
+} from './retrieval';
+export {
+  type AvAlignVariant,
+  type PeakMatch,
+  type AvAlignResult,
+  type FindPeaksOptions,
+  type VideoPeakOptions,
+  TIME_EPSILON,
+  localMaxima,
+  findPeaks,
+  videoPeakTimes,
+  withinWindow,
+  matchPeaks,
+  avAlignFromPeaks,
+  avAlign,
+} from './av-align';
