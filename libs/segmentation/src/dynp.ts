@@ -57,60 +57,42 @@ export function dynp(cost: SegmentCost, options: DynpOptions): Segmentation {
   // i.e. sanity_check(g_j, k − 1): j ≥ k − 1 and g_j ≥ (k − 1)·step + min.
   const jlo = new Int32Array(K + 1);
   for (let k = 1; k <= K; k++) jlo[k] = Math.max(k - 1, Math.ceil(((k - 1) * step + min) / J));
-  // kmax[j]: the largest k (≤ K − 1) with jlo[k] ≤ j, for the prefixes stored in F.
   const jMaxEnd = Math.floor((n - min) / J); // no breakpoint or stored end beyond n − min
-  const Kc = K; // F[j·Kc + k] = best cost of [0, g_j) with k breakpoints (k = 0..K−1)
-  const F = new Float64Array(m * Kc).fill(Infinity);
-  const arg = new Int32Array(m * Kc).fill(-1);
+  // F[k·m + j] = best cost of [0, g_j) with k breakpoints (k = 0..K−1); arg[k·m + j] its last breakpoint index.
+  const F = new Float64Array(m * K).fill(Infinity);
+  const arg = new Int32Array(m * K).fill(-1);
 
   // k = 0: a single segment [0, g_j).
   for (let j = 1; j <= jMaxEnd; j++) {
     if (j * J < min) continue;
     cost.errorsTo(j * J, 0, 1, 1, one);
-    F[j * Kc] = one[0];
+    F[j] = one[0];
   }
 
   const col = new Float64Array(m);
-  const bestV = new Float64Array(K + 1);
-  const bestA = new Int32Array(K + 1);
-  const kmaxOf = (j: number, cap: number): number => {
-    let k = 0;
-    while (k < cap && jlo[k + 1] <= j) k++;
-    return k;
-  };
-  const kmax = new Int32Array(m);
-  for (let j = 0; j < m; j++) kmax[j] = kmaxOf(j, K);
-
-  // Prefixes [0, g_i) with 1..K−1 breakpoints.
+  // Prefixes [0, g_i) with 1..K−1 breakpoints: one cost column per end, reused for every k.
   if (K >= 2) {
-    for (let i = jlo[1] + 1; i <= jMaxEnd; i++) {
+    const j0 = jlo[1];
+    for (let i = j0 + 1; i <= jMaxEnd; i++) {
       const e = i * J;
       const jhi = Math.floor((e - min) / J);
-      const j0 = jlo[1];
       if (jhi < j0) continue;
-      const count = jhi - j0 + 1;
-      cost.errorsTo(e, j0 * J, J, count, col);
-      const kTop = Math.min(K - 1, kmax[jhi]);
-      for (let k = 1; k <= kTop; k++) bestV[k] = Infinity;
-      for (let t = 0; t < count; t++) {
-        const j = j0 + t;
-        const c = col[t];
-        const kk = Math.min(kTop, kmax[j]);
-        const base = j * Kc;
-        for (let k = 1; k <= kk; k++) {
-          const v = F[base + k - 1] + c;
-          if (v < bestV[k]) {
-            bestV[k] = v;
-            bestA[k] = j;
+      cost.errorsTo(e, j0 * J, J, jhi - j0 + 1, col);
+      for (let k = 1; k < K; k++) {
+        const ja = jlo[k];
+        if (ja > jhi) break;
+        const prevRow = (k - 1) * m;
+        let bv = Infinity;
+        let ba = -1;
+        for (let j = ja; j <= jhi; j++) {
+          const v = F[prevRow + j] + col[j - j0];
+          if (v < bv) {
+            bv = v;
+            ba = j;
           }
         }
-      }
-      const out = i * Kc;
-      for (let k = 1; k <= kTop; k++) {
-        if (bestV[k] < Infinity) {
-          F[out + k] = bestV[k];
-          arg[out + k] = bestA[k];
-        }
+        F[k * m + i] = bv;
+        arg[k * m + i] = ba;
       }
     }
   }
@@ -122,7 +104,7 @@ export function dynp(cost: SegmentCost, options: DynpOptions): Segmentation {
   let best = Infinity;
   let bestJ = -1;
   for (let t = 0; t < count; t++) {
-    const v = F[(j0 + t) * Kc + K - 1] + col[t];
+    const v = F[(K - 1) * m + j0 + t] + col[t];
     if (v < best) {
       best = v;
       bestJ = j0 + t;
@@ -132,7 +114,7 @@ export function dynp(cost: SegmentCost, options: DynpOptions): Segmentation {
   let j = bestJ;
   for (let k = K - 1; k >= 0; k--) {
     bkps.push(j * J);
-    if (k > 0) j = arg[j * Kc + k];
+    if (k > 0) j = arg[k * m + j];
   }
   bkps.reverse();
   return { breakpoints: bkps, cost: best };
