@@ -1,0 +1,146 @@
+import { tf, Rng, ConfigError, InvalidArgumentError } from '@vmr/core';
+import { OfVmNetConfigSchema, type OfVmNetConfig, type OfVmNetConfigInput } from './config';
+import { ParamSet, mixSeed } from './params';
+import { planPacking, type PackPlan } from './packing';
+import { initSegmentEncoder, encodeSegments, sinusoidalPositions, type EncoderSizes } from './segment-encoder';
+
+/**
+ * A mini-batch of segmented clips.
+ * - video `[B, S, L, Dv]`, audio `[B, S, L, Da]`: zero-padded per-second features
+ * - mask `[B, S, L]`: 1 = real token, 0 = padding (key-padding mask)
+ * - ranks `[B, S]`: flow rank of each segment, 1 = most motion … S = least (used by the losses)
+ */
+export interface SegmentBatch {
+  video: tf.Tensor;
+  audio: tf.Tensor;
+  mask: tf.Tensor | ArrayLike<number>;
+  ranks?: tf.Tensor | ArrayLike<number>;
+}
+
+/** L2-normalised segment embeddings, `[B, S, E]` each. */
+export interface SegmentEmbeddings {
+  video: tf.Tensor3D;
+  audio: tf.Tensor3D;
+}
+
+export interface ForwardOptions {
+  /** Dropout on (training) or off (evaluation). */
+  training: boolean;
+  /**
+   * Seed of this pass's dropout masks. Default: derived from the model seed and an internal counter
+   * (`forwardCount`, saved in checkpoints), so a run is deterministic for a given seed.
+   */
+  dropoutSeed?: number;
+}
+
+export interface OfVmNet {
+  readonly kind: 'of-vm-net';
+  readonly config: OfVmNetConfig;
+  readonly seed: number;
+  readonly params: ParamSet;
+  /** Training forward passes so far (drives default dropout seeds). */
+  forwardCount: number;
+  /** Embed every segment of the batch. Call inside tf.tidy / variableGrads. */
+  forward(batch: SegmentBatch, options: ForwardOptions): SegmentEmbeddings;
+  /** The packing plan the forward pass would use for this mask (for inspection and benchmarks). */
+  plan(mask: ArrayLike<number>, b: number, s: number, l: number): PackPlan;
+  dispose(): void;
+}
+
+/** Parse a config with the zod schema, turning failures into a ConfigError naming the key. */
+export function parseOfVmNetConfig(config: OfVmNetConfigInput): OfVmNetConfig {
+  const r = OfVmNetConfigSchema.safeParse(config);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new ConfigError(`invalid OF-VM-Net config at '${issue.path.join('.')}': ${issue.message}`, {
+      details: { path: issue.path.join('.'), issues: r.error.issues },
+    });
+  }
+  return r.data;
+}
+
+function sizes(c: OfVmNetConfig, inputDim: number): EncoderSizes {
+  return {
+    inputDim,
+    embedDim: c.embedDim,
+    heads: c.heads,
+    layers: c.layers,
+    ffnDim: c.ffnDim,
+    dropout: c.dropout,
+    maxLen: c.maxLen,
+    layerNormEps: c.layerNormEps,
+    identicalLayerInit: c.identicalLayerInit,
+  };
+}
+
+function readArray(x: tf.Tensor | ArrayLike<number>): ArrayLike<number> {
+  return x instanceof tf.Tensor ? x.dataSync() : x;
+}
+
+/** Create an OF-VM-Net (two segment encoders) with deterministic initialisation from `seed`. */
+export function createOfVmNet(configInput: OfVmNetConfigInput, seed: number): OfVmNet {
+  const config = parseOfVmNetConfig(configInput);
+  if (!Number.isInteger(seed)) throw new InvalidArgumentError(`model seed must be an integer, got ${seed}`);
+  const rng = new Rng(seed);
+  const params = new ParamSet();
+  const vs = sizes(config, config.videoDim);
+  const as = sizes(config, config.audioDim);
+  initSegmentEncoder(params, rng.fork('video'), 'video', vs);
+  initSegmentEncoder(params, rng.fork('audio'), 'audio', as);
+  const posTable = sinusoidalPositions(config.maxLen, config.embedDim);
+
+  const model: OfVmNet = {
+    kind: 'of-vm-net',
+    config,
+    seed,
+    params,
+    forwardCount: 0,
+    plan(mask, b, s, l) {
+      return planPacking(mask, b * s, l, config.pooling, config.maxAttentionGroups, (i) => `clip ${Math.floor(i / s)}, segment ${i % s}`);
+    },
+    forward(batch, options) {
+      const { video, audio } = batch;
+      if (video.rank !== 4 || audio.rank !== 4) {
+        throw new InvalidArgumentError(`batch video/audio must be [B, S, L, D]; got video [${video.shape}], audio [${audio.shape}]`);
+      }
+      const [B, S, L, Dv] = video.shape as number[];
+      const [Ba, Sa, La, Da] = audio.shape as number[];
+      if (Ba !== B || Sa !== S || La !== L) {
+        throw new InvalidArgumentError(`batch audio [${audio.shape}] does not match video [${video.shape}] in B, S, L`);
+      }
+      if (Dv !== config.videoDim) throw new InvalidArgumentError(`batch video dim ${Dv} ≠ model videoDim ${config.videoDim}`);
+      if (Da !== config.audioDim) throw new InvalidArgumentError(`batch audio dim ${Da} ≠ model audioDim ${config.audioDim}`);
+      if (L > config.maxLen) throw new InvalidArgumentError(`batch segment length L = ${L} exceeds model maxLen ${config.maxLen}`);
+      const mask = readArray(batch.mask);
+      if (mask.length !== B * S * L) throw new InvalidArgumentError(`batch mask has ${mask.length} entries, expected [${B}, ${S}, ${L}]`);
+      const plan = model.plan(mask, B, S, L);
+      let dropoutSeed = options.dropoutSeed;
+      if (options.training && dropoutSeed === undefined) {
+        dropoutSeed = mixSeed(seed, model.forwardCount);
+        model.forwardCount += 1;
+      }
+      const v = encodeSegments(params, 'video', vs, tf.reshape(video, [B * S * L, Dv]) as tf.Tensor2D, plan, posTable, {
+        training: options.training,
+        dropoutSeed: mixSeed(dropoutSeed ?? 0, 1),
+      });
+      const a = encodeSegments(params, 'audio', as, tf.reshape(audio, [B * S * L, Da]) as tf.Tensor2D, plan, posTable, {
+        training: options.training,
+        dropoutSeed: mixSeed(dropoutSeed ?? 0, 2),
+      });
+      return {
+        video: tf.reshape(v, [B, S, config.embedDim]) as tf.Tensor3D,
+        audio: tf.reshape(a, [B, S, config.embedDim]) as tf.Tensor3D,
+      };
+    },
+    dispose() {
+      params.dispose();
+    },
+  };
+  return model;
+}
+
+/** A clip's retrieval embedding: the concatenation of its S segment embeddings, `[B, S·E]`. */
+export function clipEmbeddings(segments: tf.Tensor3D): tf.Tensor2D {
+  const [B, S, E] = segments.shape;
+  return tf.reshape(segments, [B, S * E]) as tf.Tensor2D;
+}
