@@ -78,6 +78,22 @@ interface SegmentArgs {
 }
 
 function segmentHandler(a: SegmentArgs): void {
+  // flags first, so a usage mistake is reported before any file is read
+  let nBkps: number | undefined;
+  if (a.plan && (a.breakpoints !== undefined || a.method === 'pelt' || a.penalty !== undefined)) {
+    throw new InvalidArgumentError('--plan segments a clip with exact DP into --segments S (default 10); --breakpoints, --penalty and --method pelt do not apply');
+  }
+  if (a.segments !== undefined && a.breakpoints !== undefined) {
+    throw new InvalidArgumentError('give either --segments S or --breakpoints K, not both');
+  }
+  if (a.segments !== undefined) nBkps = a.segments - 1;
+  if (a.breakpoints !== undefined) nBkps = a.breakpoints;
+  if (!a.plan && a.method === 'dynp' && nBkps === undefined) throw new InvalidArgumentError('--method dynp needs --segments S or --breakpoints K');
+  if (a.method === 'pelt' && nBkps !== undefined) {
+    throw new InvalidArgumentError('--method pelt chooses the number of segments itself: give --penalty, not --segments/--breakpoints');
+  }
+  if (a.method === 'pelt' && a.penalty === undefined) throw new InvalidArgumentError('--method pelt needs --penalty P');
+  if (a.method === 'dynp' && a.penalty !== undefined) throw new InvalidArgumentError('--penalty applies to --method pelt only');
   const signal = readSignalFile(a.signal);
   if (a.plan) {
     if (signal.d !== 1) throw new InvalidArgumentError(`--plan needs a 1-D flow trajectory; ${a.signal} has ${signal.d} columns`);
@@ -108,18 +124,6 @@ function segmentHandler(a: SegmentArgs): void {
     printResult(a.json, out, () => `${SEGMENTS_CSV_HEADER}\n${out.csv}`);
     return;
   }
-  let nBkps: number | undefined;
-  if (a.segments !== undefined && a.breakpoints !== undefined) {
-    throw new InvalidArgumentError('give either --segments S or --breakpoints K, not both');
-  }
-  if (a.segments !== undefined) nBkps = a.segments - 1;
-  if (a.breakpoints !== undefined) nBkps = a.breakpoints;
-  if (a.method === 'dynp' && nBkps === undefined) throw new InvalidArgumentError('--method dynp needs --segments S or --breakpoints K');
-  if (a.method === 'pelt' && nBkps !== undefined) {
-    throw new InvalidArgumentError('--method pelt chooses the number of segments itself: give --penalty, not --segments/--breakpoints');
-  }
-  if (a.method === 'pelt' && a.penalty === undefined) throw new InvalidArgumentError('--method pelt needs --penalty P');
-  if (a.method === 'dynp' && a.penalty !== undefined) throw new InvalidArgumentError('--penalty applies to --method pelt only');
   const r = segmentSignal(signal, {
     method: a.method,
     cost: a.cost,
