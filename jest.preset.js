@@ -1,6 +1,11 @@
 // Shared jest settings for every project. Type checking is the `typecheck` target's job
-// (tsc --noEmit), so ts-jest only transpiles here (isolatedModules) to keep test runs fast.
+// (tsc --noEmit); with `isolatedModules` in tsconfig.base.json ts-jest only transpiles, which keeps
+// test runs fast.
+const fs = require('fs');
 const path = require('path');
+
+// Each project's `test` script writes jest's JSON results here; .ci/run sums them.
+fs.mkdirSync(path.join(__dirname, '.jest-results'), { recursive: true });
 
 /** @param {string} projectDir @param {object} [extra] */
 module.exports = function preset(projectDir, extra = {}) {
@@ -11,7 +16,7 @@ module.exports = function preset(projectDir, extra = {}) {
     testEnvironment: 'node',
     testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
     transform: {
-      '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: path.join(projectDir, 'tsconfig.json') }],
+      '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(projectDir, 'tsconfig.json') }],
     },
     moduleFileExtensions: ['ts', 'js', 'json'],
     testTimeout: 120000,

@@ -19,3 +19,4 @@ export { writeFileAtomic, writeJsonAtomic, copyFileAtomic, tempPathFor } from '.
 export { type Progress, type ProgressFields, type ProgressOptions, createProgress } from './progress';
 export { type VmrCommand, type GlobalOptions, withJson, printResult, reportCliError } from './cli';
 export * from './tf';
+export { repoRoot, sharedDir, sharedPath } from './shared-material';
