@@ -10,8 +10,10 @@ import { commands as trainerCommands } from '@vmr/trainer';
 import { commands as evaluatorCommands } from '@vmr/evaluator';
 import { commands as sweeperCommands } from '@vmr/sweeper';
 import { commands as segmentationCommands } from '@vmr/segmentation';
+import { commands as metricsCommands } from '@vmr/metrics';
+import { audioCommands } from '@vmr/features';
 
-const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands, ...segmentationCommands];
+const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands, ...segmentationCommands, ...metricsCommands, ...audioCommands];
 
 async function main(): Promise<void> {
   const argv = hideBin(process.argv);

@@ -38,3 +38,4 @@ export {
   avAlignFromPeaks,
   avAlign,
 } from './av-align';
+export { commands, loadEmbeddings } from './commands';

@@ -25,3 +25,4 @@ export {
   onsetDetect,
 } from './onset';
 export { type EnergyPeakOptions, shortTimeEnergy, energyPeakTimes } from './energy-peaks';
+export { audioCommands, loadAudio } from './commands';
