@@ -41,34 +41,54 @@ function uid(): string {
   return uidCounter.toString(36);
 }
 
+/**
+ * A fast uniform [0, 1) stream (mulberry32) seeded from `rng`: bulk initialisation of millions of
+ * weights with the ARC4 generator would take seconds.
+ */
+function fastUniform(rng: Rng): () => number {
+  let a = rng.int32() >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** U(-bound, bound) of the given shape from a seeded stream. */
 export function uniformInit(rng: Rng, shape: number[], bound: number): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = rng.uniform(-bound, bound);
+  const u = fastUniform(rng);
+  for (let i = 0; i < n; i++) data[i] = (2 * u() - 1) * bound;
   return tf.tensor(data, shape);
 }
 
-/** Truncated normal (resampled beyond 2σ), TF's truncated_normal semantics. */
+/** Truncated normal (resampled beyond 2σ), TF's truncated_normal semantics (Box–Muller). */
 export function truncatedNormalInit(rng: Rng, shape: number[], std: number): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
+  const u = fastUniform(rng);
   for (let i = 0; i < n; i++) {
-    let z = rng.normal();
-    while (Math.abs(z) > 2) z = rng.normal();
+    let z: number;
+    do {
+      z = Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+    } while (Math.abs(z) > 2);
     data[i] = z * std;
   }
   return tf.tensor(data, shape);
 }
 
 /**
+ * `rng` should be dedicated to this layer (weight and bias streams are forked from it).
  * PyTorch nn.Linear default: weight kaiming_uniform(a=√5) = U(±1/√fan_in), bias U(±1/√fan_in).
  * Weights are stored as `[in, out]` (x·W).
  */
 export function addTorchLinear(ps: ParamSet, rng: Rng, name: string, fanIn: number, fanOut: number, zeroBias = false): void {
   const bound = 1 / Math.sqrt(fanIn);
-  ps.add(`${name}.weight`, uniformInit(rng.fork(`${name}.weight`), [fanIn, fanOut], bound));
-  ps.add(`${name}.bias`, zeroBias ? tf.zeros([fanOut]) : uniformInit(rng.fork(`${name}.bias`), [fanOut], bound));
+  ps.add(`${name}.weight`, uniformInit(rng.fork('weight'), [fanIn, fanOut], bound));
+  ps.add(`${name}.bias`, zeroBias ? tf.zeros([fanOut]) : uniformInit(rng.fork('bias'), [fanOut], bound));
 }
 
 /** TF glorot_normal weight (truncated normal, std = √(2/(in+out)) / 0.87962566) and zero bias. */

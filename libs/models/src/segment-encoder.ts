@@ -35,7 +35,7 @@ export function sinusoidalPositions(maxLen: number, dim: number): Float32Array {
  */
 export function initSegmentEncoder(ps: ParamSet, rng: Rng, prefix: string, s: EncoderSizes): void {
   const E = s.embedDim;
-  addTorchLinear(ps, rng, `${prefix}.input`, s.inputDim, E);
+  addTorchLinear(ps, rng.fork('input'), `${prefix}.input`, s.inputDim, E);
   for (let l = 0; l < s.layers; l++) {
     const p = `${prefix}.layer${l}`;
     const lr = rng.fork(s.identicalLayerInit ? `${prefix}.layer` : p);
@@ -50,7 +50,7 @@ export function initSegmentEncoder(ps: ParamSet, rng: Rng, prefix: string, s: En
     ps.add(`${p}.norm2.weight`, tf.ones([E]));
     ps.add(`${p}.norm2.bias`, tf.zeros([E]));
   }
-  addTorchLinear(ps, rng, `${prefix}.output`, E, E);
+  addTorchLinear(ps, rng.fork('output'), `${prefix}.output`, E, E);
 }
 
 function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
