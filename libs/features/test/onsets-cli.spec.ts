@@ -1,8 +1,9 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
+import { repoRoot, sharedPath } from '@vmr/core';
 
-const ROOT = path.resolve(__dirname, '../../..');
-const SAMPLE = path.resolve(ROOT, '../shared/media/onsets/sample.wav'); // madmom test data, CC-BY-NC-SA-4.0
+const ROOT = repoRoot();
+const SAMPLE = sharedPath('media', 'onsets', 'sample.wav'); // madmom test data, CC-BY-NC-SA-4.0
 
 describe('vmr onsets', () => {
   it('prints {"onsets": [seconds…]} for a WAV file (librosa defaults at 22.05 kHz)', () => {

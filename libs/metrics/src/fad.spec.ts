@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { InsufficientDataError, InvalidArgumentError, Rng } from '@vmr/core';
+import { InsufficientDataError, InvalidArgumentError, Rng, sharedPath } from '@vmr/core';
 import { embeddingStats, fad, fadInfinity, frechetDistance } from './fad';
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/fad');
+const FIXTURES = sharedPath('fixtures', 'fad');
 
 interface FadFixture {
   id: string;

@@ -2,11 +2,11 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FileFormatError, writeNpy } from '@vmr/core';
+import { FileFormatError, repoRoot, sharedPath, writeNpy } from '@vmr/core';
 import { fad, loadEmbeddings } from '../src';
 
-const ROOT = path.resolve(__dirname, '../../..');
-const FIXTURE = path.resolve(ROOT, '../shared/fixtures/fad/case_2_16d_1000_1500.json');
+const ROOT = repoRoot();
+const FIXTURE = sharedPath('fixtures', 'fad', 'case_2_16d_1000_1500.json');
 
 describe('vmr fad', () => {
   let dir: string;

@@ -1,12 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { sharedPath } from '@vmr/core';
 import { energyPeakTimes, shortTimeEnergy } from './energy-peaks';
 import { LIBROSA_SR, librosaPeakPickDefaults, onsetDetect, onsetStrength, peakPick } from './onset';
 import { resample } from './resample';
 import { readWav, toMono } from './wav';
 
 // madmom tests/data sample.wav + hand annotations (CC-BY-NC-SA-4.0), read in place from ../shared/media.
-const MEDIA = path.resolve(__dirname, '../../../../../shared/media/onsets');
+const MEDIA = sharedPath('media', 'onsets');
 
 /** Onset F-measure with one-to-one matching inside ±window (mir_eval style, nearest first). */
 function fMeasure(est: number[], ref: number[], window: number): { matched: number; precision: number; recall: number; f: number } {

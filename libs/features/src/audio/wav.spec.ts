@@ -1,8 +1,7 @@
-import * as path from 'path';
-import { FileFormatError, IoError, UnsupportedError } from '@vmr/core';
+import { FileFormatError, IoError, UnsupportedError, sharedPath } from '@vmr/core';
 import { encodeWav16, parseWav, readWav, toMono } from './wav';
 
-const SAMPLE = path.resolve(__dirname, '../../../../../shared/media/onsets/sample.wav'); // madmom test data, CC-BY-NC-SA-4.0
+const SAMPLE = sharedPath('media', 'onsets', 'sample.wav'); // madmom test data, CC-BY-NC-SA-4.0
 
 describe('WAV reader', () => {
   it('reads the madmom sample (PCM16 mono 44.1 kHz; header overstates the data size, clamped to the file)', () => {
