@@ -27,17 +27,22 @@ export interface SegmentCost {
 }
 
 /**
- * Prefix sums of the signal, shifted per dimension by the rounded global mean. The shift keeps
- * integer-valued data integer (so symmetric segments get bit-identical costs, as in ruptures)
- * while removing most of the cancellation in Σy² − (Σy)²/n for signals far from zero.
+ * Prefix sums of the signal in double-double precision (hi + lo, TwoSum accumulation), shifted per
+ * dimension by the rounded global mean. The shift keeps integer-valued data integer (so symmetric
+ * segments get bit-identical costs, as in ruptures) and removes most of the cancellation in
+ * Σy² − (Σy)²/n; the compensation keeps a segment's sums accurate to its own magnitude, not the
+ * magnitude of the whole prefix (which matters for n in the tens of thousands).
+ * A segment's sum is `(hi[e] − hi[b]) + (lo[e] − lo[b])`.
  */
 class Prefix {
   readonly n: number;
   readonly d: number;
   /** [n+1, d]: S[i] = Σ_{t<i} y_t */
   readonly s: Float64Array;
-  /** [n+1, d, d] (d > 1) or [n+1] (d = 1): Σ_{t<i} y_t y_tᵀ */
+  readonly sLo: Float64Array;
+  /** [n+1, d, d]: Σ_{t<i} y_t y_tᵀ */
   readonly ss: Float64Array;
+  readonly ssLo: Float64Array;
 
   constructor(sig: Signal) {
     const { n, d, data } = sig;
@@ -49,24 +54,36 @@ class Prefix {
       for (let i = 0; i < n; i++) m += data[i * d + j];
       shift[j] = Math.round(m / n);
     }
-    const s = new Float64Array((n + 1) * d);
     const dd = d * d;
+    const s = new Float64Array((n + 1) * d);
+    const sLo = new Float64Array((n + 1) * d);
     const ss = new Float64Array((n + 1) * dd);
+    const ssLo = new Float64Array((n + 1) * dd);
     const y = new Float64Array(d);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < d; j++) {
         y[j] = data[i * d + j] - shift[j];
-        s[(i + 1) * d + j] = s[i * d + j] + y[j];
+        twoSumInto(s, sLo, i * d + j, (i + 1) * d + j, y[j]);
       }
-      const o0 = i * dd;
-      const o1 = (i + 1) * dd;
       for (let a = 0; a < d; a++) {
-        for (let b = 0; b < d; b++) ss[o1 + a * d + b] = ss[o0 + a * d + b] + y[a] * y[b];
+        for (let b = 0; b < d; b++) twoSumInto(ss, ssLo, i * dd + a * d + b, (i + 1) * dd + a * d + b, y[a] * y[b]);
       }
     }
     this.s = s;
+    this.sLo = sLo;
     this.ss = ss;
+    this.ssLo = ssLo;
   }
+}
+
+/** hi[to] + lo[to] = hi[from] + lo[from] + x, with the rounding error of the addition kept in lo. */
+function twoSumInto(hi: Float64Array, lo: Float64Array, from: number, to: number, x: number): void {
+  const a = hi[from];
+  const t = a + x;
+  const bp = t - a;
+  const err = a - (t - bp) + (x - bp);
+  hi[to] = t;
+  lo[to] = lo[from] + err;
 }
 
 function checkRange(cost: SegmentCost, start: number, end: number): void {
@@ -147,16 +164,19 @@ export class NormalCost implements SegmentCost {
 
   errorsTo(end: number, firstStart: number, step: number, count: number, out: Float64Array): void {
     const d = this.nDims;
-    const { s, ss } = this.p;
+    const { s, sLo, ss, ssLo } = this.p;
     if (d === 1) {
       const se = s[end];
+      const seLo = sLo[end];
       const sse = ss[end];
+      const sseLo = ssLo[end];
       const inv = this.invLen;
       for (let t = 0, b = firstStart; t < count; t++, b += step) {
         const len = end - b;
         const il = inv[len];
-        const sum = se - s[b];
-        const v = (sse - ss[b] - sum * sum * il) * il;
+        const sum = se - s[b] + (seLo - sLo[b]);
+        const sq = sse - ss[b] + (sseLo - ssLo[b]);
+        const v = (sq - sum * sum * il) * il;
         out[t] = len * Math.log(v > 0 ? v + NORMAL_COST_EPS : NORMAL_COST_EPS);
       }
       return;
@@ -166,10 +186,11 @@ export class NormalCost implements SegmentCost {
     for (let t = 0, b = firstStart; t < count; t++, b += step) {
       const len = end - b;
       for (let i = 0; i < d; i++) {
-        const si = s[end * d + i] - s[b * d + i];
+        const si = s[end * d + i] - s[b * d + i] + (sLo[end * d + i] - sLo[b * d + i]);
         for (let j = i; j < d; j++) {
-          const sj = s[end * d + j] - s[b * d + j];
-          const sxy = ss[end * dd + i * d + j] - ss[b * dd + i * d + j];
+          const sj = s[end * d + j] - s[b * d + j] + (sLo[end * d + j] - sLo[b * d + j]);
+          const q = i * d + j;
+          const sxy = ss[end * dd + q] - ss[b * dd + q] + (ssLo[end * dd + q] - ssLo[b * dd + q]);
           let c = (sxy - (si * sj) / len) / (len - 1);
           if (i === j) {
             if (c < 0) c = 0;
@@ -208,13 +229,14 @@ export class L2Cost implements SegmentCost {
   errorsTo(end: number, firstStart: number, step: number, count: number, out: Float64Array): void {
     const d = this.nDims;
     const dd = d * d;
-    const { s, ss } = this.p;
+    const { s, sLo, ss, ssLo } = this.p;
     for (let t = 0, b = firstStart; t < count; t++, b += step) {
       const len = end - b;
       let total = 0;
       for (let j = 0; j < d; j++) {
-        const sum = s[end * d + j] - s[b * d + j];
-        const v = ss[end * dd + j * d + j] - ss[b * dd + j * d + j] - (sum * sum) / len;
+        const sum = s[end * d + j] - s[b * d + j] + (sLo[end * d + j] - sLo[b * d + j]);
+        const q = j * d + j;
+        const v = ss[end * dd + q] - ss[b * dd + q] + (ssLo[end * dd + q] - ssLo[b * dd + q]) - (sum * sum) / len;
         total += v > 0 ? v : 0;
       }
       out[t] = total;
