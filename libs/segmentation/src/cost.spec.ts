@@ -52,6 +52,21 @@ describe('NormalCost (ruptures CostNormal semantics)', () => {
     }
   });
 
+  test('long signals (n = 36,000): compensated prefix sums keep each segment within 1e-10 relative of two-pass', () => {
+    const rng = new Rng(11);
+    const n = 36000;
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) y[i] = Math.abs(4 + 3 * Math.sin(i / 700) + (0.05 + (i % 5000) / 5000) * rng.normal());
+    const sig = toSignal(y);
+    const c = new NormalCost(sig);
+    for (let t = 0; t < 300; t++) {
+      const a = rng.int(n - 6000, n - 30); // late segments: the largest prefix sums
+      const b = rng.int(a + 30, Math.min(n, a + 3000) + 1);
+      const direct = directSegmentCost('normal', sig, a, b);
+      expect(Math.abs(c.error(a, b) - direct)).toBeLessThan(1e-10 * Math.abs(direct) + 1e-12);
+    }
+  });
+
   test('errorsTo fills a column identical to error()', () => {
     const rng = new Rng(2);
     const sig = toSignal(Array.from({ length: 60 }, () => rng.normal(3, 2)));

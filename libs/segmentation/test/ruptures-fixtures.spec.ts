@@ -41,8 +41,9 @@ function expectCostClose(actual: number, expected: number): void {
 
 const tieSensitive = (fx: Fixture): boolean => fx.notes.some((n) => n.includes('TIE-SENSITIVE'));
 
-test('all 20 published ruptures cases are present', () => {
-  expect(fixtures.length).toBe(20);
+test('the 20 published ruptures cases are present (more are picked up when added)', () => {
+  expect(fixtures.length).toBeGreaterThanOrEqual(20);
+  expect(fixtures.map((f) => f.id)).toContain('p20_real_bbb_0_30');
 });
 
 describe.each(fixtures.map((fx) => [fx.id, fx] as const))('%s', (_id, fx) => {
