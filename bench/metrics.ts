@@ -2,8 +2,8 @@
  * `npm run bench -- metrics [fad|onsets]`: FAD at d = 128 and 512 with n = 2,000 (both routes), and onset
  * detection speed (× real time) on real audio. Peer figures: ../shared/BENCHMARKS.md.
  */
-import * as path from 'path';
-import { Rng } from '@vmr/core';
+import { Rng, sharedPath } from '@vmr/core';
+import { LIBROSA_SR, energyPeakTimes, onsetDetect, readWav, resample, toMono } from '@vmr/features';
 import { fad } from '@vmr/metrics';
 
 const only = process.argv[2];
@@ -58,8 +58,34 @@ function benchFad(): void {
   }
 }
 
+function benchOnsets(): void {
+  // madmom sample.wav (CC-BY-NC-SA-4.0) tiled to ~60 s
+  const a = readWav(sharedPath('media', 'onsets', 'sample.wav'));
+  const mono = toMono(a);
+  const reps = Math.ceil((60 * a.sampleRate) / mono.length);
+  const long = new Float32Array(mono.length * reps);
+  for (let r = 0; r < reps; r++) long.set(mono, r * mono.length);
+  const seconds = long.length / a.sampleRate;
+  console.log(`Onsets on ${seconds.toFixed(1)} s of audio (sample.wav tiled, 44.1 kHz mono)`);
+  let y = new Float32Array(0);
+  const tr = timeIt(() => {
+    y = resample(long, a.sampleRate, LIBROSA_SR);
+  }, 3);
+  console.log(`  resample 44.1→22.05 kHz: ${tr.best.toFixed(1)} ms (${((seconds * 1000) / tr.best).toFixed(0)}× real time)`);
+  let count = 0;
+  const to = timeIt(() => {
+    count = onsetDetect(y, LIBROSA_SR).times.length;
+  }, 5);
+  console.log(`  onset_detect (librosa defaults, 22.05 kHz): ${to.best.toFixed(1)} ms (${((seconds * 1000) / to.best).toFixed(0)}× real time, ${count} onsets)`);
+  const te = timeIt(() => {
+    count = energyPeakTimes(long, a.sampleRate).length;
+  }, 5);
+  console.log(`  energy peaks (vmr, 44.1 kHz): ${te.best.toFixed(1)} ms (${((seconds * 1000) / te.best).toFixed(0)}× real time, ${count} peaks)`);
+}
+
 async function main(): Promise<void> {
   if (!only || only === 'fad') benchFad();
+  if (!only || only === 'onsets') benchOnsets();
 }
 
 void main();

@@ -6,7 +6,9 @@
  * (similar to Σ1Σ2). Two symmetric routes, no general `sqrtm`:
  * - `cholesky` (used when one covariance is clearly positive definite): Σ = L·Lᵀ, eigenvalues of Lᵀ·Σ'·L;
  * - `eigen` (any PSD Σ, rank-deficient included): Σ1 = U·Λ·Uᵀ, Z = U_r·Λ_r^½ over the positive
- *   eigenvalues, eigenvalues of Zᵀ·Σ2·Z (an r×r matrix, r = rank).
+ *   eigenvalues, eigenvalues of Zᵀ·Σ2·Z (an r×r matrix, r = rank);
+ * - `gram` (sample space, for n < d): with centred samples X_k, the non-zero eigenvalues of Σ1Σ2 are
+ *   those of C·Cᵀ, C = X1·X2ᵀ / √((n1−1)(n2−1)) (n1×n2), so the term is Σ √λ(C·Cᵀ) — no d×d work.
  * Negative eigenvalues (round-off) are clipped at 0. When an eigensolver fails or a value is not finite,
  * the computation is retried once with ε·I added to both covariances (`epsilonAdded: true`).
  */
@@ -22,12 +24,18 @@ export interface GaussianStats {
   mean: Float64Array;
   /** `[d, d]` row-major, symmetric */
   cov: Float64Array;
+  /** The centred samples `[n, d]` (kept by `embeddingStats`; enables the `gram` route when n < d). */
+  centered?: Float64Array;
 }
 
-export type FadMethod = 'auto' | 'eigen';
+export type FadMethod = 'auto' | 'eigen' | 'gram';
 
 export interface FadOptions {
-  /** `auto` (default): Cholesky route when a covariance is positive definite, else eigen; `eigen`: always eigen. */
+  /**
+   * `auto` (default): `gram` when a set has fewer samples than dimensions (and samples are at hand), else
+   * Cholesky when a covariance is positive definite, else `eigen`. `eigen` / `gram` force that route
+   * (`gram` is meant for n < d: with n ≫ d its many exact-zero eigenvalues cost accuracy, ~1e-6 relative).
+   */
   method?: FadMethod;
   /** ε for the ε·I fallback (default 1e-6, as the reference code). */
   epsilon?: number;
@@ -51,7 +59,7 @@ export interface FadResult {
   d: number;
   components: FadComponents;
   /** Which route computed the trace term. */
-  method: 'cholesky' | 'eigen';
+  method: 'cholesky' | 'eigen' | 'gram';
   /** true when the ε·I fallback was needed. */
   epsilonAdded: boolean;
 }
@@ -66,7 +74,9 @@ export function embeddingStats(x: MatrixInput, name = 'embeddings'): GaussianSta
   }
   if (m.cols < 1) throw new InvalidArgumentError(`${name}: embeddings have 0 dimensions`);
   const { mean, cov } = meanAndCovariance(m.data, m.rows, m.cols);
-  return { n: m.rows, d: m.cols, mean, cov };
+  const centered = m.data; // the dense copy is ours: centre it in place
+  for (let r = 0; r < m.rows; r++) for (let j = 0; j < m.cols; j++) centered[r * m.cols + j] -= mean[j];
+  return { n: m.rows, d: m.cols, mean, cov, centered };
 }
 
 function trace(a: Float64Array, d: number): number {
@@ -75,9 +85,16 @@ function trace(a: Float64Array, d: number): number {
   return t;
 }
 
+/**
+ * Σ √λ over the eigenvalues of a PSD matrix. Eigenvalues below size·ε·λmax are round-off of exact zeros
+ * (rank-deficient products) and count as 0: their square roots would otherwise add ~√ε·√λmax each.
+ */
 function sumSqrtClipped(values: Float64Array): number {
+  let max = 0;
+  for (const v of values) if (v > max) max = v;
+  const floor = values.length * 2 ** -52 * max;
   let s = 0;
-  for (const v of values) if (v > 0) s += Math.sqrt(v);
+  for (const v of values) if (v > floor) s += Math.sqrt(v);
   return s;
 }
 
@@ -110,6 +127,18 @@ function traceSqrtEigen(s1: Float64Array, s2: Float64Array, d: number): number {
   return sumSqrtClipped(symmetricEigen(m, r, false).values);
 }
 
+/** Tr((Σ1·Σ2)^½) in sample space from centred samples (see the module comment). */
+function traceSqrtGram(s1: GaussianStats, s2: GaussianStats): number {
+  const [a, b] = s1.n <= s2.n ? [s1, s2] : [s2, s1];
+  const d = a.d;
+  const c = gemmNT(a.centered!, b.centered!, a.n, b.n, d); // [na, nb]
+  const g = gemmNT(c, c, a.n, a.n, b.n, { upper: true }); // C·Cᵀ [na, na]
+  const scale = 1 / ((a.n - 1) * (b.n - 1));
+  for (let i = 0; i < g.length; i++) g[i] *= scale;
+  mirrorUpper(g, a.n);
+  return sumSqrtClipped(symmetricEigen(g, a.n, false).values);
+}
+
 function addDiagonal(a: Float64Array, d: number, eps: number): Float64Array {
   const b = Float64Array.from(a);
   for (let i = 0; i < d; i++) b[i * d + i] += eps;
@@ -121,8 +150,20 @@ function traceSqrtProduct(
   s2: GaussianStats,
   method: FadMethod,
   eps: number | null,
-): { value: number; method: 'cholesky' | 'eigen' } {
+): { value: number; method: 'cholesky' | 'eigen' | 'gram' } {
   const d = s1.d;
+  const haveSamples = s1.centered !== undefined && s2.centered !== undefined;
+  // Sample space pays off when a set has fewer samples than dimensions and C = [n1, n2] stays small.
+  const gramCheap = Math.min(s1.n, s2.n) < d && s1.n * s2.n <= 16 * d * d;
+  if (eps === null && (method === 'gram' || (method === 'auto' && haveSamples && gramCheap))) {
+    if (!haveSamples) {
+      throw new InvalidArgumentError('FAD: the gram route needs the samples (use fad() / embeddingStats(), not bare mean/covariance)');
+    }
+    if (s1.n * s2.n > 5e7) {
+      throw new InvalidArgumentError(`FAD: the gram route would build a ${s1.n}×${s2.n} matrix; use method auto or eigen`);
+    }
+    return { value: traceSqrtGram(s1, s2), method: 'gram' };
+  }
   const c1 = eps === null ? s1.cov : addDiagonal(s1.cov, d, eps);
   const c2 = eps === null ? s2.cov : addDiagonal(s2.cov, d, eps);
   if (method === 'auto') {
@@ -146,8 +187,8 @@ export function frechetDistance(s1: GaussianStats, s2: GaussianStats, options: F
     throw new InvalidArgumentError(`FAD: embedding dimensions differ (set 1 has d = ${s1.d}, set 2 has d = ${s2.d})`);
   }
   const method = options.method ?? 'auto';
-  if (method !== 'auto' && method !== 'eigen') {
-    throw new InvalidArgumentError(`FAD: unknown method "${String(method)}" (expected auto or eigen)`);
+  if (method !== 'auto' && method !== 'eigen' && method !== 'gram') {
+    throw new InvalidArgumentError(`FAD: unknown method "${String(method)}" (expected auto, eigen or gram)`);
   }
   const eps = options.epsilon ?? 1e-6;
   if (!(eps > 0) || !Number.isFinite(eps)) throw new InvalidArgumentError(`FAD: epsilon must be a positive number, got ${eps}`);
@@ -160,7 +201,7 @@ export function frechetDistance(s1: GaussianStats, s2: GaussianStats, options: F
   const traceSigma1 = trace(s1.cov, d);
   const traceSigma2 = trace(s2.cov, d);
   let epsilonAdded = false;
-  let ts: { value: number; method: 'cholesky' | 'eigen' };
+  let ts: { value: number; method: 'cholesky' | 'eigen' | 'gram' };
   try {
     ts = traceSqrtProduct(s1, s2, method, null);
     if (!Number.isFinite(ts.value)) throw new NumericError('non-finite trace term');
