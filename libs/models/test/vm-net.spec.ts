@@ -16,12 +16,12 @@ describe('VM-Net', () => {
   });
 
   it('has the reference layer structure by default', () => {
-    const m = createVmNet({ videoDim: 2048 }, 1);
+    const m = createVmNet({ videoDim: 16 }, 1);
     const shapes = Object.fromEntries([...m.params.trainable].map(([n, v]) => [n, v.shape]));
     expect(shapes['audio.fc0.weight']).toEqual([128, 2048]);
     expect(shapes['audio.fc1.weight']).toEqual([2048, 1024]);
     expect(shapes['audio.fc2.weight']).toEqual([1024, 512]);
-    expect(shapes['video.fc0.weight']).toEqual([2048, 2048]);
+    expect(shapes['video.fc0.weight']).toEqual([16, 2048]);
     expect(shapes['video.fc1.weight']).toEqual([2048, 512]);
     expect(shapes['audio.fc0.bn.gamma']).toEqual([2048]);
     expect(shapes['audio.fc1.bn.gamma']).toBeUndefined(); // fc 1024 has no BN
