@@ -24,6 +24,7 @@ export {
   clipEmbeddings,
   type OfVmNet,
   type SegmentBatch,
+  type HostTensor,
   type SegmentEmbeddings,
   type ForwardOptions,
 } from './of-vm-net';

@@ -11,10 +11,20 @@ import { initSegmentEncoder, encodeSegments, sinusoidalPositions, type EncoderSi
  * - ranks `[B, S]`: flow rank of each segment, 1 = most motion … S = least (used by the losses)
  */
 export interface SegmentBatch {
-  video: tf.Tensor;
-  audio: tf.Tensor;
+  video: tf.Tensor | HostTensor;
+  audio: tf.Tensor | HostTensor;
   mask: tf.Tensor | ArrayLike<number>;
   ranks?: tf.Tensor | ArrayLike<number>;
+}
+
+/**
+ * A feature array kept in JS memory, `[B, S, L, D]` row-major. Preferred for large batches: with the
+ * masked-mean encoder only the valid tokens are copied to the backend (a padded paper batch of ResNet
+ * features is 0.5 GB, more than the wasm heap comfortably holds next to the activations).
+ */
+export interface HostTensor {
+  data: Float32Array;
+  shape: [number, number, number, number];
 }
 
 /** L2-normalised segment embeddings, `[B, S, E]` each. */
@@ -73,6 +83,21 @@ function sizes(c: OfVmNetConfig, inputDim: number): EncoderSizes {
   };
 }
 
+/** The plan's tokens `[T, D]` (packed layout; padded `[N·L, D]` for an identity plan). */
+function tokensOf(x: tf.Tensor | HostTensor, plan: PackPlan, D: number): tf.Tensor2D {
+  if (x instanceof tf.Tensor) {
+    const flat = tf.reshape(x, [-1, D]) as tf.Tensor2D;
+    return plan.identity ? flat : (tf.gather(flat, tf.tensor1d(plan.tokenIndex, 'int32')) as tf.Tensor2D);
+  }
+  if (plan.identity) return tf.tensor2d(x.data, [plan.tokenIndex.length, D]);
+  const out = new Float32Array(plan.tokenIndex.length * D);
+  for (let t = 0; t < plan.tokenIndex.length; t++) {
+    const r = plan.tokenIndex[t];
+    out.set(x.data.subarray(r * D, (r + 1) * D), t * D);
+  }
+  return tf.tensor2d(out, [plan.tokenIndex.length, D]);
+}
+
 function readArray(x: tf.Tensor | ArrayLike<number>): ArrayLike<number> {
   return x instanceof tf.Tensor ? x.dataSync() : x;
 }
@@ -100,8 +125,11 @@ export function createOfVmNet(configInput: OfVmNetConfigInput, seed: number): Of
     },
     forward(batch, options) {
       const { video, audio } = batch;
-      if (video.rank !== 4 || audio.rank !== 4) {
-        throw new InvalidArgumentError(`batch video/audio must be [B, S, L, D]; got video [${video.shape}], audio [${audio.shape}]`);
+      for (const [name, t] of [['video', video], ['audio', audio]] as const) {
+        if (t.shape.length !== 4) throw new InvalidArgumentError(`batch ${name} must be [B, S, L, D]; got [${t.shape}]`);
+        if (!(t instanceof tf.Tensor) && t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
+          throw new InvalidArgumentError(`batch ${name} has ${t.data.length} values, shape [${t.shape}] needs ${t.shape.reduce((a, b) => a * b, 1)}`);
+        }
       }
       const [B, S, L, Dv] = video.shape as number[];
       const [Ba, Sa, La, Da] = audio.shape as number[];
@@ -119,11 +147,11 @@ export function createOfVmNet(configInput: OfVmNetConfigInput, seed: number): Of
         dropoutSeed = mixSeed(seed, model.forwardCount);
         model.forwardCount += 1;
       }
-      const v = encodeSegments(params, 'video', vs, tf.reshape(video, [B * S * L, Dv]) as tf.Tensor2D, plan, posTable, {
+      const v = encodeSegments(params, 'video', vs, tokensOf(video, plan, Dv), plan, posTable, {
         training: options.training,
         dropoutSeed: mixSeed(dropoutSeed ?? 0, 1),
       });
-      const a = encodeSegments(params, 'audio', as, tf.reshape(audio, [B * S * L, Da]) as tf.Tensor2D, plan, posTable, {
+      const a = encodeSegments(params, 'audio', as, tokensOf(audio, plan, Da), plan, posTable, {
         training: options.training,
         dropoutSeed: mixSeed(dropoutSeed ?? 0, 2),
       });

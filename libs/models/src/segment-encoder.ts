@@ -1,4 +1,4 @@
-import { tf, Rng, matMul, linear, gatherRows, dropout, swapLastAxes } from '@vmr/core';
+import { tf, Rng, matMul, linear, gatherRows, dropout, reluDropout, swapLastAxes } from '@vmr/core';
 import { ParamSet, addTorchLinear, uniformInit, mixSeed } from './params';
 import type { PackPlan } from './packing';
 
@@ -73,14 +73,14 @@ export interface EncodeOptions {
 
 /**
  * Encode N padded sequences into N L2-normalised embeddings.
- * @param x `[N·L, D]` input tokens (padded layout)
+ * @param tokens `[T, D]` the plan's input tokens (packed layout; `[N·L, D]` when the plan is the identity)
  * @returns `[N, E]`
  */
 export function encodeSegments(
   ps: ParamSet,
   prefix: string,
   s: EncoderSizes,
-  x: tf.Tensor2D,
+  tokens: tf.Tensor2D,
   plan: PackPlan,
   posTable: Float32Array,
   opts: EncodeOptions,
@@ -93,8 +93,6 @@ export function encodeSegments(
   const drop = (t: tf.Tensor): tf.Tensor => (rate > 0 ? dropout(t, rate, mixSeed(opts.dropoutSeed, site++)) : t);
   const P = (n: string) => ps.get(`${prefix}.${n}`);
 
-  // packed tokens [T, D] (input gather is not differentiated)
-  const tokens = plan.identity ? x : (tf.gather(x, tf.tensor1d(plan.tokenIndex, 'int32')) as tf.Tensor2D);
   const T = plan.tokenIndex.length;
   const pe = new Float32Array(T * E);
   for (let t = 0; t < T; t++) pe.set(posTable.subarray(plan.positions[t] * E, plan.positions[t] * E + E), t * E);
@@ -129,7 +127,9 @@ export function encodeSegments(
     const ctxPacked = plan.identity ? ctxAll : gatherRows(ctxAll as tf.Tensor2D, plan.unpadIndex);
     const attnOut = linear(ctxPacked, P(`${p}.attn.out.weight`), P(`${p}.attn.out.bias`));
     h = layerNorm(tf.add(h, drop(attnOut)), P(`${p}.norm1.weight`), P(`${p}.norm1.bias`), s.layerNormEps);
-    const ff = linear(drop(tf.relu(linear(h, P(`${p}.ffn1.weight`), P(`${p}.ffn1.bias`)))), P(`${p}.ffn2.weight`), P(`${p}.ffn2.bias`));
+    const hidden = linear(h, P(`${p}.ffn1.weight`), P(`${p}.ffn1.bias`));
+    const act = rate > 0 ? reluDropout(hidden, rate, mixSeed(opts.dropoutSeed, site++)) : tf.relu(hidden);
+    const ff = linear(act, P(`${p}.ffn2.weight`), P(`${p}.ffn2.bias`));
     h = layerNorm(tf.add(h, drop(ff)), P(`${p}.norm2.weight`), P(`${p}.norm2.bias`), s.layerNormEps);
   }
 

@@ -104,6 +104,24 @@ describe('OF-VM-Net behaviour', () => {
     await selectBackend('wasm');
   });
 
+  it.each(['masked-mean', 'mean-all'] as const)('%s: host-array inputs give the same embeddings as tensors', (pooling) => {
+    tf.tidy(() => {
+      const m = createOfVmNet({ ...tiny, pooling }, 2);
+      const b = makeBatch(2, 3, 7, 6, 4, lengths);
+      const host = {
+        ...b,
+        video: { data: b.video.dataSync() as Float32Array, shape: [2, 3, 7, 6] as [number, number, number, number] },
+        audio: { data: b.audio.dataSync() as Float32Array, shape: [2, 3, 7, 4] as [number, number, number, number] },
+      };
+      const e1 = m.forward(b, { training: false });
+      const e2 = m.forward(host, { training: false });
+      expect(Array.from(e2.video.dataSync())).toEqual(Array.from(e1.video.dataSync()));
+      expect(Array.from(e2.audio.dataSync())).toEqual(Array.from(e1.audio.dataSync()));
+      expect(() => m.forward({ ...host, video: { data: new Float32Array(5), shape: [2, 3, 7, 6] } }, { training: false })).toThrow(/has 5 values/);
+      m.dispose();
+    });
+  });
+
   it('rejects a fully padded segment with a clear error (not NaN)', () => {
     const model = createOfVmNet(tiny, 1);
     const b = makeBatch(2, 3, 7, 6, 4, [3, 7, 1, 5, 0, 6]);

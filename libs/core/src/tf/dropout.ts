@@ -32,3 +32,23 @@ export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   if (rate === 0) return x;
   return tf.mul(x, dropoutMask(x.shape, rate, seed));
 }
+
+/**
+ * `dropout(relu(x))` as one op whose gradient is computed from the output alone
+ * (dy · 1[y > 0] / (1 − rate)): the backward pass keeps one `[T, F]` tensor instead of the
+ * pre-activation, the ReLU output and the mask — the FFN hidden layer is the largest activation of a
+ * transformer step. Same values and gradients as `dropout(tf.relu(x), rate, seed)`.
+ */
+export function reluDropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+  if (rate === 0) return tf.relu(x);
+  const scale = 1 / (1 - rate);
+  const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = tf.tidy(() => tf.mul(tf.relu(input), dropoutMask(input.shape, rate, seed)));
+    save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.mul(tf.step(saved[0]), scale)),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x) as tf.Tensor;
+}

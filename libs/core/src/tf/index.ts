@@ -11,4 +11,4 @@ export {
 } from './backend';
 export { matMul, linear, swapLastAxes } from './fast-matmul';
 export { gatherRows, selectRows } from './gather-rows';
-export { dropout, dropoutMask } from './dropout';
+export { dropout, dropoutMask, reluDropout } from './dropout';

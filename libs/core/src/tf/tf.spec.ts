@@ -130,3 +130,21 @@ describe('dropoutMask', () => {
     expect(() => dropoutMask([2], 1, 0)).toThrow(/rate/);
   });
 });
+
+describe('reluDropout', () => {
+  it('equals dropout(relu(x)) in value and gradient', async () => {
+    await selectBackend('wasm');
+    const { dropout, reluDropout } = await import('../index');
+    tf.tidy(() => {
+      const x = tf.randomNormal([50, 40], 0, 1, 'float32', 4);
+      const w = tf.randomNormal([50, 40], 0, 1, 'float32', 5);
+      const a = reluDropout(x, 0.3, 17);
+      const b = dropout(tf.relu(x), 0.3, 17);
+      expect(maxAbsDiff(a, b)).toBe(0);
+      const ga = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(reluDropout(t, 0.3, 17), w)))(x);
+      const gb = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(dropout(tf.relu(t), 0.3, 17), w)))(x);
+      expect(maxAbsDiff(ga, gb)).toBeLessThan(1e-6);
+      expect(tf.sum(tf.abs(ga)).dataSync()[0]).toBeGreaterThan(0);
+    });
+  });
+});
