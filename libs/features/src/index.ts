@@ -1,3 +1,36 @@
 /** @vmr/features — see DESIGN.md §2. Public API is exported from here. */
 export {};
 export * from './audio';
+// Media decoding and optical flow (issue 5).
+export { type FfmpegBinaries, type BinarySource, ffmpegBinaries, findOnPath } from './media/ffmpeg-binaries';
+export {
+  type Rational,
+  type MediaInfo,
+  type VideoStreamInfo,
+  type AudioStreamInfo,
+  probeMedia,
+  mediaInfoFromFfprobe,
+  parseRational,
+} from './media/probe';
+export { AccumulatorSampler, accumulatorSampleIndices, accumulatorSelectExpr, flowFpsFor } from './media/frame-sampling';
+export {
+  type SampledFrame,
+  type StreamFramesOptions,
+  type DecodedAudio,
+  type ImageU8,
+  streamSampledFrames,
+  decodeAudio,
+  readImage,
+} from './media/decode';
+export { type OpenCv, loadOpenCv } from './flow/opencv';
+export {
+  type FarnebackParams,
+  type FlowField,
+  type GrayFrame,
+  FARNEBACK_DEFAULTS,
+  FarnebackFlow,
+  meanFlowMagnitude,
+  flowBetweenImages,
+} from './flow/farneback';
+export { type EndpointErrorStats, FLO_MAGIC, encodeFlo, parseFlo, readFlo, writeFlo, endpointError } from './flow/flo';
+export { type PreparedFrame, type VideoAnalysisOptions, type VideoAnalysis, analyzeVideo } from './flow/trajectory';

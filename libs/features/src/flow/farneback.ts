@@ -1,0 +1,139 @@
+import { InvalidArgumentError } from '@vmr/core';
+import { type OpenCv, loadOpenCv } from './opencv';
+import type { ImageU8 } from '../media/decode';
+
+/** Farnebäck parameters (OpenCV `calcOpticalFlowFarneback` argument order). */
+export interface FarnebackParams {
+  pyrScale: number;
+  levels: number;
+  winsize: number;
+  iterations: number;
+  polyN: number;
+  polySigma: number;
+  flags: number;
+}
+
+/** DESIGN.md §1.1 / the reference code: (0.5, 3, 15, 3, 5, 1.2, 0). */
+export const FARNEBACK_DEFAULTS: Readonly<FarnebackParams> = Object.freeze({
+  pyrScale: 0.5,
+  levels: 3,
+  winsize: 15,
+  iterations: 3,
+  polyN: 5,
+  polySigma: 1.2,
+  flags: 0,
+});
+
+/** A dense flow field: `data` interleaves (u, v) per pixel, row-major, `[height, width, 2]`. */
+export interface FlowField {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+/** A grey 8-bit frame (one byte per pixel). */
+export interface GrayFrame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/**
+ * Stateful helper around OpenCV.js for grey-frame preparation and Farnebäck flow, reusing its Mats
+ * (the wasm heap is not garbage collected: call `dispose()`).
+ */
+export class FarnebackFlow {
+  private readonly flowMat: OpenCv;
+  private disposed = false;
+
+  private constructor(private readonly cv: OpenCv, readonly params: FarnebackParams) {
+    this.flowMat = new cv.Mat();
+  }
+
+  static async create(params: Partial<FarnebackParams> = {}): Promise<FarnebackFlow> {
+    const cv = await loadOpenCv();
+    return new FarnebackFlow(cv, { ...FARNEBACK_DEFAULTS, ...params });
+  }
+
+  /**
+   * Resize a bgr24 (or grey) image with cv.resize INTER_LINEAR, then convert to grey with
+   * COLOR_BGR2GRAY (BT.601 weights, OpenCV's fixed-point rounding) — the reference's order.
+   * Returns both the resized colour image (bgr24; undefined for grey input) and the grey frame.
+   */
+  prepare(img: ImageU8, width: number, height: number): { bgr?: Uint8Array; gray: GrayFrame } {
+    const cv = this.cv;
+    const src = new cv.Mat(img.height, img.width, img.channels === 3 ? cv.CV_8UC3 : cv.CV_8UC1);
+    const resized = new cv.Mat();
+    const gray = new cv.Mat();
+    try {
+      src.data.set(img.data);
+      if (img.width === width && img.height === height) src.copyTo(resized);
+      else cv.resize(src, resized, new cv.Size(width, height), 0, 0, cv.INTER_LINEAR);
+      if (img.channels === 3) {
+        cv.cvtColor(resized, gray, cv.COLOR_BGR2GRAY);
+        return { bgr: new Uint8Array(resized.data), gray: { width, height, data: new Uint8Array(gray.data) } };
+      }
+      return { gray: { width, height, data: new Uint8Array(resized.data) } };
+    } finally {
+      src.delete();
+      resized.delete();
+      gray.delete();
+    }
+  }
+
+  /** Dense Farnebäck flow from `prev` to `next` (same size). */
+  compute(prev: GrayFrame, next: GrayFrame): FlowField {
+    if (this.disposed) throw new InvalidArgumentError('FarnebackFlow used after dispose()');
+    if (prev.width !== next.width || prev.height !== next.height) {
+      throw new InvalidArgumentError(`flow frames differ in size: ${prev.width}x${prev.height} vs ${next.width}x${next.height}`);
+    }
+    const cv = this.cv;
+    const a = new cv.Mat(prev.height, prev.width, cv.CV_8UC1);
+    const b = new cv.Mat(next.height, next.width, cv.CV_8UC1);
+    try {
+      a.data.set(prev.data);
+      b.data.set(next.data);
+      const p = this.params;
+      cv.calcOpticalFlowFarneback(a, b, this.flowMat, p.pyrScale, p.levels, p.winsize, p.iterations, p.polyN, p.polySigma, p.flags);
+      return { width: prev.width, height: prev.height, data: new Float32Array(this.flowMat.data32F) };
+    } finally {
+      a.delete();
+      b.delete();
+    }
+  }
+
+  dispose(): void {
+    if (!this.disposed) {
+      this.flowMat.delete();
+      this.disposed = true;
+    }
+  }
+}
+
+/**
+ * Mean per-pixel flow magnitude, as `cv2.mean(cv2.magnitude(u, v))[0]`: float32 magnitudes,
+ * accumulated in double.
+ */
+export function meanFlowMagnitude(flow: FlowField): number {
+  const d = flow.data;
+  const n = d.length / 2;
+  if (n === 0) throw new InvalidArgumentError('meanFlowMagnitude: empty flow field');
+  let s = 0;
+  for (let k = 0; k < d.length; k += 2) s += Math.fround(Math.sqrt(d[k] * d[k] + d[k + 1] * d[k + 1]));
+  return s / n;
+}
+
+/** Dense flow for one image pair (grey conversion as cv2.cvtColor(BGR2GRAY), no resize). */
+export async function flowBetweenImages(a: ImageU8, b: ImageU8, params: Partial<FarnebackParams> = {}): Promise<FlowField> {
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new InvalidArgumentError(`image sizes differ: ${a.width}x${a.height} vs ${b.width}x${b.height}`);
+  }
+  const fb = await FarnebackFlow.create(params);
+  try {
+    const ga = fb.prepare(a, a.width, a.height).gray;
+    const gb = fb.prepare(b, b.width, b.height).gray;
+    return fb.compute(ga, gb);
+  } finally {
+    fb.dispose();
+  }
+}

@@ -1,0 +1,103 @@
+import { FileFormatError, InvalidArgumentError } from '@vmr/core';
+import { type MediaInfo, type Rational, probeMedia } from '../media/probe';
+import { flowFpsFor } from '../media/frame-sampling';
+import { streamSampledFrames } from '../media/decode';
+import { type FarnebackParams, type FlowField, type GrayFrame, FarnebackFlow, meanFlowMagnitude } from './farneback';
+
+/** A sampled frame after resize + grey conversion, handed to per-frame consumers (extractors). */
+export interface PreparedFrame {
+  sampleIndex: number;
+  decodeIndex: number;
+  timeSec: number;
+  /** Resized colour frame, bgr24, `[height, width, 3]`. */
+  bgr: Uint8Array;
+  gray: GrayFrame;
+  /** Flow from the previous sampled frame (undefined for the first frame). */
+  flowFromPrev?: FlowField;
+}
+
+export interface VideoAnalysisOptions {
+  /** Upper bound of the flow frame rate; flowFps = min(maxFlowFps, native). Default 3. */
+  maxFlowFps?: number;
+  /** Frame size for flow and builtin features. Default 320×240 (DESIGN.md §1.1). */
+  width?: number;
+  height?: number;
+  farneback?: Partial<FarnebackParams>;
+  /** Only analyse the first `maxSeconds` of the video. */
+  maxSeconds?: number;
+  /** Probe result, when the caller already has it. */
+  info?: MediaInfo;
+  /** Called for every sampled frame, in order, after its flow is computed. */
+  onFrame?: (frame: PreparedFrame) => void | Promise<void>;
+}
+
+export interface VideoAnalysis {
+  file: string;
+  nativeFps: number;
+  flowFps: number;
+  flowFpsRational: Rational;
+  /** Decode indices of the sampled frames. */
+  sampledDecodeIndices: number[];
+  /** Mean of each sampled grey frame (for localising decode differences). */
+  grayMeans: number[];
+  /**
+   * Mean flow magnitude per sampled frame; index 0 duplicates the first pair's value, so
+   * `trajectory.length === sampledDecodeIndices.length` (the reference's convention).
+   */
+  trajectory: number[];
+}
+
+/**
+ * Decode `file` at flowFps with the time-accumulator sampling, resize to 320×240 (cv.resize
+ * INTER_LINEAR on the bgr frame), grey (BGR2GRAY), Farnebäck between consecutive sampled frames and
+ * the mean magnitude per pair — VMR `flowProcessor.py`'s procedure (DESIGN.md §1.1).
+ * A video with fewer than 2 sampled frames is `FileFormatError` (no flow can be computed).
+ */
+export async function analyzeVideo(file: string, options: VideoAnalysisOptions = {}): Promise<VideoAnalysis> {
+  const width = options.width ?? 320;
+  const height = options.height ?? 240;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 16 || height < 16) {
+    throw new InvalidArgumentError(`flow frame size must be integers ≥ 16, got ${width}x${height}`);
+  }
+  const info = options.info ?? (await probeMedia(file));
+  if (!info.video) throw new FileFormatError(`${file}: no video stream`, { details: { path: file } });
+  const target = flowFpsFor(info.video.fpsRational, options.maxFlowFps ?? 3);
+  const fb = await FarnebackFlow.create(options.farneback);
+  const indices: number[] = [];
+  const grayMeans: number[] = [];
+  const trajectory: number[] = [];
+  let prev: GrayFrame | undefined;
+  try {
+    for await (const f of streamSampledFrames(file, { targetFps: target, pixelFormat: 'bgr24', maxSeconds: options.maxSeconds, info })) {
+      const { bgr, gray } = fb.prepare({ width: f.width, height: f.height, channels: 3, data: f.data }, width, height);
+      let s = 0;
+      for (let i = 0; i < gray.data.length; i++) s += gray.data[i];
+      grayMeans.push(s / gray.data.length);
+      indices.push(f.decodeIndex);
+      let flow: FlowField | undefined;
+      if (prev) {
+        flow = fb.compute(prev, gray);
+        trajectory.push(meanFlowMagnitude(flow));
+      }
+      prev = gray;
+      if (options.onFrame) await options.onFrame({ sampleIndex: f.sampleIndex, decodeIndex: f.decodeIndex, timeSec: f.timeSec, bgr: bgr!, gray, flowFromPrev: flow });
+    }
+  } finally {
+    fb.dispose();
+  }
+  if (indices.length < 2) {
+    throw new FileFormatError(`${file}: only ${indices.length} frame(s) decoded at ${target.num / target.den} fps; need ≥ 2 for optical flow`, {
+      details: { path: file, frames: indices.length },
+    });
+  }
+  trajectory.unshift(trajectory[0]);
+  return {
+    file,
+    nativeFps: info.video.fps,
+    flowFps: target.num / target.den,
+    flowFpsRational: target,
+    sampledDecodeIndices: indices,
+    grayMeans,
+    trajectory,
+  };
+}
