@@ -1,2 +1,33 @@
 /** @vmr/data — see DESIGN.md §2. Public API is exported from here. */
 export {};
+// Dataset directory format (DESIGN.md §2.1): manifest schema, reader, atomic writer, splits.
+export {
+  type ExtractorInfo,
+  type ExtractorInfoInput,
+  type ClipEntry,
+  type ClipEntryInput,
+  type FailedEntry,
+  type FailureReason,
+  type DatasetManifest,
+  type Modality,
+  type SplitName,
+  CLIP_ID_PATTERN,
+  DATASET_FORMAT,
+  DATASET_VERSION,
+  FAILURE_REASONS,
+  SPLIT_NAMES,
+  datasetManifestSchema,
+  extractorInfoSchema,
+  clipEntrySchema,
+} from './dataset/schema';
+export {
+  type FeatureMatrix,
+  type CreateDatasetOptions,
+  MANIFEST_FILE,
+  Dataset,
+  DatasetWriter,
+  datasetPaths,
+  clipIdFromName,
+  parseManifest,
+} from './dataset/dataset';
+export { type SplitFractions, assignSplits, parseSplitFractions } from './dataset/splits';
