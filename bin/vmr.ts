@@ -11,9 +11,9 @@ import { commands as evaluatorCommands } from '@vmr/evaluator';
 import { commands as sweeperCommands } from '@vmr/sweeper';
 import { commands as segmentationCommands } from '@vmr/segmentation';
 import { commands as metricsCommands } from '@vmr/metrics';
-import { audioCommands } from '@vmr/features';
+import { commands as featureCommands } from '@vmr/features';
 
-const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands, ...segmentationCommands, ...metricsCommands, ...audioCommands];
+const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands, ...segmentationCommands, ...metricsCommands, ...featureCommands];
 
 async function main(): Promise<void> {
   const argv = hideBin(process.argv);

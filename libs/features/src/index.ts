@@ -34,3 +34,17 @@ export {
 } from './flow/farneback';
 export { type EndpointErrorStats, FLO_MAGIC, encodeFlo, parseFlo, readFlo, writeFlo, endpointError } from './flow/flo';
 export { type PreparedFrame, type VideoAnalysisOptions, type VideoAnalysis, analyzeVideo } from './flow/trajectory';
+export { flowCommand, flowCommands } from './flow/commands';
+// Per-second extractors (registry, builtin-video, builtin-audio).
+export {
+  type ExtractorSpec,
+  type ExtractorKind,
+  type ExtractorModality,
+  EXTRACTORS,
+  listExtractors,
+  getExtractor,
+  resolveExtractors,
+} from './extractors/registry';
+export { BUILTIN_VIDEO_COLUMNS, BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector } from './extractors/builtin-video';
+export { BUILTIN_AUDIO_DIM, BUILTIN_AUDIO_SR, builtinAudioFeatures } from './extractors/builtin-audio';
+export { commands } from './commands';

@@ -1,0 +1,151 @@
+import { InvalidArgumentError } from '@vmr/core';
+import type { PreparedFrame } from '../flow/trajectory';
+
+/**
+ * `builtin-video`: a weight-free per-second video descriptor (32-d) computed from the same 320×240
+ * frames and Farnebäck fields as the flow trajectory (flowFps samples per second). Each sampled frame
+ * gives one 32-d vector; a second's row is the mean over the sampled frames whose time lies in
+ * [t, t+1). Flow columns of frame 0 copy frame 1's (the trajectory's duplication convention); a
+ * second with no sampled frame repeats the previous row. Layout (all roughly in [0, 1] or pixels):
+ */
+export const BUILTIN_VIDEO_COLUMNS = [
+  'mean_r', 'mean_g', 'mean_b', // 0-2: channel means / 255
+  'std_r', 'std_g', 'std_b', // 3-5: channel standard deviations / 255
+  'mean_saturation', // 6: mean HSV saturation (max−min)/max
+  'gray_std', // 7: grey contrast / 255
+  'gray_hist_0', 'gray_hist_1', 'gray_hist_2', 'gray_hist_3', 'gray_hist_4', 'gray_hist_5', 'gray_hist_6', 'gray_hist_7', // 8-15: 8-bin grey histogram (fractions)
+  'grad_mean', // 16: mean |∇I| / 255 (central differences)
+  'edge_density', // 17: fraction of pixels with |∇I| > 32
+  'grad_orient_0', 'grad_orient_45', 'grad_orient_90', 'grad_orient_135', // 18-21: magnitude-weighted unsigned orientation histogram
+  'flow_mean', // 22: mean flow magnitude (px per sampled frame) = the trajectory value
+  'flow_std', // 23: std of the flow magnitude
+  'flow_moving_fraction', // 24: fraction of pixels moving > 1 px
+  'flow_mean_u', 'flow_mean_v', // 25-26: mean flow vector (camera pan)
+  'flow_dir_right', 'flow_dir_down', 'flow_dir_left', 'flow_dir_up', // 27-30: magnitude-weighted direction histogram
+  'frame_diff', // 31: mean |I_t − I_{t−1}| / 255
+] as const;
+export const BUILTIN_VIDEO_DIM = BUILTIN_VIDEO_COLUMNS.length;
+const FLOW_COLS = [22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+
+/** The 32-d descriptor of one prepared frame (flow columns 0 when it has no previous frame). */
+export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Array): Float64Array {
+  const v = new Float64Array(BUILTIN_VIDEO_DIM);
+  const { width: w, height: h, data: g } = frame.gray;
+  const n = w * h;
+  const bgr = frame.bgr;
+  if (bgr.length !== n * 3) throw new InvalidArgumentError(`builtin-video: colour frame has ${bgr.length} bytes, expected ${n * 3}`);
+  let sb = 0, sg = 0, sr = 0, sb2 = 0, sg2 = 0, sr2 = 0, sat = 0, sgr = 0, sgr2 = 0;
+  const hist = new Float64Array(8);
+  for (let i = 0, k = 0; i < n; i++, k += 3) {
+    const b = bgr[k], gg = bgr[k + 1], r = bgr[k + 2];
+    sb += b; sg += gg; sr += r;
+    sb2 += b * b; sg2 += gg * gg; sr2 += r * r;
+    const mx = Math.max(r, gg, b);
+    const mn = Math.min(r, gg, b);
+    if (mx > 0) sat += (mx - mn) / mx;
+    const y = g[i];
+    sgr += y; sgr2 += y * y;
+    hist[y >> 5] += 1;
+  }
+  const std = (s: number, s2: number): number => Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
+  v[0] = sr / n / 255; v[1] = sg / n / 255; v[2] = sb / n / 255;
+  v[3] = std(sr, sr2) / 255; v[4] = std(sg, sg2) / 255; v[5] = std(sb, sb2) / 255;
+  v[6] = sat / n;
+  v[7] = std(sgr, sgr2) / 255;
+  for (let b = 0; b < 8; b++) v[8 + b] = hist[b] / n;
+  let gm = 0, edges = 0, cnt = 0;
+  const orient = new Float64Array(4);
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1; x < w - 1; x++) {
+      const i = y * w + x;
+      const gx = (g[i + 1] - g[i - 1]) / 2;
+      const gy = (g[i + w] - g[i - w]) / 2;
+      const m = Math.sqrt(gx * gx + gy * gy);
+      gm += m;
+      cnt++;
+      if (m > 32) edges++;
+      if (m > 0) {
+        let a = Math.atan2(gy, gx);
+        if (a < 0) a += Math.PI; // unsigned orientation in [0, π)
+        orient[Math.round(a / (Math.PI / 4)) % 4] += m;
+      }
+    }
+  }
+  v[16] = gm / cnt / 255;
+  v[17] = edges / cnt;
+  const osum = orient[0] + orient[1] + orient[2] + orient[3];
+  for (let b = 0; b < 4; b++) v[18 + b] = osum > 0 ? orient[b] / osum : 0;
+  const f = frame.flowFromPrev;
+  if (f) {
+    const d = f.data;
+    let s = 0, s2 = 0, moving = 0, su = 0, sv = 0;
+    const dir = new Float64Array(4);
+    for (let k = 0; k < d.length; k += 2) {
+      const u = d[k], vv = d[k + 1];
+      const m = Math.fround(Math.sqrt(u * u + vv * vv));
+      s += m; s2 += m * m; su += u; sv += vv;
+      if (m > 1) moving++;
+      if (m > 0) {
+        // right (|u| ≥ |v|, u > 0), down (v > 0), left, up — image coordinates (y down)
+        if (Math.abs(u) >= Math.abs(vv)) dir[u >= 0 ? 0 : 2] += m;
+        else dir[vv >= 0 ? 1 : 3] += m;
+      }
+    }
+    const np = d.length / 2;
+    v[22] = s / np;
+    v[23] = Math.sqrt(Math.max(0, s2 / np - (s / np) ** 2));
+    v[24] = moving / np;
+    v[25] = su / np;
+    v[26] = sv / np;
+    const ds = dir[0] + dir[1] + dir[2] + dir[3];
+    for (let b = 0; b < 4; b++) v[27 + b] = ds > 0 ? dir[b] / ds : 0;
+  }
+  if (prevGray) {
+    let sd = 0;
+    for (let i = 0; i < n; i++) sd += Math.abs(g[i] - prevGray[i]);
+    v[31] = sd / n / 255;
+  }
+  return v;
+}
+
+/** Accumulates frame vectors into per-second rows. Feed frames in order, then `finish(T)`. */
+export class BuiltinVideoAccumulator {
+  private readonly frames: Array<{ t: number; v: Float64Array }> = [];
+  private prevGray?: Uint8Array;
+
+  addFrame(frame: PreparedFrame): void {
+    const v = builtinVideoFrameVector(frame, this.prevGray);
+    this.prevGray = frame.gray.data;
+    this.frames.push({ t: frame.timeSec, v });
+  }
+
+  /** `[T, 32]` float32 rows. */
+  finish(seconds: number): Float32Array {
+    if (!Number.isInteger(seconds) || seconds < 1) throw new InvalidArgumentError(`builtin-video: seconds must be a positive integer, got ${seconds}`);
+    if (this.frames.length >= 2) {
+      for (const c of FLOW_COLS) this.frames[0].v[c] = this.frames[1].v[c];
+    }
+    const D = BUILTIN_VIDEO_DIM;
+    const out = new Float32Array(seconds * D);
+    const counts = new Float64Array(seconds);
+    const sums = new Float64Array(seconds * D);
+    for (const { t, v } of this.frames) {
+      const s = Math.floor(t + 1e-9);
+      if (s < 0 || s >= seconds) continue;
+      counts[s]++;
+      for (let d = 0; d < D; d++) sums[s * D + d] += v[d];
+    }
+    let last: Float64Array | undefined;
+    for (let s = 0; s < seconds; s++) {
+      let row: Float64Array;
+      if (counts[s] > 0) {
+        row = sums.subarray(s * D, (s + 1) * D).map((x) => x / counts[s]);
+        last = row;
+      } else {
+        row = last ?? (this.frames[0]?.v ?? new Float64Array(D));
+      }
+      for (let d = 0; d < D; d++) out[s * D + d] = row[d];
+    }
+    return out;
+  }
+}

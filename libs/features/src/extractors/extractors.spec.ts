@@ -1,0 +1,86 @@
+import { InvalidArgumentError, NotFoundError, UnsupportedError } from '@vmr/core';
+import { BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector } from './builtin-video';
+import { BUILTIN_AUDIO_SR, builtinAudioFeatures } from './builtin-audio';
+import { resolveExtractors, getExtractor } from './registry';
+import type { PreparedFrame } from '../flow/trajectory';
+
+function frame(t: number, fill: (x: number, y: number) => [number, number, number], flow?: [number, number]): PreparedFrame {
+  const w = 8, h = 6;
+  const bgr = new Uint8Array(w * h * 3);
+  const gray = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const [b, g, r] = fill(x, y);
+    const i = y * w + x;
+    bgr.set([b, g, r], i * 3);
+    gray[i] = Math.round(0.114 * b + 0.587 * g + 0.299 * r);
+  }
+  const f: PreparedFrame = { sampleIndex: 0, decodeIndex: 0, timeSec: t, bgr, gray: { width: w, height: h, data: gray } };
+  if (flow) {
+    const d = new Float32Array(w * h * 2);
+    for (let i = 0; i < w * h; i++) d.set(flow, i * 2);
+    f.flowFromPrev = { width: w, height: h, data: d };
+  }
+  return f;
+}
+
+describe('builtin-video', () => {
+  it('hand values on a flat red frame moving 3 px right and 4 px down', () => {
+    const v = builtinVideoFrameVector(frame(0, () => [0, 0, 255], [3, 4]));
+    expect(v).toHaveLength(BUILTIN_VIDEO_DIM);
+    expect([v[0], v[1], v[2]]).toEqual([1, 0, 0]); // mean r, g, b
+    expect(v[3]).toBe(0); // no variation
+    expect(v[6]).toBe(1); // fully saturated
+    expect(v[8 + (76 >> 5)]).toBe(1); // grey 76 → bin 2
+    expect(v[16]).toBe(0); // flat: no gradient
+    expect(v[22]).toBeCloseTo(5, 6); // |(3,4)| = 5
+    expect(v[23]).toBeCloseTo(0, 6);
+    expect(v[24]).toBe(1);
+    expect([v[25], v[26]]).toEqual([3, 4]);
+    expect(v[28]).toBe(1); // |v| > |u|, v > 0: "down"
+  });
+
+  it('averages frames per second, duplicates frame 1 flow into frame 0, carries gaps forward', () => {
+    const acc = new BuiltinVideoAccumulator();
+    acc.addFrame(frame(0, () => [0, 0, 0]));
+    acc.addFrame(frame(0.5, () => [0, 0, 0], [2, 0]));
+    acc.addFrame(frame(1.2, () => [255, 255, 255], [0, 0]));
+    const out = acc.finish(3);
+    const D = BUILTIN_VIDEO_DIM;
+    expect(out[0 * D + 22]).toBeCloseTo(2, 6); // second 0: frames 0 (copied 2) and 1 (2)
+    expect(out[1 * D + 0]).toBe(1); // second 1: white
+    expect(out[1 * D + 31]).toBe(1); // black → white frame difference
+    expect(Array.from(out.subarray(2 * D, 3 * D))).toEqual(Array.from(out.subarray(D, 2 * D))); // no frame in second 2
+  });
+});
+
+describe('builtin-audio', () => {
+  it('is 128-d per second, finite, and sees a 440 Hz tone in the right mel band', () => {
+    const sr = BUILTIN_AUDIO_SR;
+    const x = new Float32Array(2 * sr);
+    for (let i = 0; i < sr; i++) x[i] = 0.5 * Math.sin((2 * Math.PI * 440 * i) / sr); // second 0: tone, second 1: silence
+    const f = builtinAudioFeatures(x, sr, 3);
+    expect(f).toHaveLength(3 * 128);
+    const bands = Array.from(f.subarray(0, 64));
+    const top = bands.indexOf(Math.max(...bands));
+    // Slaney mel of 440 Hz = 6.6 mel units... band centres are evenly spaced on the mel scale up to 11025 Hz;
+    // the tone must land in a low band (≤ 10 of 64) and stand far above silence.
+    expect(top).toBeLessThanOrEqual(10);
+    expect(f[top]).toBeGreaterThan(f[128 + top] + 3); // > 30 dB louder than the silent second
+    expect(f[128 + 119]).toBeGreaterThan(0.5); // silent second: mostly near-silent frames
+    expect(f[2 * 128 + 0]).toBe(-10); // past the end: silence row
+    expect(f[124]).toBeCloseTo((2 * 440) / sr, 3); // zero-crossing rate of a 440 Hz sine
+  });
+});
+
+describe('extractor registry', () => {
+  it('knows dims and refuses what it cannot compute, naming the path', () => {
+    expect(getExtractor('resnet').dim).toBe(2048);
+    expect(getExtractor('clip').dim).toBe(512);
+    expect(resolveExtractors(['builtin-video'], 'video').map((e) => e.dim)).toEqual([32]);
+    expect(() => resolveExtractors(['nope'], 'video')).toThrow(/unknown video extractor "nope"/);
+    expect(() => resolveExtractors(['resnet'], 'video')).toThrow(InvalidArgumentError);
+    expect(() => resolveExtractors(['resnet'], 'video', { resnet: '/no/such/resnet.onnx' })).toThrow(NotFoundError);
+    expect(() => resolveExtractors(['resnet'], 'video', { resnet: '/no/such/resnet.onnx' })).toThrow(/\/no\/such\/resnet\.onnx/);
+    expect(() => resolveExtractors(['mobilenetv2'], 'video')).toThrow(UnsupportedError);
+  });
+});
