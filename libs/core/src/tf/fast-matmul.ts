@@ -59,8 +59,29 @@ export function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return matMulNoFlags(a, b) as tf.Tensor;
 }
 
-/** `x · w + b` over the last axis of `x` (`w [in, out]`, `b [out]`). */
+/**
+ * `x [M, K] · w [K, N] + b [N]` as one op: the forward pass is a single fused kernel (no separate
+ * bias-add tensor kept alive until the end of the step) and the gradient is flag-free.
+ */
+const linearBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sw] = saved;
+      return [tf.matMul(dy, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy), tf.sum(dy, 0)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/** `x · w + b` over the last axis of `x` (`w [in, out]`, `b [out]`); any rank of `x`. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
-  const y = matMul(x, w);
-  return b ? tf.add(y, b) : y;
+  if (!b) return matMul(x, w);
+  const k = x.shape[x.rank - 1];
+  if (w.rank !== 2 || w.shape[0] !== k || b.rank !== 1 || b.shape[0] !== w.shape[1]) {
+    throw new InvalidArgumentError(`linear: shapes x [${x.shape}], w [${w.shape}], b [${b.shape}] do not fit`);
+  }
+  const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, k]);
+  const y = linearBias(x2, w, b) as tf.Tensor;
+  return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), w.shape[1] as number]);
 }

@@ -91,6 +91,21 @@ describe.each(['wasm', 'cpu'] as const)('fast ops on %s', (backend) => {
     expect(() => matMul(tf.zeros([2, 2, 3]), tf.zeros([3, 3, 5]))).toThrow(/batch dims differ/);
   });
 
+  it('linear (fused, custom gradient) equals x·W + b in value and gradients', () => {
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 1);
+      const w = tf.randomNormal([4, 3], 0, 1, 'float32', 2);
+      const b = tf.randomNormal([3], 0, 1, 'float32', 3);
+      const u = tf.randomNormal([2, 5, 3], 0, 1, 'float32', 4);
+      const ref = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.add(tf.reshape(tf.matMul(tf.reshape(xx, [10, 4]), ww), [2, 5, 3]), bb);
+      expect(maxAbsDiff(linear(x, w, b), ref(x, w, b))).toBeLessThan(1e-5);
+      const g1 = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(linear(xx, ww, bb), u)))([x, w, b]);
+      const g2 = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(ref(xx, ww, bb), u)))([x, w, b]);
+      for (let i = 0; i < 3; i++) expect(maxAbsDiff(g1[i], g2[i])).toBeLessThan(1e-5);
+      expect(() => linear(x, w, tf.zeros([4]))).toThrow(/do not fit/);
+    });
+  });
+
   it('linear adds the bias on the last axis', () => {
     const y = linear(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 0, 1], [0, 1, 1]]), tf.tensor1d([10, 20, 30]));
     expect(Array.from(y.dataSync())).toEqual([11, 22, 33]);
