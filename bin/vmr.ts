@@ -12,8 +12,9 @@ import { commands as sweeperCommands } from '@vmr/sweeper';
 import { commands as segmentationCommands } from '@vmr/segmentation';
 import { commands as metricsCommands } from '@vmr/metrics';
 import { commands as featureCommands } from '@vmr/features';
+import { commands as dataCommands } from '@vmr/data';
 
-const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands, ...segmentationCommands, ...metricsCommands, ...featureCommands];
+const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands, ...segmentationCommands, ...metricsCommands, ...featureCommands, ...dataCommands];
 
 async function main(): Promise<void> {
   const argv = hideBin(process.argv);

@@ -31,3 +31,9 @@ export {
   parseManifest,
 } from './dataset/dataset';
 export { type SplitFractions, assignSplits, parseSplitFractions } from './dataset/splits';
+// Synthetic benchmark generators (issue 6): `vmr synth`, `vmr synth-media`.
+export * from './synthetic';
+import type { VmrCommand } from '@vmr/core';
+import { synthCommands } from './synthetic';
+/** `vmr` subcommands contributed by @vmr/data. */
+export const commands: VmrCommand[] = [...synthCommands];

@@ -1,7 +1,6 @@
 import { Rng } from '@vmr/core';
+import type { SplitName } from '../dataset/schema';
 import type { SynthConfig } from './config';
-
-export type SplitName = 'train' | 'val' | 'test';
 
 /** One motion regime: whole seconds [start, end), a flow level and the music's onset rate. */
 export interface Regime {

@@ -1,0 +1,46 @@
+/** Synthetic benchmark generators (issue 6): feature-level datasets and media files with known structure. */
+export {
+  type SynthMix,
+  type SynthBlock,
+  type SynthView,
+  type SynthPresetName,
+  type SynthConfig,
+  type SynthOverrides,
+  SYNTH_PRESETS,
+  synthPreset,
+  resolveSynthConfig,
+  viewDim,
+} from './config';
+export { type Regime, type SyntheticClipTruth, type SynthContext, createSynthContext, generateClipTruth, synthClipId } from './clip';
+export { type BlockMaps, type ViewMaps, type WorldMaps, WORLD_SEED, MOTION_DESCRIPTOR_DIM, buildWorld } from './world';
+export { FastRandom } from './fast-random';
+export { videoMotionDescriptor, musicEnergyDescriptor, clipVideoFeatures, clipAudioFeatures } from './features';
+export { flowPeakTimes } from './peaks';
+export {
+  type SynthPlanOptions,
+  type SyntheticClip,
+  type SyntheticGenerator,
+  type SyntheticGeneratorOptions,
+  createSyntheticGenerator,
+} from './generate';
+export {
+  type SynthDatasetOptions,
+  type SynthDatasetSummary,
+  SYNTH_GENERATOR_VERSION,
+  SYNTH_TRUTH_FILE,
+  SYNTH_PEAK_VARIANT,
+  SYNTH_TRUTH_DESCRIPTION,
+  writeSyntheticDataset,
+} from './write';
+export { type MediaVideoOptions, type MediaMotionPlan, DEFAULT_MEDIA_VIDEO, mediaMotionPlan, renderFrames } from './media/render';
+export { type MediaAudioOptions, DEFAULT_MEDIA_AUDIO, synthesizeMusic } from './media/music';
+export { type EncodeOptions, encodeMp4 } from './media/encode';
+export {
+  type SynthMediaOptions,
+  type SynthMediaClipEntry,
+  type SynthMediaManifest,
+  SYNTH_MEDIA_MANIFEST,
+  SYNTH_MEDIA_VERSION,
+  generateSyntheticMedia,
+} from './media/generate-media';
+export { synthCommands } from './cli';
