@@ -35,5 +35,11 @@ export { type SplitFractions, assignSplits, parseSplitFractions } from './datase
 export * from './synthetic';
 import type { VmrCommand } from '@vmr/core';
 import { synthCommands } from './synthetic';
+import { ingestCommand, segmentDatasetCommand } from './ingest/commands';
 /** `vmr` subcommands contributed by @vmr/data. */
-export const commands: VmrCommand[] = [...synthCommands];
+export const commands: VmrCommand[] = [...synthCommands, ingestCommand, segmentDatasetCommand];
+// Media ingestion (vmr ingest, vmr segment-dataset).
+export { type ClipJob, type ClipResult, type ClipOk, type ClipFailed, processClip, flowPeakTimesYariv } from './ingest/process-clip';
+export { type IngestOptions, type IngestSummary, MEDIA_EXTENSIONS, listMediaInputs, ingestMedia, segmentDataset } from './ingest/ingest';
+export { runClipJobs } from './ingest/pool';
+export { ingestCommand, segmentDatasetCommand } from './ingest/commands';

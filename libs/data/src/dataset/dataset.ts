@@ -354,7 +354,9 @@ export class DatasetWriter {
     for (let i = 0; i < m.data.length; i++) {
       if (!Number.isFinite(m.data[i])) throw new InvalidArgumentError(`clip ${id}: ${modality}/${extractor} feature value ${i} is ${m.data[i]} (must be finite)`);
     }
-    writeNpy(this.abs(datasetPaths.features(modality, extractor, id)), m.data, [m.rows, m.cols]);
+    // Arrays from worker threads (or another vm realm, as under jest) fail `instanceof`: re-wrap them.
+    const data = m.data instanceof Float32Array ? m.data : Float32Array.from(m.data as ArrayLike<number>);
+    writeNpy(this.abs(datasetPaths.features(modality, extractor, id)), data, [m.rows, m.cols]);
   }
 
   writeFlow(id: string, trajectory: ArrayLike<number>): void {

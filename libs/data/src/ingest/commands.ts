@@ -1,0 +1,94 @@
+import { type VmrCommand, InvalidArgumentError, printResult, withJson } from '@vmr/core';
+import { DatasetWriter, Dataset } from '../dataset/dataset';
+import { parseSplitFractions } from '../dataset/splits';
+import { ingestMedia, segmentDataset } from './ingest';
+
+function list(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  return String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function segmentOptions(a: Record<string, unknown>): { segments?: number; minSegmentSeconds?: number; jumpSeconds?: number; protocol?: 'paper' | 'vmr-code' } {
+  return {
+    segments: a.segments as number | undefined,
+    minSegmentSeconds: a['min-segment-seconds'] as number | undefined,
+    jumpSeconds: a['jump-seconds'] as number | undefined,
+    protocol: a.protocol as 'paper' | 'vmr-code' | undefined,
+  };
+}
+
+export const ingestCommand: VmrCommand = {
+  command: 'ingest <inputs..>',
+  describe: 'Ingest media files (folders, files or .txt lists) into a dataset: flow, per-second features, peaks, segments',
+  builder: (y) =>
+    withJson(y)
+      .positional('inputs', { type: 'string', array: true, describe: 'media folders, files, or .txt lists of paths' })
+      .option('out', { type: 'string', demandOption: true, describe: 'dataset directory (resumed when it exists)' })
+      .option('video-features', { type: 'string', default: 'builtin-video', describe: 'comma-separated video extractors' })
+      .option('audio-features', { type: 'string', default: 'builtin-audio', describe: 'comma-separated audio extractors' })
+      .option('workers', { type: 'number', default: 2, describe: 'worker threads (0 = in-process)' })
+      .option('max-seconds', { type: 'number', describe: 'only the first S seconds of each file' })
+      .option('min-seconds', { type: 'number', default: 1, describe: 'skip clips shorter than this' })
+      .option('allow-silent', { type: 'boolean', default: false, describe: 'keep videos without (audible) audio' })
+      .option('segments', { type: 'number', describe: 'S segments per clip for segments.csv (default 10)' })
+      .option('min-segment-seconds', { type: 'number', describe: 'minimum segment length (default 10 s)' })
+      .option('jump-seconds', { type: 'number', describe: 'breakpoint grid (default 1 s)' })
+      .option('protocol', { choices: ['paper', 'vmr-code'], describe: 'long-segment rule (DESIGN §1.2)' })
+      .option('split', { type: 'string', default: '0.8,0.1,0.1', describe: 'train,val,test fractions over the video clips' })
+      .option('seed', { type: 'number', default: 0, describe: 'split seed' })
+      .option('overwrite', { type: 'boolean', default: false, describe: 'start a new dataset instead of resuming' })
+      .example('$0 ingest ./videos ./music --out data/mine', 'ingest two folders')
+      .example('$0 ingest list.txt --out data/mine --workers 2 --max-seconds 120 --json', 'from a list, first 2 minutes of each'),
+  handler: async (a: Record<string, unknown>) => {
+    const s = await ingestMedia({
+      inputs: a.inputs as string[],
+      out: a.out as string,
+      videoFeatures: list(a['video-features']),
+      audioFeatures: list(a['audio-features']),
+      workers: a.workers as number,
+      maxSeconds: a['max-seconds'] as number | undefined,
+      minSeconds: a['min-seconds'] as number,
+      allowSilent: a['allow-silent'] as boolean,
+      segments: segmentOptions(a),
+      split: parseSplitFractions(String(a.split)),
+      seed: a.seed as number,
+      overwrite: a.overwrite as boolean,
+      quiet: Boolean(a.quiet) || Boolean(a.json),
+    });
+    printResult(a.json as boolean, s, () => {
+      const lines = [
+        `${s.out}: ${s.ingested} ingested, ${s.resumed} already done, ${s.failed.length} failed/skipped (of ${s.total})`,
+        `  ${s.videoClips} video clips, ${s.musicTracks} music tracks; ${s.seconds.toFixed(1)} s of video in ${s.wallSeconds.toFixed(1)} s`,
+        `  segments.csv: ${s.segmented} clips segmented, ${s.segmentSkipped.length} skipped`,
+      ];
+      for (const f of s.failed) lines.push(`  ${f.status.toUpperCase()} [${f.reason}] ${f.message}`);
+      for (const k of s.segmentSkipped) lines.push(`  segments: ${k.id} skipped (${k.reason})`);
+      return lines.join('\n');
+    });
+  },
+};
+
+export const segmentDatasetCommand: VmrCommand = {
+  command: 'segment-dataset <dataset>',
+  describe: "(Re)compute a dataset's segments.csv from its flow trajectories (DESIGN.md §1.2)",
+  builder: (y) =>
+    withJson(y)
+      .positional('dataset', { type: 'string', describe: 'dataset directory' })
+      .option('segments', { type: 'number', describe: 'S segments per clip (default 10)' })
+      .option('min-segment-seconds', { type: 'number', describe: 'minimum segment length (default 10 s)' })
+      .option('jump-seconds', { type: 'number', describe: 'breakpoint grid (default 1 s)' })
+      .option('protocol', { choices: ['paper', 'vmr-code'], describe: 'long-segment rule' })
+      .example('$0 segment-dataset data/mine --segments 10', 'paper defaults'),
+  handler: async (a: Record<string, unknown>) => {
+    const dir = a.dataset as string;
+    const m = Dataset.open(dir).manifest;
+    if (m.clips.length === 0) throw new InvalidArgumentError(`${dir}: the dataset has no clips`);
+    const w = DatasetWriter.create(dir, { name: m.name, kind: m.kind, flowFps: m.flowFps, existing: 'resume' });
+    const r = segmentDataset(w, segmentOptions(a));
+    w.save();
+    printResult(a.json as boolean, r, () => [`${dir}: ${r.rows} clips segmented, ${r.skipped.length} skipped`, ...r.skipped.map((k) => `  ${k.id}: ${k.reason}`)].join('\n'));
+  },
+};

@@ -1,0 +1,230 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { InvalidArgumentError, NotFoundError, createProgress, errorMessage, readNpy, toFloat32 } from '@vmr/core';
+import { FARNEBACK_DEFAULTS, ffmpegBinaries, getExtractor, resolveExtractors } from '@vmr/features';
+import { type ClipPlanOptions, planClipSegments, planToSegmentsRow, type SegmentsCsvRow } from '@vmr/segmentation';
+import { DatasetWriter } from '../dataset/dataset';
+import type { FailedEntry } from '../dataset/schema';
+import { type SplitFractions, assignSplits } from '../dataset/splits';
+import type { ClipJob, ClipResult } from './process-clip';
+import { runClipJobs } from './pool';
+
+export const MEDIA_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.mpg', '.mpeg', '.ogv', '.mp3', '.ogg', '.oga', '.wav', '.flac', '.m4a', '.aac', '.opus'];
+
+/**
+ * Expand inputs into media files: a directory contributes its files with a media extension
+ * (recursively, sorted); a `.txt`/`.list` file is read as one path per line (relative to the list);
+ * any other file is taken as is.
+ */
+export function listMediaInputs(inputs: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (MEDIA_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
+    }
+  };
+  for (const input of inputs) {
+    if (!fs.existsSync(input)) throw new NotFoundError(`input ${input} does not exist`, { details: { path: input } });
+    const st = fs.statSync(input);
+    if (st.isDirectory()) walk(input);
+    else if (/\.(txt|list)$/i.test(input)) {
+      const base = path.dirname(input);
+      for (const line of fs.readFileSync(input, 'utf8').split('\n')) {
+        const t = line.trim();
+        if (t && !t.startsWith('#')) out.push(path.isAbsolute(t) ? t : path.join(base, t));
+      }
+    } else out.push(input);
+  }
+  return [...new Set(out.map((p) => path.resolve(p)))];
+}
+
+export interface IngestOptions {
+  inputs: string[];
+  out: string;
+  name?: string;
+  videoFeatures?: string[];
+  audioFeatures?: string[];
+  /** Worker threads (default: 2, at most the number of files). 0 = in-process. */
+  workers?: number;
+  maxSeconds?: number;
+  minSeconds?: number;
+  allowSilent?: boolean;
+  /** Segment planning for segments.csv (DESIGN §1.2); `false` skips it. */
+  segments?: Omit<ClipPlanOptions, 'flowFps' | 'featureLength' | 'clipId'> | false;
+  /** Split fractions for splits/*.txt over the video clips; `false` skips them. Default 0.8/0.1/0.1. */
+  split?: SplitFractions | false;
+  seed?: number;
+  quiet?: boolean;
+  /** Overwrite an existing dataset instead of resuming it. */
+  overwrite?: boolean;
+  onClip?: (r: ClipResult) => void;
+}
+
+export interface IngestSummary {
+  out: string;
+  total: number;
+  ingested: number;
+  resumed: number;
+  videoClips: number;
+  musicTracks: number;
+  failed: FailedEntry[];
+  segmented: number;
+  segmentSkipped: Array<{ id: string; reason: string }>;
+  seconds: number;
+  wallSeconds: number;
+}
+
+/**
+ * `vmr ingest`: probe, decode, flow trajectory, per-second features and AV-Align peaks for each media
+ * file (worker threads), written into a dataset directory (DESIGN.md §2.1), then segments.csv and
+ * splits. Resumable: clips already listed in dataset.json (same source path and sha256 unchecked)
+ * are skipped; per-clip failures are recorded and never abort the batch.
+ */
+export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
+  const t0 = Date.now();
+  const videoNames = o.videoFeatures ?? ['builtin-video'];
+  const audioNames = o.audioFeatures ?? ['builtin-audio'];
+  const vx = resolveExtractors(videoNames, 'video');
+  const ax = resolveExtractors(audioNames, 'audio');
+  if (o.maxSeconds !== undefined && !(o.maxSeconds > 0)) throw new InvalidArgumentError(`--max-seconds must be > 0, got ${o.maxSeconds}`);
+  const files = listMediaInputs(o.inputs);
+  if (files.length === 0) throw new InvalidArgumentError(`no media files found in ${o.inputs.join(', ')} (extensions: ${MEDIA_EXTENSIONS.join(' ')})`);
+  const bins = ffmpegBinaries();
+  const writer = DatasetWriter.create(o.out, {
+    name: o.name ?? path.basename(path.resolve(o.out)),
+    kind: 'media',
+    flowFps: 3,
+    existing: o.overwrite ? 'overwrite' : 'resume',
+    extractors: [...vx, ...ax].map((e) => ({
+      name: e.name,
+      modality: e.modality,
+      dim: e.dim,
+      fps: e.fps,
+      provenance: `${e.name}: ${e.description}` + (e.name === 'builtin-video' ? `; Farnebäck ${JSON.stringify(FARNEBACK_DEFAULTS)} via @techstark/opencv-js` : ''),
+    })),
+    provenance: { ingest: { ffmpeg: bins.ffmpeg, ffprobe: bins.ffprobe, source: bins.source, maxSeconds: o.maxSeconds ?? null } },
+  });
+  writer.setPeakVariant('yariv', { video: true, audio: true, description: 'video: strict local maxima ≥ 0.1 of flow/<id>.npy at flowFps; audio: librosa onset_detect defaults at 22.05 kHz' });
+  writer.setPeakVariant('vmr', {
+    video: false,
+    audio: true,
+    description: 'audio: energy peaks (25 ms / 10 ms frames, > 0.3 of range) at the native rate; video peaks (every 5th frame, half resolution) not computed by ingest',
+  });
+  const done = new Set(writer.current.clips.map((c) => (c.source ? path.resolve(c.source.path) : '')));
+  const todo = files.filter((f) => !done.has(f));
+  const resumed = files.length - todo.length;
+  const reserved = new Set<string>();
+  const ids = new Map<string, string>();
+  for (const f of todo) {
+    const id = writer.uniqueClipId(f, reserved);
+    reserved.add(id);
+    ids.set(f, id);
+  }
+  const jobs: ClipJob[] = todo.map((file) => ({
+    file,
+    videoFeatures: vx.map((e) => e.name),
+    audioFeatures: ax.map((e) => e.name),
+    maxSeconds: o.maxSeconds,
+    minSeconds: o.minSeconds,
+    allowSilent: o.allowSilent,
+  }));
+  const progress = createProgress({ label: 'ingest', total: todo.length, unit: 'clips', quiet: o.quiet });
+  let seconds = 0;
+  let ingested = 0;
+  const failed: FailedEntry[] = [];
+  try {
+    await runClipJobs(jobs, o.workers ?? 2, (r) => {
+      o.onClip?.(r);
+      const id = ids.get(r.file)!;
+      if (!r.ok) {
+        const f: FailedEntry = { source: r.file, id, reason: r.reason, status: r.status, message: r.message };
+        writer.addFailure(f);
+        failed.push(f);
+        progress.tick(1, { failed: failed.length });
+        return;
+      }
+      for (const e of vx) if (r.kind === 'video') writer.writeFeatures('video', e.name, id, { rows: r.seconds, cols: e.dim, data: r.video[e.name] });
+      if (r.hasAudio) for (const e of ax) writer.writeFeatures('audio', e.name, id, { rows: r.seconds, cols: e.dim, data: r.audio[e.name] });
+      if (r.flow) writer.writeFlow(id, r.flow);
+      for (const [variant, p] of Object.entries(r.peaks)) {
+        if (p.video) writer.writePeaks(variant, 'video', id, p.video);
+        if (p.audio) writer.writePeaks(variant, 'audio', id, p.audio);
+      }
+      writer.addClip({
+        id,
+        kind: r.kind,
+        durationSec: r.durationSec,
+        seconds: r.seconds,
+        flowLength: r.flow?.length,
+        nativeFps: r.nativeFps,
+        hasAudio: r.hasAudio,
+        source: { path: r.file, sha256: r.sha256, sizeBytes: r.sizeBytes },
+        meta: r.meta,
+      });
+      ingested++;
+      if (r.kind === 'video') seconds += r.durationSec;
+      progress.tick(1, { failed: failed.length });
+    });
+  } finally {
+    progress.stop();
+    writer.save();
+  }
+  const seg = o.segments === false ? undefined : segmentDataset(writer, o.segments ?? {});
+  const manifest = writer.current;
+  const videoIds = manifest.clips.filter((c) => c.kind === 'video').map((c) => c.id);
+  if (o.split !== false) writer.writeSplits(assignSplits(videoIds, o.split ?? { train: 0.8, val: 0.1, test: 0.1 }, o.seed ?? 0));
+  writer.save();
+  return {
+    out: writer.dir,
+    total: files.length,
+    ingested,
+    resumed,
+    videoClips: videoIds.length,
+    musicTracks: manifest.clips.length - videoIds.length,
+    failed: manifest.failed,
+    segmented: seg?.rows ?? 0,
+    segmentSkipped: seg?.skipped ?? [],
+    seconds,
+    wallSeconds: (Date.now() - t0) / 1000,
+  };
+}
+
+/**
+ * (Re)write segments.csv from the dataset's flow trajectories with @vmr/segmentation's planner
+ * (DESIGN.md §1.2). Clips that cannot be segmented are listed with their reason.
+ */
+export function segmentDataset(
+  writer: DatasetWriter,
+  options: Omit<ClipPlanOptions, 'flowFps' | 'featureLength' | 'clipId'>,
+): { rows: number; skipped: Array<{ id: string; reason: string }> } {
+  const m = writer.current;
+  const rows: SegmentsCsvRow[] = [];
+  const skipped: Array<{ id: string; reason: string }> = [];
+  for (const c of m.clips) {
+    if (c.kind !== 'video') continue;
+    let flow: Float32Array;
+    try {
+      flow = readFlowFile(path.join(writer.dir, 'flow', `${c.id}.npy`));
+    } catch (e) {
+      skipped.push({ id: c.id, reason: `flow unreadable: ${errorMessage(e)}` });
+      continue;
+    }
+    const plan = planClipSegments(flow, { ...options, flowFps: m.flowFps, featureLength: c.seconds, clipId: c.id });
+    if (plan.status === 'ok') rows.push(planToSegmentsRow(plan));
+    else skipped.push({ id: c.id, reason: `${plan.reason}: ${plan.message}` });
+  }
+  writer.writeSegments(rows, { ...options }, skipped);
+  return { rows: rows.length, skipped };
+}
+
+function readFlowFile(file: string): Float32Array {
+  return toFloat32(readNpy(file));
+}
+
+/** The registry's dims, for CLI help. */
+export function describeExtractor(name: string): string {
+  const e = getExtractor(name);
+  return `${e.name} (${e.modality}, ${e.dim}-d)`;
+}

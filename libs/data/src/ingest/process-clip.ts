@@ -1,0 +1,186 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import { VmrError, errorMessage } from '@vmr/core';
+import {
+  type MediaInfo,
+  BUILTIN_AUDIO_SR,
+  BuiltinVideoAccumulator,
+  analyzeVideo,
+  builtinAudioFeatures,
+  decodeAudio,
+  energyPeakTimes,
+  onsetDetect,
+  probeMedia,
+} from '@vmr/features';
+import type { FailureReason } from '../dataset/schema';
+
+/** What to compute for one media file (plain data: crosses worker boundaries). */
+export interface ClipJob {
+  file: string;
+  videoFeatures: string[];
+  audioFeatures: string[];
+  maxSeconds?: number;
+  /** Clips shorter than this many whole seconds are skipped (default 1). */
+  minSeconds?: number;
+  /** Keep video clips without an audio stream / with silent audio (default false: skipped). */
+  allowSilent?: boolean;
+  /** Compute AV-Align peaks (default true). */
+  peaks?: boolean;
+}
+
+export interface ClipOk {
+  ok: true;
+  file: string;
+  kind: 'video' | 'music';
+  sha256: string;
+  sizeBytes: number;
+  durationSec: number;
+  seconds: number;
+  hasAudio: boolean;
+  nativeFps?: number;
+  flowFps?: number;
+  flow?: Float64Array;
+  video: Record<string, Float32Array>;
+  audio: Record<string, Float32Array>;
+  /** variant → modality → peak times (s). */
+  peaks: Record<string, { video?: Float64Array; audio?: Float64Array }>;
+  meta: Record<string, unknown>;
+}
+
+export interface ClipFailed {
+  ok: false;
+  file: string;
+  status: 'failed' | 'skipped';
+  reason: FailureReason;
+  message: string;
+}
+
+export type ClipResult = ClipOk | ClipFailed;
+
+/** Silent: peak |sample| below this (−80 dBFS). */
+const SILENCE_PEAK = 1e-4;
+
+function sha256File(file: string): string {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/** Strict local maxima ≥ threshold of a flow series, as times i/fps (Yariv's video peaks; same rule as @vmr/metrics localMaxima). */
+export function flowPeakTimesYariv(flow: ArrayLike<number>, fps: number, threshold = 0.1): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < flow.length - 1; i++) if (flow[i - 1] < flow[i] && flow[i] > flow[i + 1] && flow[i] >= threshold) out.push(i / fps);
+  return out;
+}
+
+function classify(e: unknown, file: string): ClipFailed {
+  const msg = errorMessage(e);
+  if (e instanceof VmrError) {
+    if (e.code === 'NOT_FOUND') return { ok: false, file, status: 'failed', reason: 'not-found', message: msg };
+    if (/codec|decoder|not supported|unsupported/i.test(msg)) return { ok: false, file, status: 'failed', reason: 'unreadable-codec', message: msg };
+    if (e.code === 'BAD_FILE_FORMAT') return { ok: false, file, status: 'failed', reason: 'corrupt', message: msg };
+  }
+  return { ok: false, file, status: 'failed', reason: 'error', message: msg };
+}
+
+/**
+ * Probe, decode and featurise one media file: flow trajectory + per-second video features for video
+ * files, per-second audio features, and AV-Align peaks (`yariv`: flow local maxima ≥ 0.1 and librosa
+ * onsets; `vmr`: energy peaks at the native rate — its video side needs the reference's every-5th-frame
+ * half-resolution flow and is not computed here). Never throws for a bad file: returns a `ClipFailed`
+ * with a reason.
+ */
+export async function processClip(job: ClipJob): Promise<ClipResult> {
+  const file = job.file;
+  const fail = (status: 'failed' | 'skipped', reason: FailureReason, message: string): ClipFailed => ({ ok: false, file, status, reason, message: `${file}: ${message}` });
+  try {
+    let info: MediaInfo;
+    try {
+      info = await probeMedia(file);
+    } catch (e) {
+      return classify(e, file);
+    }
+    const sizeBytes = info.sizeBytes;
+    const sha256 = sha256File(file);
+    const minSeconds = job.minSeconds ?? 1;
+    const meta: Record<string, unknown> = { format: info.formatName };
+    if (!info.video && !info.audio) return fail('failed', 'corrupt', 'no video or audio stream');
+    const peaks: ClipOk['peaks'] = {};
+    const video: Record<string, Float32Array> = {};
+    const audio: Record<string, Float32Array> = {};
+    let seconds: number;
+    let durationSec: number;
+    let flow: Float64Array | undefined;
+    let flowFps: number | undefined;
+    let nativeFps: number | undefined;
+    const kind: 'video' | 'music' = info.video ? 'video' : 'music';
+    if (info.video) {
+      const v = info.video;
+      Object.assign(meta, { videoCodec: v.codec, width: v.width, height: v.height, rotation: v.rotation });
+      if (!info.audio && !job.allowSilent) return fail('skipped', 'no-audio', 'video has no audio stream (a clip needs its music; pass allowSilent to keep it)');
+      const acc = job.videoFeatures.includes('builtin-video') ? new BuiltinVideoAccumulator() : undefined;
+      let analysis;
+      try {
+        analysis = await analyzeVideo(file, { info, maxSeconds: job.maxSeconds, onFrame: acc ? (f) => acc.addFrame(f) : undefined });
+      } catch (e) {
+        if (e instanceof VmrError && /need ≥ 2 for optical flow/.test(e.message)) return fail('skipped', 'too-short', e.message);
+        return classify(e, file);
+      }
+      nativeFps = analysis.nativeFps;
+      flowFps = analysis.flowFps;
+      flow = Float64Array.from(analysis.trajectory);
+      const lastIdx = analysis.sampledDecodeIndices[analysis.sampledDecodeIndices.length - 1];
+      const decodedSec = (lastIdx + 1) / analysis.nativeFps;
+      const expected = job.maxSeconds !== undefined ? Math.min(job.maxSeconds, info.durationSec) : info.durationSec;
+      if (expected > 0 && decodedSec < 0.9 * expected - 1) {
+        return fail('failed', 'truncated', `decoded ${decodedSec.toFixed(2)} s of video but the container says ${expected.toFixed(2)} s (truncated or damaged file)`);
+      }
+      durationSec = Math.min(expected > 0 ? expected : decodedSec, decodedSec + 1 / flowFps);
+      seconds = Math.floor(durationSec + 1e-3);
+      if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of video; at least ${minSeconds} whole second(s) needed`);
+      if (acc) video['builtin-video'] = acc.finish(seconds);
+      if (job.peaks !== false) peaks.yariv = { video: Float64Array.from(flowPeakTimesYariv(analysis.trajectory, flowFps)) };
+    } else {
+      durationSec = job.maxSeconds !== undefined ? Math.min(job.maxSeconds, info.durationSec) : info.durationSec;
+      seconds = Math.floor(durationSec + 1e-3);
+      if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of audio; at least ${minSeconds} whole second(s) needed`);
+    }
+    let hasAudio = false;
+    if (info.audio) {
+      Object.assign(meta, { audioCodec: info.audio.codec, sampleRate: info.audio.sampleRate, channels: info.audio.channels });
+      let a22;
+      try {
+        a22 = await decodeAudio(file, { sampleRate: BUILTIN_AUDIO_SR, maxSeconds: job.maxSeconds, info });
+      } catch (e) {
+        return classify(e, file);
+      }
+      let peak = 0;
+      for (let i = 0; i < a22.samples.length; i++) peak = Math.max(peak, Math.abs(a22.samples[i]));
+      if (peak < SILENCE_PEAK && !job.allowSilent) {
+        return fail('skipped', 'silent', `audio is silent (peak ${peak.toExponential(2)} < ${SILENCE_PEAK})`);
+      }
+      hasAudio = true;
+      if (job.audioFeatures.includes('builtin-audio')) audio['builtin-audio'] = builtinAudioFeatures(a22.samples, BUILTIN_AUDIO_SR, seconds);
+      if (job.peaks !== false) {
+        peaks.yariv = { ...(peaks.yariv ?? {}), audio: Float64Array.from(onsetDetect(a22.samples, BUILTIN_AUDIO_SR).times) };
+        const native = await decodeAudio(file, { sampleRate: info.audio.sampleRate, maxSeconds: job.maxSeconds, info });
+        peaks.vmr = { audio: Float64Array.from(energyPeakTimes(native.samples, native.sampleRate)) };
+      }
+    } else if (kind === 'music') {
+      return fail('failed', 'no-audio', 'no audio stream');
+    }
+    return { ok: true, file, kind, sha256, sizeBytes, durationSec, seconds, hasAudio, nativeFps, flowFps, flow, video, audio, peaks, meta };
+  } catch (e) {
+    return classify(e, file);
+  }
+}

@@ -1,0 +1,30 @@
+import { parentPort } from 'worker_threads';
+import { errorMessage } from '@vmr/core';
+import { type ClipJob, type ClipResult, processClip } from './process-clip';
+
+/** Transferable buffers of a result (so big arrays move instead of being copied). */
+function transferables(r: ClipResult): ArrayBuffer[] {
+  if (!r.ok) return [];
+  const out: ArrayBuffer[] = [];
+  const add = (a?: Float32Array | Float64Array): void => {
+    if (a && a.buffer instanceof ArrayBuffer && !out.includes(a.buffer)) out.push(a.buffer);
+  };
+  add(r.flow);
+  Object.values(r.video).forEach(add);
+  Object.values(r.audio).forEach(add);
+  for (const p of Object.values(r.peaks)) {
+    add(p.video);
+    add(p.audio);
+  }
+  return out;
+}
+
+parentPort!.on('message', async (msg: { id: number; job: ClipJob }) => {
+  let result: ClipResult;
+  try {
+    result = await processClip(msg.job);
+  } catch (e) {
+    result = { ok: false, file: msg.job.file, status: 'failed', reason: 'error', message: errorMessage(e) };
+  }
+  parentPort!.postMessage({ id: msg.id, result }, transferables(result));
+});
