@@ -30,4 +30,5 @@ export {
 } from './of-vm-net';
 export { createVmNet, parseVmNetConfig, type VmNet, type ClipBatch, type ClipEmbeddings } from './vm-net';
 export { Adam, AdamConfigSchema, type AdamConfig, type AdamState, trainStep, type LossOutput, type StepResult } from './adam';
+export { trainStepOfVmNet, type OfVmNetStepOptions } from './chunked-step';
 export { saveCheckpoint, loadCheckpoint, restoreFromCheckpoint, createModel, type Model, type Checkpoint } from './checkpoint';
