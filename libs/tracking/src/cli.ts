@@ -1,16 +1,23 @@
 import type { Argv } from 'yargs';
 import { InvalidArgumentError, printResult, type VmrCommand } from '@vmr/core';
-import { openRunStore, resolveStorePath } from './store-location';
+import { openTracker, resolveTrackingUri } from './store-location';
+import { startTrackingServer } from './http/server';
 import { compareTable, runDetailText, runsTable } from './format';
 import { RUN_STATUSES, type RunDetail, type MetricFilter, type MetricOp, type OrderBy, type RunQuery, type RunStatus } from './types';
-import type { SqliteTracker } from './sqlite-tracker';
+import { SqliteTracker } from './sqlite-tracker';
+import type { Tracker } from './types';
 
-/** `--store` shared by every command that reads or writes the run store. */
-export function withStore<T>(y: Argv<T>): Argv<T & { store: string | undefined }> {
-  return y.option('store', {
-    type: 'string',
-    describe: 'run-store file (default: $VMR_STORE or ./vmr-runs/runs.db)',
-  }) as Argv<T & { store: string | undefined }>;
+/** `--store` / `--tracking-uri`, shared by every command that reads or writes runs. */
+export function withStore<T>(y: Argv<T>): Argv<T & { store: string | undefined; 'tracking-uri': string | undefined }> {
+  return y
+    .option('store', {
+      type: 'string',
+      describe: 'run-store file (default: $VMR_STORE or ./vmr-runs/runs.db)',
+    })
+    .option('tracking-uri', {
+      type: 'string',
+      describe: 'http(s)://host:port of a tracking server, or a store path / file: URI (default: $VMR_TRACKING_URI, $MLFLOW_TRACKING_URI, else the local store)',
+    }) as Argv<T & { store: string | undefined; 'tracking-uri': string | undefined }>;
 }
 
 function parseKeyValues(items: string[] | undefined, what: string): Record<string, string> {
@@ -42,8 +49,9 @@ export function parseOrderBy(s: string): OrderBy {
   return { kind: 'attribute', key: field.replace(/^attribute\./, ''), desc };
 }
 
-async function withTracker<R>(store: string | undefined, fn: (t: SqliteTracker) => Promise<R>): Promise<R> {
-  const t = openRunStore(store);
+/** Open the tracker named by `--tracking-uri` / `--store` (and their env vars), run `fn`, close it. */
+export async function withTracker<R>(a: Record<string, unknown>, fn: (t: Tracker) => Promise<R>): Promise<R> {
+  const t = openTracker({ trackingUri: a['tracking-uri'] as string | undefined, store: a.store as string | undefined });
   try {
     return await fn(t);
   } finally {
@@ -80,7 +88,7 @@ const list: VmrCommand = {
       parentId: a['top-level'] ? null : undefined,
       limit: a.limit as number,
     };
-    await withTracker(a.store as string | undefined, async (t) => {
+    await withTracker(a, async (t) => {
       const runs = await t.searchRuns(query);
       const metrics = new Map<string, Record<string, number>>();
       for (const r of runs) {
@@ -109,7 +117,7 @@ const show: VmrCommand = {
       .example('$0 runs show 3f2a', 'a run by id prefix')
       .example('$0 runs show 3f2a --history train.loss --json', 'a metric history as JSON'),
   handler: async (a: Record<string, unknown>) => {
-    await withTracker(a.store as string | undefined, async (t) => {
+    await withTracker(a, async (t) => {
       const id = await t.resolveRunId(String(a.run));
       const run = await t.getRun(id);
       const history = a.history ? await t.metricHistory(id, String(a.history)) : undefined;
@@ -133,7 +141,7 @@ const compare: VmrCommand = {
   handler: async (a: Record<string, unknown>) => {
     const ids = (a.runs as string[]) ?? [];
     if (ids.length < 2) throw new InvalidArgumentError('runs compare needs at least two run ids');
-    await withTracker(a.store as string | undefined, async (t) => {
+    await withTracker(a, async (t) => {
       const runs: RunDetail[] = [];
       for (const p of ids) runs.push(await t.getRun(await t.resolveRunId(p)));
       printResult(a.json as boolean, runs, () => compareTable(runs));
@@ -157,19 +165,20 @@ const smoke: VmrCommand = {
       .example('$0 smoke', 'check the installation and the run store')
       .example('$0 smoke --store /tmp/test.db', 'use another store file'),
   handler: async (a: Record<string, unknown>) => {
-    const file = resolveStorePath(a.store as string | undefined);
-    await withTracker(file, async (t) => {
+    await withTracker(a, async (t) => {
       const run = await t.startRun({ experiment: 'smoke', name: 'smoke', tags: { kind: 'smoke' } });
       await t.logParams(run.id, { purpose: 'installation check' });
       await t.logMetrics(run.id, [1, 2, 3].map((step) => ({ key: 'smoke.value', value: step * step, step })));
       await t.endRun(run.id, 'finished');
-      const counts = t.counts();
-      printResult(a.json as boolean, { store: t.location, artifacts: t.artifactsDir, runId: run.id, counts }, () =>
+      const local = t instanceof SqliteTracker;
+      const counts = local ? t.counts() : undefined;
+      const history = await t.metricHistory(run.id, 'smoke.value');
+      printResult(a.json as boolean, { store: t.location, artifacts: local ? t.artifactsDir : undefined, runId: run.id, counts }, () =>
         [
           `run store: ${t.location}`,
-          `artifacts: ${t.artifactsDir}`,
-          `smoke run ${run.id} logged and finished`,
-          `store holds ${counts.experiments} experiments, ${counts.runs} runs, ${counts.metrics} metric points`,
+          ...(local ? [`artifacts: ${t.artifactsDir}`] : []),
+          `smoke run ${run.id} logged ${history.length} points and finished`,
+          ...(counts ? [`store holds ${counts.experiments} experiments, ${counts.runs} runs, ${counts.metrics} metric points`] : []),
           `next: vmr runs list   |   vmr --help`,
         ].join('\n'),
       );
@@ -177,4 +186,47 @@ const smoke: VmrCommand = {
   },
 };
 
-export const trackingCommands: VmrCommand[] = [runs, smoke];
+const serve: VmrCommand = {
+  command: 'serve',
+  describe: 'serve the run store over HTTP (MLflow REST subset) so many processes and machines log through one writer',
+  builder: (y: Argv) =>
+    y
+      .option('db', { type: 'string', describe: 'run-store file (default: $VMR_STORE or ./vmr-runs/runs.db)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind; anything but loopback requires --token' })
+      .option('port', { type: 'number', default: 5000, describe: 'port (0 = pick a free one)' })
+      .option('token', { type: 'string', describe: 'bearer token clients must send (default: $VMR_TRACKING_TOKEN)' })
+      .option('heartbeat-timeout', { type: 'number', default: 60, describe: 'seconds without heartbeat (and pid gone) after which a running run is marked failed' })
+      .option('verbose', { type: 'boolean', default: false, describe: 'log every request' })
+      .example('$0 tracking serve', 'serve ./vmr-runs/runs.db on http://127.0.0.1:5000')
+      .example('VMR_TRACKING_URI=http://127.0.0.1:5000 $0 runs list', 'use it from another shell')
+      .example('$0 tracking serve --host 0.0.0.0 --token s3cret', 'serve other machines (token required)'),
+  handler: async (a: Record<string, unknown>) => {
+    const db = resolveTrackingUri({ store: a.db as string | undefined });
+    const server = await startTrackingServer({
+      db,
+      host: a.host as string,
+      port: a.port as number,
+      token: (a.token as string | undefined) ?? process.env.VMR_TRACKING_TOKEN,
+      heartbeatTimeoutMs: (a['heartbeat-timeout'] as number) * 1000,
+      log: a.verbose ? (l) => process.stderr.write(l + '\n') : undefined,
+    });
+    process.stdout.write(`tracking server for ${db} listening on ${server.url}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (sig: string) => {
+        process.stderr.write(`${sig}: finishing in-flight requests…\n`);
+        void server.close().then(resolve);
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+  },
+};
+
+const tracking: VmrCommand = {
+  command: 'tracking <command>',
+  describe: 'tracking server: serve the run store over HTTP',
+  builder: (y: Argv) => y.command(serve).demandCommand(1),
+  handler: () => undefined,
+};
+
+export const trackingCommands: VmrCommand[] = [runs, smoke, tracking];

@@ -120,3 +120,17 @@ export const artifacts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.path] })],
 );
+
+/**
+ * Idempotency keys of applied write requests (HTTP tracking): a retried request with the same id is
+ * acknowledged without being applied twice. Written in the same transaction as the write itself.
+ */
+export const appliedRequests = sqliteTable(
+  'applied_requests',
+  {
+    id: text('id').primaryKey(),
+    runId: text('run_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('applied_requests_created_idx').on(t.createdAt)],
+);

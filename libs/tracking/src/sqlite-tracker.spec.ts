@@ -40,139 +40,18 @@ describe('SqliteTracker', () => {
     expect(detail.tags).toEqual({ a: 'b' });
   });
 
-  it('experiments are unique by name', async () => {
-    const a = await t.getOrCreateExperiment('x');
-    const b = await t.getOrCreateExperiment('x');
-    expect(a.id).toBe(b.id);
-    expect(await t.getExperimentByName('missing')).toBeUndefined();
-    expect((await t.listExperiments()).map((e) => e.name)).toEqual(['x']);
-  });
-
-  it('params are immutable: same value is a no-op, a different value is a ConflictError and changes nothing', async () => {
+  it('logBatchSync with a request id applies a retried request once', async () => {
     const run = await t.startRun({ experiment: 'exp' });
-    await t.logParams(run.id, { lr: 0.001, model: 'of-vm-net', amp: false });
-    await t.logParams(run.id, { lr: 0.001 });
-    await expect(t.logParams(run.id, { batch: 32, lr: 0.01 })).rejects.toThrow(ConflictError);
-    await expect(t.logParams(run.id, { lr: 0.01 })).rejects.toThrow(/param 'lr' is already logged as '0.001'/);
-    // the whole batch was rejected: 'batch' was not written either
-    expect((await t.getRun(run.id)).params).toEqual({ lr: '0.001', model: 'of-vm-net', amp: 'false' });
+    expect(t.logBatchSync(run.id, { metrics: [{ key: 'a', value: 1 }], params: { p: 1 } }, 'req-1234567')).toBe(true);
+    expect(t.logBatchSync(run.id, { metrics: [{ key: 'a', value: 1 }], params: { p: 1 } }, 'req-1234567')).toBe(false);
+    expect(t.counts().metrics).toBe(1);
   });
 
-  it('metrics: NaN and ±Inf round-trip; latest value is the highest step; history is ordered', async () => {
+  it('soft-deleted runs vanish from searches but stay readable', async () => {
     const run = await t.startRun({ experiment: 'exp' });
-    await t.logMetrics(run.id, [
-      { key: 'loss', value: 3, step: 2, timestamp: 1000 },
-      { key: 'loss', value: Number.NaN, step: 1, timestamp: 1001 },
-      { key: 'loss', value: Number.POSITIVE_INFINITY, step: 3, timestamp: 1002 },
-      { key: 'acc', value: Number.NEGATIVE_INFINITY, step: 0, timestamp: 1003 },
-    ]);
-    await t.logMetrics(run.id, [{ key: 'loss', value: 5, step: 0, timestamp: 2000 }]);
-    const hist = await t.metricHistory(run.id, 'loss');
-    expect(hist.map((p) => p.step)).toEqual([0, 1, 2, 3]);
-    expect(Number.isNaN(hist[1].value)).toBe(true);
-    expect(hist[3].value).toBe(Number.POSITIVE_INFINITY);
-    const latest = await t.latestMetrics(run.id);
-    expect(latest.loss.value).toBe(Number.POSITIVE_INFINITY); // step 3 beats the later-logged step 0
-    expect(latest.acc.value).toBe(Number.NEGATIVE_INFINITY);
-  });
-
-  it('rejects bad metric batches as a whole with typed errors', async () => {
-    const run = await t.startRun({ experiment: 'exp' });
-    const bad: [unknown, RegExp][] = [
-      [[{ key: 'a', value: 1 }, { key: 'b', value: '0.5' }], /metric 'b' \(point #1\) has a non-numeric value "0.5"/],
-      [[{ key: '', value: 1 }], /metric key must be a non-empty string/],
-      [[{ key: 'k'.repeat(251), value: 1 }], /is 251 characters; the limit is 250/],
-      [[{ key: 'bad\nkey', value: 1 }], /may only contain/],
-      [[{ key: 'a', value: 1, step: 1.5 }], /step must be an integer/],
-      [[{ key: 'a', value: null }], /non-numeric value null/],
-    ];
-    for (const [points, re] of bad) {
-      await expect(t.logMetrics(run.id, points as never)).rejects.toThrow(InvalidArgumentError);
-      await expect(t.logMetrics(run.id, points as never)).rejects.toThrow(re);
-    }
-    expect(t.counts().metrics).toBe(0);
-  });
-
-  it('rejects over-long params and tags, unknown run ids', async () => {
-    const run = await t.startRun({ experiment: 'exp' });
-    await expect(t.logParams(run.id, { p: 'x'.repeat(6001) })).rejects.toThrow(/6001 characters; the limit is 6000/);
-    await expect(t.setTags(run.id, { t: 'x'.repeat(8001) })).rejects.toThrow(/8001 characters; the limit is 8000/);
-    await expect(t.logParams(run.id, { p: null as never })).rejects.toThrow(/must be a string, number or boolean/);
-    await expect(t.logMetrics('0'.repeat(32), [{ key: 'a', value: 1 }])).rejects.toThrow(NotFoundError);
-    await expect(t.getRun('nope')).rejects.toThrow(/no run with id 'nope'/);
-    const counts = t.counts();
-    expect(counts.params + counts.tags).toBe(0);
-  });
-
-  it('tags can be overwritten; end run records status and end time', async () => {
-    const run = await t.startRun({ experiment: 'exp' });
-    await t.setTags(run.id, { stage: 'train' });
-    await t.setTags(run.id, { stage: 'eval' });
-    await t.endRun(run.id, 'killed', 'SIGINT');
-    const d = await t.getRun(run.id);
-    expect(d.tags.stage).toBe('eval');
-    expect(d.status).toBe('killed');
-    expect(d.failureReason).toBe('SIGINT');
-    expect(d.endTime).not.toBeNull();
-  });
-
-  it('artifacts are content-addressed: sha256 and size recorded, identical content stored once', async () => {
-    const run = await t.startRun({ experiment: 'exp' });
-    const src = path.join(path.dirname(file), 'ckpt.bin');
-    fs.writeFileSync(src, Buffer.from([1, 2, 3, 4, 5]));
-    const a = await t.logArtifact(run.id, src, 'checkpoints/epoch-1.bin');
-    const b = await t.logArtifact(run.id, src, 'checkpoints/copy.bin');
-    expect(a.sha256).toBe(sha(src));
-    expect(a.size).toBe(5);
-    expect(b.sha256).toBe(a.sha256);
-    const stored = await t.artifactFile(run.id, 'checkpoints/epoch-1.bin');
-    expect(stored).toBe(path.join(path.dirname(file), 'artifacts', a.sha256));
-    expect(fs.readFileSync(stored)).toEqual(fs.readFileSync(src));
-    expect(fs.readdirSync(path.join(path.dirname(file), 'artifacts')).filter((f) => !f.startsWith('.'))).toEqual([a.sha256]);
-    await expect(t.logArtifact(run.id, src, '../escape')).rejects.toThrow(/must not contain '..'/);
-    await expect(t.logArtifact(run.id, '/no/such/file', 'x')).rejects.toThrow(/cannot read artifact \/no\/such\/file/);
-  });
-
-  it('searches by experiment, status, params, tags and metric thresholds, with ordering and limit', async () => {
-    const mk = async (exp: string, lr: string, r1: number, status: 'finished' | 'failed', tag: string) => {
-      const r = await t.startRun({ experiment: exp, tags: { features: tag } });
-      await t.logParams(r.id, { lr });
-      await t.logMetrics(r.id, [
-        { key: 'r1', value: r1 / 2, step: 0 },
-        { key: 'r1', value: r1, step: 1 },
-      ]);
-      await t.endRun(r.id, status);
-      return r.id;
-    };
-    const a = await mk('e1', '0.1', 0.5, 'finished', 'clip');
-    const b = await mk('e1', '0.2', 0.3, 'finished', 'resnet');
-    const c = await mk('e1', '0.1', 0.9, 'failed', 'clip');
-    const d = await mk('e2', '0.1', 0.7, 'finished', 'clip');
-    expect((await t.searchRuns({ experiment: 'e1' })).length).toBe(3);
-    expect((await t.searchRuns({ experiment: 'e1', status: 'finished' })).map((r) => r.id).sort()).toEqual([a, b].sort());
-    expect((await t.searchRuns({ params: { lr: '0.1' }, tags: { features: 'clip' } })).map((r) => r.id).sort()).toEqual([a, c, d].sort());
-    // thresholds apply to the latest value (step 1), not earlier points
-    expect((await t.searchRuns({ metrics: [{ key: 'r1', op: '>', value: 0.4 }] })).map((r) => r.id).sort()).toEqual([a, c, d].sort());
-    const ordered = await t.searchRuns({ orderBy: [{ kind: 'metric', key: 'r1', desc: true }] });
-    expect(ordered.map((r) => r.id)).toEqual([c, d, a, b]);
-    const top2 = await t.searchRuns({ orderBy: [{ kind: 'metric', key: 'r1' }], limit: 2 });
-    expect(top2.map((r) => r.id)).toEqual([b, a]);
-    expect(await t.searchRuns({ experiment: 'nope' })).toEqual([]);
-  });
-
-  it('resolves unique run-id prefixes', async () => {
-    const run = await t.startRun({ experiment: 'exp' });
-    expect(await t.resolveRunId(run.id.slice(0, 10))).toBe(run.id);
-    await expect(t.resolveRunId('zz')).rejects.toThrow(/is not a run id/);
-  });
-
-  it('child runs link to their parent; an unknown parent is an error', async () => {
-    const parent = await t.startRun({ experiment: 'sweep' });
-    const child = await t.startRun({ experiment: 'sweep', parentId: parent.id });
-    expect(child.parentId).toBe(parent.id);
-    expect((await t.searchRuns({ parentId: parent.id })).map((r) => r.id)).toEqual([child.id]);
-    expect((await t.searchRuns({ parentId: null })).map((r) => r.id)).toEqual([parent.id]);
-    await expect(t.startRun({ experiment: 'sweep', parentId: 'f'.repeat(32) })).rejects.toThrow(NotFoundError);
+    t.deleteRun(run.id);
+    expect(await t.searchRuns({})).toEqual([]);
+    expect((await t.getRun(run.id)).id).toBe(run.id);
   });
 });
 

@@ -61,6 +61,8 @@ export class SqliteTracker implements Tracker {
   private readonly insertMetric: Database.Statement;
   private readonly insertMetricChunk: Database.Statement;
   private readonly runExists: Database.Statement;
+  private readonly requestSeen: Database.Statement;
+  private readonly recordRequest: Database.Statement;
   private readonly upsertLatest: Database.Statement;
   private closed = false;
 
@@ -72,6 +74,8 @@ export class SqliteTracker implements Tracker {
     this.db = db;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 15_000;
     this.runExists = sqlite.prepare('SELECT 1 FROM runs WHERE id = ?').pluck();
+    this.requestSeen = sqlite.prepare('SELECT 1 FROM applied_requests WHERE id = ?').pluck();
+    this.recordRequest = sqlite.prepare('INSERT INTO applied_requests (id, run_id, created_at) VALUES (?, ?, ?)');
     this.insertMetric = sqlite.prepare('INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)');
     this.insertMetricChunk = sqlite.prepare(`INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES ${new Array(METRIC_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`);
     this.upsertLatest = sqlite.prepare(
@@ -132,15 +136,21 @@ export class SqliteTracker implements Tracker {
   async startRun(options: StartRunOptions): Promise<RunInfo> {
     const exp = this.getOrCreateExperimentSync(options.experiment);
     if (options.parentId !== undefined) this.requireRun(options.parentId);
-    const info = currentProcessInfo(options.command);
+    const info = { ...currentProcessInfo(options.command), ...(options.provenance ?? {}) };
     const id = randomUUID().replace(/-/g, '');
-    const now = Date.now();
+    const now = options.startTime ?? Date.now();
+    if (!Number.isSafeInteger(now) || now < 0) throw new InvalidArgumentError(`start time must be integer milliseconds, got ${String(options.startTime)}`);
     const tags = options.tags ?? {};
     const tagRows = Object.entries(tags).map(([k, v]) => ({ runId: id, key: validateKey('tag', k, id), value: validateTagValue(k, v, id) }));
     if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) {
       throw new InvalidArgumentError(`seed must be an integer, got ${options.seed}`);
     }
-    this.write('starting a run', () => {
+    const existing = this.write('starting a run', () => {
+      if (options.requestId !== undefined) {
+        const prior = this.sqlite.prepare('SELECT run_id FROM applied_requests WHERE id = ?').pluck().get(options.requestId) as string | undefined;
+        if (prior !== undefined) return prior;
+        this.recordRequest.run(options.requestId, id, Date.now());
+      }
       this.db
         .insert(schema.runs)
         .values({
@@ -150,7 +160,7 @@ export class SqliteTracker implements Tracker {
           name: options.name ?? `run-${id.slice(0, 8)}`,
           status: options.status ?? 'running',
           startTime: now,
-          heartbeat: now,
+          heartbeat: Date.now(),
           gitCommit: info.gitCommit,
           gitDirty: info.gitDirty,
           host: info.host,
@@ -164,8 +174,10 @@ export class SqliteTracker implements Tracker {
         })
         .run();
       if (tagRows.length) this.db.insert(schema.tags).values(tagRows).run();
+      return undefined;
     });
-    if ((options.status ?? 'running') === 'running') this.startHeartbeat(id);
+    if (existing !== undefined) return this.toRunInfo(this.requireRun(existing));
+    if ((options.status ?? 'running') === 'running' && options.provenance?.pid === undefined) this.startHeartbeat(id);
     return this.toRunInfo(this.requireRun(id), exp.name);
   }
 
@@ -260,28 +272,60 @@ export class SqliteTracker implements Tracker {
   }
 
   async logParams(runId: string, params: Record<string, ParamValue>): Promise<void> {
-    this.requireRun(runId);
+    this.logBatchSync(runId, { params });
+  }
+
+  private paramRows(runId: string, params: Record<string, ParamValue> | undefined): { runId: string; key: string; value: string }[] {
+    if (params === undefined) return [];
     if (params === null || typeof params !== 'object') throw new InvalidArgumentError(`run ${runId}: params must be an object`);
-    const rows = Object.entries(params).map(([k, v]) => ({ runId, key: validateKey('param', k, runId), value: validateParamValue(k, v, runId) }));
+    return Object.entries(params).map(([k, v]) => ({ runId, key: validateKey('param', k, runId), value: validateParamValue(k, v, runId) }));
+  }
+
+  /** Inside a write transaction: insert new params, no-op for equal values, ConflictError otherwise. */
+  private applyParams(runId: string, rows: { runId: string; key: string; value: string }[]): void {
     if (rows.length === 0) return;
-    this.write(`logging params of run ${runId}`, () => {
-      const existing = new Map(
-        this.db
-          .select()
-          .from(schema.params)
-          .where(and(eq(schema.params.runId, runId), inArray(schema.params.key, rows.map((r) => r.key))))
-          .all()
-          .map((p) => [p.key, p.value]),
-      );
-      const fresh = [];
-      for (const r of rows) {
-        const old = existing.get(r.key);
-        if (old === undefined) fresh.push(r);
-        else if (old !== r.value) {
-          throw new ConflictError(`run ${runId}: param '${r.key}' is already logged as '${old}'; params are immutable, cannot change it to '${r.value}'`, { details: { runId, key: r.key, old, new: r.value } });
-        }
+    const existing = new Map(
+      this.db
+        .select()
+        .from(schema.params)
+        .where(and(eq(schema.params.runId, runId), inArray(schema.params.key, rows.map((r) => r.key))))
+        .all()
+        .map((p) => [p.key, p.value]),
+    );
+    const fresh = new Map<string, { runId: string; key: string; value: string }>();
+    for (const r of rows) {
+      const old = existing.get(r.key) ?? fresh.get(r.key)?.value;
+      if (old === undefined) fresh.set(r.key, r);
+      else if (old !== r.value) {
+        throw new ConflictError(`run ${runId}: param '${r.key}' is already logged as '${old}'; params are immutable, cannot change it to '${r.value}'`, { details: { runId, key: r.key, old, new: r.value } });
       }
-      if (fresh.length) this.db.insert(schema.params).values(fresh).run();
+    }
+    if (fresh.size) this.db.insert(schema.params).values([...fresh.values()]).run();
+  }
+
+  /**
+   * Log metrics, params and tags in one transaction (all or nothing). With `requestId`, a request
+   * already applied is acknowledged without being applied again (idempotent retries); returns false then.
+   */
+  logBatchSync(
+    runId: string,
+    batch: { metrics?: MetricPoint[]; params?: Record<string, ParamValue>; tags?: Record<string, string> },
+    requestId?: string,
+  ): boolean {
+    this.assertRunExists(runId);
+    const points = batch.metrics === undefined ? [] : validateMetricBatch(batch.metrics, runId);
+    const paramRows = this.paramRows(runId, batch.params);
+    const tagRows = this.tagRows(runId, batch.tags);
+    if (points.length + paramRows.length + tagRows.length === 0) return true;
+    return this.write(`logging to run ${runId}`, () => {
+      if (requestId !== undefined) {
+        if (this.requestSeen.get(requestId) !== undefined) return false;
+        this.recordRequest.run(requestId, runId, Date.now());
+      }
+      this.applyParams(runId, paramRows);
+      this.applyMetrics(runId, points);
+      this.applyTags(tagRows);
+      return true;
     });
   }
 
@@ -294,12 +338,18 @@ export class SqliteTracker implements Tracker {
     this.assertRunExists(runId);
     const batch = validateMetricBatch(points, runId);
     if (batch.length === 0) return;
+    this.write(`logging metrics of run ${runId}`, () => this.applyMetrics(runId, batch));
+  }
+
+  /** Inside a write transaction: append points (100-row statements) and update latest values. */
+  private applyMetrics(runId: string, batch: ReturnType<typeof validateMetricBatch>): void {
+    if (batch.length === 0) return;
     const latest = new Map<string, (typeof batch)[number]>();
     for (const p of batch) {
       const cur = latest.get(p.key);
       if (!cur || p.step > cur.step || (p.step === cur.step && p.timestamp >= cur.timestamp)) latest.set(p.key, p);
     }
-    this.write(`logging metrics of run ${runId}`, () => {
+    {
       let i = 0;
       if (batch.length >= METRIC_CHUNK) {
         const args: unknown[] = new Array(METRIC_CHUNK * 5);
@@ -321,18 +371,23 @@ export class SqliteTracker implements Tracker {
         this.insertMetric.run(runId, p.key, toDbValue(p.value), p.step, p.timestamp);
       }
       for (const p of latest.values()) this.upsertLatest.run(runId, p.key, toDbValue(p.value), p.step, p.timestamp);
-    });
+    }
   }
 
   async setTags(runId: string, tags: Record<string, string>): Promise<void> {
-    this.requireRun(runId);
-    const rows = Object.entries(tags).map(([k, v]) => ({ runId, key: validateKey('tag', k, runId), value: validateTagValue(k, v, runId) }));
-    if (rows.length === 0) return;
-    this.write(`setting tags of run ${runId}`, () => {
-      for (const r of rows) {
-        this.db.insert(schema.tags).values(r).onConflictDoUpdate({ target: [schema.tags.runId, schema.tags.key], set: { value: r.value } }).run();
-      }
-    });
+    this.logBatchSync(runId, { tags });
+  }
+
+  private tagRows(runId: string, tags: Record<string, string> | undefined): { runId: string; key: string; value: string }[] {
+    if (tags === undefined) return [];
+    if (tags === null || typeof tags !== 'object') throw new InvalidArgumentError(`run ${runId}: tags must be an object`);
+    return Object.entries(tags).map(([k, v]) => ({ runId, key: validateKey('tag', k, runId), value: validateTagValue(k, v, runId) }));
+  }
+
+  private applyTags(rows: { runId: string; key: string; value: string }[]): void {
+    for (const r of rows) {
+      this.db.insert(schema.tags).values(r).onConflictDoUpdate({ target: [schema.tags.runId, schema.tags.key], set: { value: r.value } }).run();
+    }
   }
 
   async logArtifact(runId: string, file: string, artifactPath?: string): Promise<ArtifactInfo> {
@@ -416,6 +471,15 @@ export class SqliteTracker implements Tracker {
     this.stopHeartbeat(runId);
   }
 
+  /** Soft delete (MLflow's lifecycle stage): the run is hidden from searches but its data stays. */
+  deleteRun(runId: string): void {
+    this.assertRunExists(runId);
+    this.write(`deleting run ${runId}`, () => {
+      this.db.update(schema.runs).set({ lifecycleStage: 'deleted' }).where(eq(schema.runs.id, runId)).run();
+    });
+    this.stopHeartbeat(runId);
+  }
+
   async heartbeat(runId: string): Promise<void> {
     this.requireRun(runId);
     this.heartbeatSync(runId);
@@ -464,7 +528,7 @@ export class SqliteTracker implements Tracker {
   async searchRuns(query: RunQuery = {}): Promise<RunInfo[]> {
     this.assertOpen();
     const r = schema.runs;
-    const conds: SQL[] = [];
+    const conds: SQL[] = [eq(r.lifecycleStage, 'active')];
     if (query.experiment !== undefined) {
       const names = Array.isArray(query.experiment) ? query.experiment : [query.experiment];
       const ids = this.db.select({ id: schema.experiments.id }).from(schema.experiments).where(inArray(schema.experiments.name, names)).all().map((e) => e.id);

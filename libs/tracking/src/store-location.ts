@@ -1,5 +1,7 @@
 import * as path from 'path';
 import { SqliteTracker, type SqliteTrackerOptions } from './sqlite-tracker';
+import { HttpTracker, type HttpTrackerOptions } from './http/http-tracker';
+import type { Tracker } from './types';
 
 /** Default embedded store: `./vmr-runs/runs.db` (artifacts in `./vmr-runs/artifacts/`). */
 export const DEFAULT_STORE_PATH = path.join('vmr-runs', 'runs.db');
@@ -17,4 +19,24 @@ export function resolveStorePath(explicit?: string): string {
 /** Open the embedded run store (created and migrated on first open). */
 export function openRunStore(explicit?: string, options?: SqliteTrackerOptions): SqliteTracker {
   return new SqliteTracker(resolveStorePath(explicit), options);
+}
+
+/**
+ * The tracking URI in effect: `--tracking-uri`, else `$VMR_TRACKING_URI`, else `$MLFLOW_TRACKING_URI`,
+ * else the local store (`--store` / `$VMR_STORE` / ./vmr-runs/runs.db).
+ */
+export function resolveTrackingUri(opts: { trackingUri?: string; store?: string } = {}): string {
+  const uri = opts.trackingUri ?? process.env.VMR_TRACKING_URI ?? process.env.MLFLOW_TRACKING_URI;
+  if (uri && /^https?:\/\//.test(uri)) return uri;
+  return resolveStorePath(uri ?? opts.store);
+}
+
+/** Open a tracker for a URI: `http(s)://…` → HttpTracker; a path or `file:` URI → local SQLite. */
+export function openTracker(
+  opts: { trackingUri?: string; store?: string } = {},
+  options: { sqlite?: SqliteTrackerOptions; http?: HttpTrackerOptions } = {},
+): Tracker {
+  const uri = resolveTrackingUri(opts);
+  if (/^https?:\/\//.test(uri)) return new HttpTracker(uri, options.http);
+  return new SqliteTracker(uri, options.sqlite);
 }

@@ -78,6 +78,23 @@ export interface StartRunOptions {
   status?: 'queued' | 'running';
   /** Command line to record; default: this process's argv. */
   command?: string;
+  /**
+   * Provenance of the process that runs the experiment, when it is not this process (the tracking
+   * server records its clients' host, pid, git state…). Missing fields default to this process's.
+   */
+  provenance?: Partial<{
+    gitCommit: string | null;
+    gitDirty: boolean | null;
+    host: string;
+    pid: number;
+    command: string;
+    nodeVersion: string;
+    packageVersions: Record<string, string>;
+  }>;
+  /** Start time (ms since the epoch); default now. */
+  startTime?: number;
+  /** Idempotency key: a retried start with the same key returns the run the first attempt created. */
+  requestId?: string;
 }
 
 export type MetricOp = '>' | '>=' | '<' | '<=' | '=' | '!=';
@@ -133,6 +150,8 @@ export interface Tracker {
   endRun(runId: string, status?: Exclude<RunStatus, 'queued' | 'running'>, reason?: string): Promise<void>;
   heartbeat(runId: string): Promise<void>;
   searchRuns(query?: RunQuery): Promise<RunInfo[]>;
+  /** Resolve a full run id or a unique prefix of one. */
+  resolveRunId(prefix: string): Promise<string>;
   latestMetrics(runId: string): Promise<Record<string, StoredMetricPoint>>;
   metricHistory(runId: string, key: string): Promise<StoredMetricPoint[]>;
   close(): Promise<void>;

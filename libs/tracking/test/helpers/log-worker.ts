@@ -1,16 +1,16 @@
 /**
  * A real OS process that logs into a run store (used by the concurrency and crash tests).
- * argv: <store> <experiment> <points> <batch> [hang]
+ * argv: <store path | http URL> <experiment> <points> <batch> [hang]
  *  - logs `points` metric points in batches of `batch`, printing "batch <i>" after each commit;
  *  - with `hang`, never ends the run and waits to be killed.
  */
-import { SqliteTracker } from '../../src';
+import { HttpTracker, SqliteTracker, type Tracker } from '../../src';
 
 async function main(): Promise<void> {
   const [store, experiment, pointsArg, batchArg, mode] = process.argv.slice(2);
   const points = Number(pointsArg);
   const batch = Number(batchArg);
-  const t = new SqliteTracker(store, { heartbeatIntervalMs: 200 });
+  const t: Tracker = /^https?:/.test(store) ? new HttpTracker(store, { heartbeatIntervalMs: 200, retryBudgetMs: 60_000 }) : new SqliteTracker(store, { heartbeatIntervalMs: 200 });
   const run = await t.startRun({ experiment, name: `worker-${process.pid}` });
   process.stdout.write(`run ${run.id}\n`);
   for (let i = 0; i < points; i += batch) {
