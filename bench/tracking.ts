@@ -6,7 +6,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SqliteTracker } from '@vmr/tracking';
+import { HttpTracker, SqliteTracker, startTrackingServer } from '@vmr/tracking';
 
 const POINTS = Number(process.argv[2] ?? 200_000);
 const BATCH = 1000;
@@ -29,6 +29,51 @@ async function singleProcess(file: string, points: number, batch: number, ready?
   await t.endRun(run.id);
   await t.close();
   return { rate: points / secs, start: startMs, end: endMs };
+}
+
+/** HTTP client worker: logs `points` in log-batch requests of 1,000 through a tracking server. */
+async function httpWorker(): Promise<void> {
+  const [, , , url, pointsArg] = process.argv;
+  const points = Number(pointsArg);
+  const t = new HttpTracker(url, { heartbeatIntervalMs: 0 });
+  const run = await t.startRun({ experiment: 'bench-http' });
+  await new Promise<void>((resolve) => {
+    process.stdout.write('ready\n');
+    process.stdin.once('data', () => resolve());
+  });
+  const start = Date.now();
+  for (let i = 0; i < points; i += BATCH) {
+    const b = [];
+    for (let j = i; j < Math.min(points, i + BATCH); j++) b.push({ key: 'loss', value: Math.sin(j), step: j });
+    await t.logMetrics(run.id, b);
+  }
+  const end = Date.now();
+  await t.endRun(run.id);
+  process.stdout.write(JSON.stringify({ rate: points / ((end - start) / 1000), start, end }) + '\n');
+  process.stdin.destroy();
+}
+
+/** Spawn `n` workers in `mode`, release them together, return their results. */
+async function runWorkers(mode: string, target: string, n: number, per: number): Promise<{ rate: number; start: number; end: number }[]> {
+  const children = Array.from({ length: n }, () => spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), __filename, mode, target, String(per)], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  let readyCount = 0;
+  return Promise.all(
+    children.map((child) => {
+      let out = '';
+      let ready = false;
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (!ready && out.startsWith('ready\n')) {
+          ready = true;
+          readyCount += 1;
+          if (readyCount === children.length) for (const c of children) c.stdin.write('go\n');
+        }
+      });
+      return new Promise<{ rate: number; start: number; end: number }>((resolve, reject) =>
+        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.slice('ready\n'.length))) : reject(new Error(`${mode} exited ${code}`)))),
+      );
+    }),
+  );
 }
 
 async function worker(): Promise<void> {
@@ -56,25 +101,7 @@ async function main(): Promise<void> {
 
   const file = path.join(dir, 'concurrent.db');
   const per = Math.round(POINTS / 4);
-  const children = Array.from({ length: 4 }, () => spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), __filename, 'worker', file, String(per)], { stdio: ['pipe', 'pipe', 'inherit'] }));
-  let readyCount = 0;
-  const results = await Promise.all(
-    children.map((child) => {
-      let out = '';
-      let ready = false;
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (!ready && out.startsWith('ready\n')) {
-          ready = true;
-          readyCount += 1;
-          if (readyCount === children.length) for (const c of children) c.stdin.write('go\n');
-        }
-      });
-      return new Promise<{ rate: number; start: number; end: number }>((resolve, reject) =>
-        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.slice('ready\n'.length))) : reject(new Error(`worker exited ${code}`)))),
-      );
-    }),
-  );
+  const results = await runWorkers('worker', file, 4, per);
   const wall = (Math.max(...results.map((r) => r.end)) - Math.min(...results.map((r) => r.start))) / 1000;
   const t = new SqliteTracker(file, { heartbeatIntervalMs: 0 });
   const rows = t.counts().metrics;
@@ -83,8 +110,18 @@ async function main(): Promise<void> {
     `4 processes × ${per.toLocaleString('en-US')} points, batches of ${BATCH}: ${Math.round(rows / wall).toLocaleString('en-US')} points/s aggregate ` +
       `(${wall.toFixed(2)} s from the first write to the last; per-process rates ${results.map((r) => Math.round(r.rate).toLocaleString('en-US')).join(', ')}); rows = ${rows}`,
   );
+
+  // through the tracking server (in this process) from 8 client processes
+  const server = await startTrackingServer({ db: path.join(dir, 'http.db'), port: 0 });
+  const perHttp = Math.round(POINTS / 8);
+  const http = await runWorkers('http-worker', server.url, 8, perHttp);
+  const httpWall = (Math.max(...http.map((r) => r.end)) - Math.min(...http.map((r) => r.start))) / 1000;
+  const httpRows = server.store.counts().metrics;
+  await server.close();
+  console.log(`8 processes × ${perHttp.toLocaleString('en-US')} points via HTTP (log-batch of ${BATCH}): ${Math.round(httpRows / httpWall).toLocaleString('en-US')} points/s aggregate (${httpWall.toFixed(2)} s); rows = ${httpRows}`);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
 if (process.argv[2] === 'worker') void worker();
+else if (process.argv[2] === 'http-worker') void httpWorker();
 else void main();
