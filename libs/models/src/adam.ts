@@ -39,8 +39,11 @@ export class Adam {
   ) {
     this.config = AdamConfigSchema.parse(config);
     for (const [name, p] of params.trainable) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      for (const slot of [this.m, this.v]) {
+        const z = tf.zerosLike(p);
+        slot.set(name, tf.variable(z, false));
+        z.dispose();
+      }
     }
   }
 

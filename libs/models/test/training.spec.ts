@@ -192,6 +192,15 @@ describe('trainStep', () => {
     opt.dispose();
   });
 
+  it('model and optimizer free all their tensors on dispose', () => {
+    const before = tf.memory().numTensors;
+    const m = createOfVmNet(tiny, 1);
+    const opt = new Adam(m.params);
+    opt.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('refuses to apply a non-finite loss', () => {
     const ps = new ParamSet();
     ps.add('p', tf.tensor1d([1]));
