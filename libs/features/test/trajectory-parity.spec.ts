@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyzeVideo } from '../src/flow/trajectory';
+import { sharedDir } from '@vmr/core';
 
-const SHARED = path.resolve(__dirname, '../../../../shared');
+const SHARED = sharedDir();
 
 /**
  * Parity with OpenCV-Python 4.6 (fixtures/flow_trajectories, procedure of VMR flowProcessor.py).

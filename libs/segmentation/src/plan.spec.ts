@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { InvalidArgumentError, Rng } from '@vmr/core';
+import { InvalidArgumentError, Rng, sharedPath } from '@vmr/core';
 import { planClipSegments, rankByMeanFlow, segmentIndexArrays, type ClipSegmentPlan, type SkippedClip } from './plan';
 
 /** 3 fps regimes: [seconds, level] → a noisy non-negative trajectory. */
@@ -94,7 +94,7 @@ describe('planClipSegments', () => {
 
   test('real trajectory (bbb_0_30, 3 fps): boundaries from the ruptures oracle p20 converted to seconds', () => {
     const fx = JSON.parse(
-      fs.readFileSync(path.resolve(__dirname, '../../../../shared/fixtures/ruptures/p20_real_bbb_0_30.json'), 'utf8'),
+      fs.readFileSync(sharedPath('fixtures', 'ruptures', 'p20_real_bbb_0_30.json'), 'utf8'),
     ) as { signal: number[]; dynp: { n_bkps: number; expected_bkps: number[] }[] };
     const oracle = fx.dynp.find((c) => c.n_bkps === 2)!.expected_bkps; // [9, 72, 90] with min 9, jump 3
     const p = ok(planClipSegments(fx.signal, { flowFps: 3, featureLength: 30, segments: 3, minSegmentSeconds: 3, jumpSeconds: 1 }));

@@ -2,10 +2,10 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeNpy } from '@vmr/core';
+import { writeNpy, sharedPath } from '@vmr/core';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const FIX = path.resolve(ROOT, '../shared/fixtures/ruptures');
+const FIX = sharedPath('fixtures', 'ruptures');
 
 function vmr(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/vmr.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60000 });

@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SegmentationTooShortError, segmentSignal, toSignal, createCost, directSegmentCost } from '../src';
+import { sharedPath } from '@vmr/core';
 
-const DIR = path.resolve(__dirname, '../../../../shared/fixtures/ruptures');
+const DIR = sharedPath('fixtures', 'ruptures');
 
 interface DynpCase {
   n_bkps: number;

@@ -3,9 +3,10 @@ import * as path from 'path';
 import { readImage } from '../media/decode';
 import { flowBetweenImages, meanFlowMagnitude, FarnebackFlow } from './farneback';
 import { endpointError, readFlo } from './flo';
+import { sharedPath } from '@vmr/core';
 
-const MEDIA = path.resolve(__dirname, '../../../../../shared/media/flow');
-const FIX = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../../shared/fixtures/flow_middlebury.json'), 'utf8'));
+const MEDIA = sharedPath('media', 'flow');
+const FIX = JSON.parse(fs.readFileSync(sharedPath('fixtures', 'flow_middlebury.json'), 'utf8'));
 
 describe('Farnebäck flow (OpenCV.js) on Middlebury (Baker et al., IJCV 2011)', () => {
   it.each(['RubberWhale', 'Venus'])('%s: AEPE vs ground truth equals native OpenCV 4.6 within 2 %%', async (seq) => {

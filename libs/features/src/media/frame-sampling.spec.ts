@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { accumulatorSampleIndices, accumulatorSelectExpr, flowFpsFor } from './frame-sampling';
+import { sharedPath } from '@vmr/core';
 
-const FIX = path.resolve(__dirname, '../../../../../shared/fixtures/flow_trajectories');
+const FIX = sharedPath('fixtures', 'flow_trajectories');
 
 describe('time-accumulator frame sampling', () => {
   it('keeps 0, 8, 17, 25 at 24 → 3 fps (float drift decides frame 17, as in the README)', () => {

@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FileFormatError, NotFoundError } from '@vmr/core';
+import { FileFormatError, NotFoundError, sharedPath } from '@vmr/core';
 import { mediaInfoFromFfprobe, parseRational, probeMedia } from './probe';
 
-const MEDIA = path.resolve(__dirname, '../../../../../shared/media');
+const MEDIA = sharedPath('media');
 
 describe('probeMedia (ffprobe)', () => {
   it('reads Big Buck Bunny (CC-BY-3.0 Blender Foundation): 1280x720 VP8 24 fps, Vorbis 44.1 kHz stereo, 30 s', async () => {
