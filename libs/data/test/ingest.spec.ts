@@ -5,8 +5,9 @@ import * as path from 'path';
 import { ffmpegBinaries } from '@vmr/features';
 import { Dataset } from '../src/dataset/dataset';
 import { ingestMedia } from '../src/ingest/ingest';
+import { sharedDir } from '@vmr/core';
 
-const SHARED = path.resolve(__dirname, '../../../../shared');
+const SHARED = sharedDir();
 const MEDIA = path.join(SHARED, 'media');
 
 /** Media credits: Big Buck Bunny (CC-BY-3.0 Blender Foundation), mdn crystal.webm and friday.mp4 (CC0),

@@ -1,8 +1,8 @@
 import * as path from 'path';
-import { FileFormatError } from '@vmr/core';
+import { FileFormatError, sharedPath } from '@vmr/core';
 import { decodeAudio, readImage, streamSampledFrames } from './decode';
 
-const MEDIA = path.resolve(__dirname, '../../../../../shared/media');
+const MEDIA = sharedPath('media');
 
 describe('ffmpeg decoding through pipes', () => {
   it('decodes audio to mono float PCM at the requested rate (His Girl Friday, CC0)', async () => {
