@@ -67,7 +67,7 @@ function benchOnsets(): void {
   for (let r = 0; r < reps; r++) long.set(mono, r * mono.length);
   const seconds = long.length / a.sampleRate;
   console.log(`Onsets on ${seconds.toFixed(1)} s of audio (sample.wav tiled, 44.1 kHz mono)`);
-  let y = new Float32Array(0);
+  let y: Float32Array = new Float32Array(0);
   const tr = timeIt(() => {
     y = resample(long, a.sampleRate, LIBROSA_SR);
   }, 3);
