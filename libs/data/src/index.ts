@@ -36,10 +36,15 @@ export * from './synthetic';
 import type { VmrCommand } from '@vmr/core';
 import { synthCommands } from './synthetic';
 import { ingestCommand, segmentDatasetCommand } from './ingest/commands';
+import { importCommand } from './import/commands';
 /** `vmr` subcommands contributed by @vmr/data. */
-export const commands: VmrCommand[] = [...synthCommands, ingestCommand, segmentDatasetCommand];
+export const commands: VmrCommand[] = [...synthCommands, ingestCommand, segmentDatasetCommand, importCommand];
 // Media ingestion (vmr ingest, vmr segment-dataset).
 export { type ClipJob, type ClipResult, type ClipOk, type ClipFailed, processClip, flowPeakTimesYariv } from './ingest/process-clip';
 export { type IngestOptions, type IngestSummary, MEDIA_EXTENSIONS, listMediaInputs, ingestMedia, segmentDataset } from './ingest/ingest';
 export { runClipJobs } from './ingest/pool';
 export { ingestCommand, segmentDatasetCommand } from './ingest/commands';
+// Import of the reference code's feature layout (vmr import vmr-layout).
+export { type ImportVmrLayoutOptions, type ImportSummary, type SegmentUnits, VMR_LAYOUT_FOLDERS, importVmrLayout, parseRanksCsv, readIdListCsv } from './import/vmr-layout';
+export { parseCsv, parsePyNumberList } from './import/csv';
+export { importCommand } from './import/commands';

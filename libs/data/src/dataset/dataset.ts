@@ -54,7 +54,7 @@ export const datasetPaths = {
 };
 
 function checkId(id: string): void {
-  if (!CLIP_ID_PATTERN.test(id)) throw new InvalidArgumentError(`invalid clip id ${JSON.stringify(id)}: use [A-Za-z0-9][A-Za-z0-9._-]* (≤ 200 chars)`);
+  if (!CLIP_ID_PATTERN.test(id)) throw new InvalidArgumentError(`invalid clip id ${JSON.stringify(id)}: use [A-Za-z0-9_-][A-Za-z0-9._-]* (≤ 200 chars)`);
 }
 function checkName(name: string, what: string): void {
   if (!NAME_PATTERN.test(name)) throw new InvalidArgumentError(`invalid ${what} ${JSON.stringify(name)}: use [A-Za-z0-9][A-Za-z0-9._-]* (≤ 64 chars)`);
@@ -70,7 +70,7 @@ function zodMessage(e: { issues: Array<{ path: (string | number)[]; message: str
 /** Turn a file name into a clip id: keep [A-Za-z0-9._-], replace the rest with '_'. */
 export function clipIdFromName(name: string): string {
   const stem = path.basename(name).replace(/\.[^.]+$/, '');
-  let id = stem.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '');
+  let id = stem.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '');
   if (id.length === 0) id = 'clip';
   return id.slice(0, 200);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Clip ids are file-name safe: they name `<id>.npy` files in every feature folder. */
-export const CLIP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+export const CLIP_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/; // YouTube ids may start with - or _
 /** Extractor and peak-variant names are folder names. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -36,7 +36,7 @@ export const clipSourceSchema = z
 
 export const clipEntrySchema = z
   .object({
-    id: z.string().regex(CLIP_ID_PATTERN, 'clip id must match [A-Za-z0-9][A-Za-z0-9._-]*'),
+    id: z.string().regex(CLIP_ID_PATTERN, 'clip id must match [A-Za-z0-9_-][A-Za-z0-9._-]*'),
     /** `video`: a clip with video (and normally its audio); `music`: an audio-only gallery track. */
     kind: z.enum(['video', 'music']),
     durationSec: z.number().nonnegative(),

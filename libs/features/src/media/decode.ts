@@ -144,8 +144,12 @@ export async function decodeAudio(
   }
   const ch = a.channels;
   const total = Math.floor(res.stdout.length / 4);
+  // f32le on a little-endian host: copy the bytes into an aligned Float32Array in one go.
   const interleaved = new Float32Array(total);
-  for (let i = 0; i < total; i++) interleaved[i] = res.stdout.readFloatLE(i * 4);
+  new Uint8Array(interleaved.buffer).set(res.stdout.subarray(0, total * 4));
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+    for (let i = 0; i < total; i++) interleaved[i] = res.stdout.readFloatLE(i * 4);
+  }
   const n = Math.floor(total / ch);
   const samples = new Float32Array(n);
   if (ch === 1) samples.set(interleaved.subarray(0, n));
