@@ -19,7 +19,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 describe('generateSyntheticMedia', () => {
   it('encodes probe-able clips whose flow peaks and audio onsets follow the ground truth', async () => {
     const out = path.join(tmp, 'm');
-    const m = await generateSyntheticMedia({ out, clips: 3, seed: 7, ffmpeg: ffmpegBinaries().ffmpeg, minDuration: 8, maxDuration: 10 });
+    const m = await generateSyntheticMedia({ out, clips: 3, seed: 7, ffmpeg: ffmpegBinaries().ffmpeg, minDuration: 6, maxDuration: 7 });
     expect(m.kind).toBe('synthetic');
     expect(JSON.parse(fs.readFileSync(path.join(out, SYNTH_MEDIA_MANIFEST), 'utf8')).clips).toHaveLength(3);
     // No temp files left behind.
