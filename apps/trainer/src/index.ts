@@ -1,4 +1,45 @@
-/** @vmr/trainer — see DESIGN.md §2. Exports its `vmr` subcommands as `commands`. */
-import type { VmrCommand } from '@vmr/core';
+/**
+ * @vmr/trainer — `vmr train` (DESIGN.md §1.5): zod-validated configs, the training loop with progress,
+ * run logging, checkpoints and exact resume. The entry functions (`trainRun`, `resumeRun`) and the data
+ * and embedding helpers are public so the evaluator and the sweeper share them.
+ */
+export {
+  TRAIN_PROTOCOLS,
+  MODEL_KINDS,
+  SPLIT_CHOICES,
+  EXPERIMENT_ONLY_KEYS,
+  TrainConfigSchema,
+  SegmentationConfigSchema,
+  type TrainProtocol,
+  type ModelKind,
+  type SplitChoice,
+  type TrainConfig,
+  type TrainConfigInput,
+  parseTrainConfig,
+  loadTrainConfig,
+  readConfigFile,
+  applySets,
+  parseSetValue,
+  flattenParams,
+} from './config';
+export {
+  type PreparedClip,
+  type PreparedData,
+  type DataOptions,
+  type SkippedClipRecord,
+  openDataset,
+  splitIds,
+  checkFeatureDims,
+  prepareData,
+  requireClips,
+  segmentBatch,
+  clipMeans,
+  batchPadLength,
+} from './data';
+export { type ClipEmbeddingSet, modelConfigFor, createOptimizer, trainOnBatch, embedClips, similarityMatrix, validationRecall } from './model';
+export { TRAIN_ARTIFACTS, RUN_KIND_TAG, type TrainOptions, type TrainProgress, type TrainResult, trainRun, resumeRun } from './train';
+export { formatTrainResult } from './commands';
+import { trainerCommands } from './commands';
 
-export const commands: VmrCommand[] = [];
+/** `vmr` subcommands contributed by @vmr/trainer. */
+export const commands = trainerCommands;
