@@ -47,4 +47,12 @@ export {
 } from './extractors/registry';
 export { BUILTIN_VIDEO_COLUMNS, BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector } from './extractors/builtin-video';
 export { BUILTIN_AUDIO_DIM, BUILTIN_AUDIO_SR, builtinAudioFeatures } from './extractors/builtin-audio';
+export {
+  MOBILENETV2_DIM,
+  MOBILENETV2_SIZE,
+  MobileNetV2Accumulator,
+  loadMobileNetV2,
+  mobileNetV2Features,
+  nsfwjsModelDir,
+} from './extractors/mobilenetv2';
 export { commands } from './commands';

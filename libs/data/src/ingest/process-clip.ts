@@ -5,6 +5,7 @@ import {
   type MediaInfo,
   BUILTIN_AUDIO_SR,
   BuiltinVideoAccumulator,
+  MobileNetV2Accumulator,
   analyzeVideo,
   builtinAudioFeatures,
   decodeAudio,
@@ -129,9 +130,17 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       Object.assign(meta, { videoCodec: v.codec, width: v.width, height: v.height, rotation: v.rotation });
       if (!info.audio && !job.allowSilent) return fail('skipped', 'no-audio', 'video has no audio stream (a clip needs its music; pass allowSilent to keep it)');
       const acc = job.videoFeatures.includes('builtin-video') ? new BuiltinVideoAccumulator() : undefined;
+      const mnet = job.videoFeatures.includes('mobilenetv2') ? new MobileNetV2Accumulator() : undefined;
       let analysis;
       try {
-        analysis = await analyzeVideo(file, { info, maxSeconds: job.maxSeconds, onFrame: acc ? (f) => acc.addFrame(f) : undefined });
+        analysis = await analyzeVideo(file, {
+          info,
+          maxSeconds: job.maxSeconds,
+          onFrame: (f) => {
+            acc?.addFrame(f);
+            mnet?.addFrame(f);
+          },
+        });
       } catch (e) {
         if (e instanceof VmrError && /need ≥ 2 for optical flow/.test(e.message)) return fail('skipped', 'too-short', e.message);
         return classify(e, file);
@@ -149,6 +158,7 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       seconds = Math.floor(durationSec + 1e-3);
       if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of video; at least ${minSeconds} whole second(s) needed`);
       if (acc) video['builtin-video'] = acc.finish(seconds);
+      if (mnet) video.mobilenetv2 = await mnet.finish(seconds);
       if (job.peaks !== false) peaks.yariv = { video: Float64Array.from(flowPeakTimesYariv(analysis.trajectory, flowFps)) };
     } else {
       durationSec = job.maxSeconds !== undefined ? Math.min(job.maxSeconds, info.durationSec) : info.durationSec;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError, UnsupportedError } from '@vmr/core';
+import { InvalidArgumentError, NotFoundError } from '@vmr/core';
 import { BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector } from './builtin-video';
 import { BUILTIN_AUDIO_SR, builtinAudioFeatures } from './builtin-audio';
 import { resolveExtractors, getExtractor } from './registry';
@@ -81,6 +81,7 @@ describe('extractor registry', () => {
     expect(() => resolveExtractors(['resnet'], 'video')).toThrow(InvalidArgumentError);
     expect(() => resolveExtractors(['resnet'], 'video', { resnet: '/no/such/resnet.onnx' })).toThrow(NotFoundError);
     expect(() => resolveExtractors(['resnet'], 'video', { resnet: '/no/such/resnet.onnx' })).toThrow(/\/no\/such\/resnet\.onnx/);
-    expect(() => resolveExtractors(['mobilenetv2'], 'video')).toThrow(UnsupportedError);
+    expect(resolveExtractors(['mobilenetv2'], 'video')[0].dim).toBe(1280);
+    expect(() => resolveExtractors(['builtin-audio'], 'video')).toThrow(/unknown video extractor/);
   });
 });

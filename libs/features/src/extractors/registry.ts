@@ -30,7 +30,7 @@ export const EXTRACTORS: Readonly<Record<string, ExtractorSpec>> = Object.freeze
     description: `log-mel (64 bands) means/stds, band flux and onset/energy/spectral statistics per second at ${BUILTIN_AUDIO_SR} Hz`,
   },
   mobilenetv2: {
-    name: 'mobilenetv2', modality: 'video', dim: 1280, fps: 1, kind: 'package-weights', implemented: false,
+    name: 'mobilenetv2', modality: 'video', dim: 1280, fps: 1, kind: 'package-weights', implemented: true,
     description: 'MobileNetV2 penultimate layer (weights shipped in the nsfwjs npm package), 1 frame per second',
   },
   resnet: { name: 'resnet', modality: 'video', dim: 2048, fps: 1, kind: 'model-file', implemented: false, description: 'ResNet-101 pooled features from a user-supplied model file' },
