@@ -55,4 +55,13 @@ export {
   mobileNetV2Features,
   nsfwjsModelDir,
 } from './extractors/mobilenetv2';
+export {
+  type ImageModel,
+  type ImageNormalization,
+  ImageModelAccumulator,
+  loadImageModel,
+  preprocessImages,
+  saveTfjsLayersModel,
+  tfjsFileHandler,
+} from './extractors/model-file';
 export { commands } from './commands';

@@ -46,6 +46,8 @@ export interface IngestOptions {
   name?: string;
   videoFeatures?: string[];
   audioFeatures?: string[];
+  /** Model files of model-file extractors: name → path (e.g. { resnet: 'models/resnet/model.json' }). */
+  modelPaths?: Record<string, string>;
   /** Worker threads (default: 2, at most the number of files). 0 = in-process. */
   workers?: number;
   maxSeconds?: number;
@@ -86,8 +88,8 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
   const t0 = Date.now();
   const videoNames = o.videoFeatures ?? ['builtin-video'];
   const audioNames = o.audioFeatures ?? ['builtin-audio'];
-  const vx = resolveExtractors(videoNames, 'video');
-  const ax = resolveExtractors(audioNames, 'audio');
+  const vx = resolveExtractors(videoNames, 'video', o.modelPaths);
+  const ax = resolveExtractors(audioNames, 'audio', o.modelPaths);
   if (o.maxSeconds !== undefined && !(o.maxSeconds > 0)) throw new InvalidArgumentError(`--max-seconds must be > 0, got ${o.maxSeconds}`);
   const files = listMediaInputs(o.inputs);
   if (files.length === 0) throw new InvalidArgumentError(`no media files found in ${o.inputs.join(', ')} (extensions: ${MEDIA_EXTENSIONS.join(' ')})`);
@@ -102,7 +104,10 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
       modality: e.modality,
       dim: e.dim,
       fps: e.fps,
-      provenance: `${e.name}: ${e.description}` + (e.name === 'builtin-video' ? `; Farnebäck ${JSON.stringify(FARNEBACK_DEFAULTS)} via @techstark/opencv-js` : ''),
+      provenance:
+        `${e.name}: ${e.description}` +
+        (e.name === 'builtin-video' ? `; Farnebäck ${JSON.stringify(FARNEBACK_DEFAULTS)} via @techstark/opencv-js` : '') +
+        (e.kind === 'model-file' ? `; model file ${path.resolve(o.modelPaths?.[e.name] ?? '')}` : ''),
     })),
     provenance: { ingest: { ffmpeg: bins.ffmpeg, ffprobe: bins.ffprobe, source: bins.source, maxSeconds: o.maxSeconds ?? null } },
   });
@@ -129,6 +134,7 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
     maxSeconds: o.maxSeconds,
     minSeconds: o.minSeconds,
     allowSilent: o.allowSilent,
+    modelPaths: o.modelPaths ? Object.fromEntries(Object.entries(o.modelPaths).map(([k, v]) => [k, path.resolve(v)])) : undefined,
   }));
   const progress = createProgress({ label: 'ingest', total: todo.length, unit: 'clips', quiet: o.quiet });
   let seconds = 0;

@@ -5,6 +5,8 @@ import {
   type MediaInfo,
   BUILTIN_AUDIO_SR,
   BuiltinVideoAccumulator,
+  ImageModelAccumulator,
+  getExtractor,
   MobileNetV2Accumulator,
   analyzeVideo,
   builtinAudioFeatures,
@@ -27,6 +29,8 @@ export interface ClipJob {
   allowSilent?: boolean;
   /** Compute AV-Align peaks (default true). */
   peaks?: boolean;
+  /** Model files of model-file extractors (`resnet`, `clip`): name → path. */
+  modelPaths?: Record<string, string>;
 }
 
 export interface ClipOk {
@@ -131,6 +135,9 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       if (!info.audio && !job.allowSilent) return fail('skipped', 'no-audio', 'video has no audio stream (a clip needs its music; pass allowSilent to keep it)');
       const acc = job.videoFeatures.includes('builtin-video') ? new BuiltinVideoAccumulator() : undefined;
       const mnet = job.videoFeatures.includes('mobilenetv2') ? new MobileNetV2Accumulator() : undefined;
+      const fileModels = job.videoFeatures
+        .filter((n) => getExtractor(n).kind === 'model-file')
+        .map((n) => new ImageModelAccumulator(n, job.modelPaths?.[n] ?? '', getExtractor(n).dim, n === 'clip' ? 'clip' : 'imagenet'));
       let analysis;
       try {
         analysis = await analyzeVideo(file, {
@@ -139,6 +146,7 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
           onFrame: (f) => {
             acc?.addFrame(f);
             mnet?.addFrame(f);
+            for (const m of fileModels) m.addFrame(f);
           },
         });
       } catch (e) {
@@ -159,6 +167,7 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of video; at least ${minSeconds} whole second(s) needed`);
       if (acc) video['builtin-video'] = acc.finish(seconds);
       if (mnet) video.mobilenetv2 = await mnet.finish(seconds);
+      for (const m of fileModels) video[m.name] = await m.finish(seconds);
       if (job.peaks !== false) peaks.yariv = { video: Float64Array.from(flowPeakTimesYariv(analysis.trajectory, flowFps)) };
     } else {
       durationSec = job.maxSeconds !== undefined ? Math.min(job.maxSeconds, info.durationSec) : info.durationSec;

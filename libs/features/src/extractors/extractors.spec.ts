@@ -81,6 +81,8 @@ describe('extractor registry', () => {
     expect(() => resolveExtractors(['resnet'], 'video')).toThrow(InvalidArgumentError);
     expect(() => resolveExtractors(['resnet'], 'video', { resnet: '/no/such/resnet.onnx' })).toThrow(NotFoundError);
     expect(() => resolveExtractors(['resnet'], 'video', { resnet: '/no/such/resnet.onnx' })).toThrow(/\/no\/such\/resnet\.onnx/);
+    expect(resolveExtractors(['resnet'], 'video', { resnet: __filename })[0].kind).toBe('model-file');
+    expect(() => resolveExtractors(['vggish'], 'audio', { vggish: __filename })).toThrow(/vmr import vmr-layout/);
     expect(resolveExtractors(['mobilenetv2'], 'video')[0].dim).toBe(1280);
     expect(() => resolveExtractors(['builtin-audio'], 'video')).toThrow(/unknown video extractor/);
   });

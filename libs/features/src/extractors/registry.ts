@@ -33,8 +33,8 @@ export const EXTRACTORS: Readonly<Record<string, ExtractorSpec>> = Object.freeze
     name: 'mobilenetv2', modality: 'video', dim: 1280, fps: 1, kind: 'package-weights', implemented: true,
     description: 'MobileNetV2 penultimate layer (weights shipped in the nsfwjs npm package), 1 frame per second',
   },
-  resnet: { name: 'resnet', modality: 'video', dim: 2048, fps: 1, kind: 'model-file', implemented: false, description: 'ResNet-101 pooled features from a user-supplied model file' },
-  clip: { name: 'clip', modality: 'video', dim: 512, fps: 1, kind: 'model-file', implemented: false, description: 'CLIP ViT-B/32 image embeddings from a user-supplied model file' },
+  resnet: { name: 'resnet', modality: 'video', dim: 2048, fps: 1, kind: 'model-file', implemented: true, description: 'ResNet-101 pooled features from a user-supplied image model (TF.js model.json or NHWC .onnx), ImageNet normalisation, 1 frame per second' },
+  clip: { name: 'clip', modality: 'video', dim: 512, fps: 1, kind: 'model-file', implemented: true, description: 'CLIP ViT-B/32 image embeddings from a user-supplied image model (TF.js model.json or NHWC .onnx), CLIP normalisation, 1 frame per second' },
   i3d: { name: 'i3d', modality: 'video', dim: 2048, fps: 1, kind: 'model-file', implemented: false, description: 'I3D flow ‖ rgb (1024 + 1024) from a user-supplied model file' },
   vggish: { name: 'vggish', modality: 'audio', dim: 128, fps: 1, kind: 'model-file', implemented: false, description: 'VGGish embeddings from a user-supplied model file' },
 });
@@ -67,7 +67,11 @@ export function resolveExtractors(names: readonly string[], modality: ExtractorM
       if (!fs.existsSync(p)) throw new NotFoundError(`model file for extractor ${name} not found: ${p}`, { details: { name, path: p } });
     }
     if (!e.implemented) {
-      throw new UnsupportedError(`extractor ${name} (${e.kind}) is registered but not implemented in this build yet; use builtin-${modality}`, { details: { name } });
+      throw new UnsupportedError(
+        `extractor ${name} cannot be computed by vmr ingest yet (${name === 'i3d' ? 'I3D needs 25 fps RGB and optical-flow stacks' : 'VGGish needs its own 16 kHz log-mel example framing'}); ` +
+          `import precomputed ${name} features with \`vmr import vmr-layout\`, or use builtin-${modality}`,
+        { details: { name } },
+      );
     }
     if (out.some((x) => x.name === name)) throw new InvalidArgumentError(`extractor ${name} listed twice`);
     out.push(e);
