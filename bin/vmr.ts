@@ -2,7 +2,7 @@
  * `vmr` — the one command-line entry of VMR Lab. Subcommands are contributed by the apps and libs:
  * each package exports `commands: VmrCommand[]` from its public index.
  */
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportCliError, type VmrCommand } from '@vmr/core';
 import { commands as trackingCommands } from '@vmr/tracking';
@@ -15,6 +15,34 @@ import { commands as featureCommands } from '@vmr/features';
 import { commands as dataCommands } from '@vmr/data';
 
 const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands, ...segmentationCommands, ...metricsCommands, ...featureCommands, ...dataCommands];
+
+/**
+ * Packages may contribute subcommands to the same parent (e.g. `vmr report tables` from the evaluator,
+ * `vmr report sweep` from the sweeper): parent commands with the same name are merged into one whose
+ * builder runs every contributor's builder (each registers its own subcommands).
+ */
+function mergeSameNamed(cmds: VmrCommand[]): VmrCommand[] {
+  const byName = new Map<string, VmrCommand[]>();
+  const order: string[] = [];
+  for (const c of cmds) {
+    const name = String(Array.isArray(c.command) ? c.command[0] : c.command ?? '').split(' ')[0];
+    if (!byName.has(name)) order.push(name);
+    byName.set(name, [...(byName.get(name) ?? []), c]);
+  }
+  return order.map((name) => {
+    const group = byName.get(name)!;
+    if (group.length === 1) return group[0];
+    return {
+      ...group[0],
+      describe: group.map((g) => g.describe).filter(Boolean).join('; '),
+      builder: (y: Argv) => {
+        let out = y;
+        for (const g of group) if (typeof g.builder === 'function') out = (g.builder(out) as Argv | undefined) ?? out;
+        return out;
+      },
+    } as VmrCommand;
+  });
+}
 
 async function main(): Promise<void> {
   const argv = hideBin(process.argv);
@@ -39,7 +67,7 @@ async function main(): Promise<void> {
       process.stderr.write(`vmr: ${msg}\nRun with --help for usage.\n`);
       process.exit(2);
     });
-  for (const c of all) cli = cli.command(c);
+  for (const c of mergeSameNamed(all)) cli = cli.command(c);
   try {
     await cli.parseAsync();
   } catch (e) {

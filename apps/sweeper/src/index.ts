@@ -1,4 +1,19 @@
-/** @vmr/sweeper — see DESIGN.md §2. Exports its `vmr` subcommands as `commands`. */
-import type { VmrCommand } from '@vmr/core';
+/**
+ * @vmr/sweeper — `vmr sweep` (DESIGN.md §2.4): sweep specs (grid / random spaces over λ1–λ6, extractor,
+ * model, seeds and any config key), trial keys, the sweep as a parent run with one child run per trial,
+ * a local pool of worker processes, a BullMQ executor and workers, status / cancel, and sweep reports.
+ */
+export { sweepSpecSchema, paramSpaceSchema, parseSweepSpec, loadSweepSpec, type SweepSpec, type SweepSpecInput, type ParamSpace, type ParamScalar } from './spec';
+export { expandTrials, gridValues, sampleValue, trialKey, canonicalJson, getPath, setPath, type TrialPlan, type Expansion } from './expand';
+export { resolveCodeVersion } from './code-version';
+export { TAGS, findSweep, openSweep, ensureTrials, listTrials, countStatuses, flattenConfig, experimentOf, type SweepInfo, type TrialState } from './sweep-store';
+export { runSweep, defaultWorkers, bestTrial, type RunSweepOptions, type SweepRunResult, type SweepSnapshot, type ExecutorKind } from './coordinator';
+export { startSweepWorker, redisConnection, type SweepWorkerOptions, type SweepWorkerHandle, type TrialJobData } from './bullmq-executor';
+export { runTrialProcess, executeTrial, evalViaCli, type TrialProcessResult } from './trial-process';
+export { launchTrial, beginAttempt, settleAttempt, vmrBin, type TrialExit, type AttemptOutcome } from './trial-launch';
+export { buildSweepReport, formatSweepReport, paretoFront, type SweepReport, type ReportFormat, type ReportTrial, type FeatureRow } from './report';
+export { sweepCommand, reportCommand, reportSweepCommand } from './commands';
+import { sweeperCommands } from './commands';
 
-export const commands: VmrCommand[] = [];
+/** `vmr` subcommands contributed by @vmr/sweeper. */
+export const commands = sweeperCommands;
