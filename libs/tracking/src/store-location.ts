@@ -11,7 +11,7 @@ export const DEFAULT_STORE_PATH = path.join('vmr-runs', 'runs.db');
  * `file:` URIs are accepted.
  */
 export function resolveStorePath(explicit?: string): string {
-  const raw = explicit ?? process.env.VMR_STORE ?? DEFAULT_STORE_PATH;
+  const raw = (explicit && explicit.trim()) || (process.env.VMR_STORE && process.env.VMR_STORE.trim()) || DEFAULT_STORE_PATH;
   const p = raw.startsWith('file://') ? raw.slice('file://'.length) : raw.startsWith('file:') ? raw.slice('file:'.length) : raw;
   return path.resolve(p);
 }
@@ -22,13 +22,15 @@ export function openRunStore(explicit?: string, options?: SqliteTrackerOptions):
 }
 
 /**
- * The tracking URI in effect: `--tracking-uri`, else `$VMR_TRACKING_URI`, else `$MLFLOW_TRACKING_URI`,
- * else the local store (`--store` / `$VMR_STORE` / ./vmr-runs/runs.db).
+ * The tracking URI in effect. Explicit flags beat the environment: `--tracking-uri`, else `--store`,
+ * else `$VMR_TRACKING_URI`, else `$MLFLOW_TRACKING_URI`, else `$VMR_STORE`, else ./vmr-runs/runs.db.
+ * Empty values count as unset.
  */
 export function resolveTrackingUri(opts: { trackingUri?: string; store?: string } = {}): string {
-  const uri = opts.trackingUri ?? process.env.VMR_TRACKING_URI ?? process.env.MLFLOW_TRACKING_URI;
+  const set = (v: string | undefined): string | undefined => (v && v.trim() ? v.trim() : undefined);
+  const uri = set(opts.trackingUri) ?? (set(opts.store) ? undefined : (set(process.env.VMR_TRACKING_URI) ?? set(process.env.MLFLOW_TRACKING_URI)));
   if (uri && /^https?:\/\//.test(uri)) return uri;
-  return resolveStorePath(uri ?? opts.store);
+  return resolveStorePath(uri ?? set(opts.store) ?? set(process.env.VMR_STORE));
 }
 
 /** Open a tracker for a URI: `http(s)://…` → HttpTracker; a path or `file:` URI → local SQLite. */

@@ -1,0 +1,175 @@
+/**
+ * Report queries (DESIGN.md §2.3): evaluation results read from the run store with Drizzle — one source
+ * of truth for `vmr report tables`, `vmr report compare` and any later report. Conventions read here
+ * (written by the trainer and the evaluator): a training run is tagged `vmr.kind=train` and logs its
+ * config as params (`model`, `features`, `seed`, `loss.lambdas.l1`…, `dataset.name`); an evaluation is
+ * a child run of its training run tagged `vmr.kind=eval`, with params `eval.*` and metrics `eval.*`.
+ */
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
+import type { StoreDb } from '../open-store';
+import * as schema from '../schema';
+import type { RunStatus } from '../types';
+
+export const RUN_KIND_TAG = 'vmr.kind';
+
+/** Metric keys of an evaluation run (without the `eval.` prefix). */
+export const EVAL_METRIC_KEYS = ['avAlignGot', 'avAlign', 'fad', 'r1', 'r5', 'r10', 'medianRank', 'meanRank', 'mAP', 'gallerySize', 'queries'] as const;
+export type EvalMetricKey = (typeof EVAL_METRIC_KEYS)[number];
+
+/** One finished evaluation joined with its training run. */
+export interface EvalRow {
+  evalRunId: string;
+  trainRunId: string;
+  experiment: string;
+  evalStartTime: number;
+  model: string;
+  features: string;
+  seed: number | null;
+  /** Training protocol (paper | vmr-code). */
+  trainProtocol: string;
+  /** `l1=…,l2=…,…,l6=…` of the OF-VM-Net loss (empty for VM-Net). */
+  lambdas: string;
+  trainDataset: string;
+  evalDataset: string;
+  evalDatasetKind: string;
+  /** True when the evaluation or training data is synthetic. */
+  synthetic: boolean;
+  split: string;
+  direction: string;
+  /** Evaluation protocol (paper | vmr-code) and its retrieval protocol (full | batch-128). */
+  evalProtocol: string;
+  retrievalProtocol: string;
+  /** Explicit table id (tag `table`), when the evaluation was filed under one. */
+  table: string | null;
+  /** Latest value per eval metric (NaN-free: missing metrics are absent). */
+  metrics: Partial<Record<EvalMetricKey, number>>;
+  params: Record<string, string>;
+  trainParams: Record<string, string>;
+}
+
+export interface EvalRowQuery {
+  experiment?: string | string[];
+  /** Default: finished only. */
+  status?: RunStatus | RunStatus[];
+  /** Only evaluations of these training runs. */
+  trainRunIds?: string[];
+}
+
+function byRun<T extends { runId: string; key: string; value: string }>(rows: T[]): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const r of rows) {
+    let m = out.get(r.runId);
+    if (!m) out.set(r.runId, (m = {}));
+    m[r.key] = r.value;
+  }
+  return out;
+}
+
+function chunks<T>(xs: T[], n = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** Lambdas of a training run's params as `l1=1,l2=1,…` (OF-VM-Net) or '' (VM-Net). */
+export function lambdaKey(trainParams: Record<string, string>): string {
+  if (trainParams.model === 'vm-net') return '';
+  const ls = ['l1', 'l2', 'l3', 'l4', 'l5', 'l6'].map((l) => `${l}=${trainParams[`loss.lambdas.${l}`] ?? '1'}`);
+  return ls.join(',');
+}
+
+/**
+ * Finished evaluation runs (tag `vmr.kind=eval`) with their training runs' params, newest first.
+ */
+export function queryEvalRows(db: StoreDb, query: EvalRowQuery = {}): EvalRow[] {
+  const parent = alias(schema.runs, 'parent');
+  const kindTag = alias(schema.tags, 'kind_tag');
+  const conds: SQL[] = [eq(kindTag.key, RUN_KIND_TAG), eq(kindTag.value, 'eval')];
+  const statuses = query.status === undefined ? ['finished'] : Array.isArray(query.status) ? query.status : [query.status];
+  conds.push(inArray(schema.runs.status, statuses as RunStatus[]));
+  if (query.experiment !== undefined) {
+    const names = Array.isArray(query.experiment) ? query.experiment : [query.experiment];
+    conds.push(inArray(schema.experiments.name, names));
+  }
+  if (query.trainRunIds) conds.push(inArray(schema.runs.parentId, query.trainRunIds));
+  const base = db
+    .select({
+      evalRunId: schema.runs.id,
+      trainRunId: parent.id,
+      experiment: schema.experiments.name,
+      startTime: schema.runs.startTime,
+      seed: parent.seed,
+      trainProtocol: parent.protocol,
+      evalProtocol: schema.runs.protocol,
+    })
+    .from(schema.runs)
+    .innerJoin(schema.experiments, eq(schema.experiments.id, schema.runs.experimentId))
+    .innerJoin(kindTag, eq(kindTag.runId, schema.runs.id))
+    .innerJoin(parent, eq(parent.id, schema.runs.parentId))
+    .where(and(...conds))
+    .all()
+    .sort((a, b) => b.startTime - a.startTime || a.evalRunId.localeCompare(b.evalRunId));
+  if (base.length === 0) return [];
+  const ids = [...new Set([...base.map((r) => r.evalRunId), ...base.map((r) => r.trainRunId)])];
+  const params = new Map<string, Record<string, string>>();
+  const tags = new Map<string, Record<string, string>>();
+  const metrics = new Map<string, Record<string, number>>();
+  for (const part of chunks(ids)) {
+    for (const [k, v] of byRun(db.select().from(schema.params).where(inArray(schema.params.runId, part)).all())) params.set(k, v);
+    for (const [k, v] of byRun(db.select().from(schema.tags).where(inArray(schema.tags.runId, part)).all())) tags.set(k, v);
+    for (const m of db.select().from(schema.latestMetrics).where(inArray(schema.latestMetrics.runId, part)).all()) {
+      if (m.value === null) continue; // NaN: not a result
+      let rec = metrics.get(m.runId);
+      if (!rec) metrics.set(m.runId, (rec = {}));
+      rec[m.key] = m.value;
+    }
+  }
+  return base.map((b) => {
+    const p = params.get(b.evalRunId) ?? {};
+    const tp = params.get(b.trainRunId) ?? {};
+    const t = tags.get(b.evalRunId) ?? {};
+    const m = metrics.get(b.evalRunId) ?? {};
+    const evalMetrics: Partial<Record<EvalMetricKey, number>> = {};
+    for (const k of EVAL_METRIC_KEYS) if (m[`eval.${k}`] !== undefined) evalMetrics[k] = m[`eval.${k}`];
+    return {
+      evalRunId: b.evalRunId,
+      trainRunId: b.trainRunId,
+      experiment: b.experiment,
+      evalStartTime: b.startTime,
+      model: tp.model ?? 'unknown',
+      features: tp.features ?? 'unknown',
+      seed: b.seed,
+      trainProtocol: b.trainProtocol ?? tp.protocol ?? 'unknown',
+      lambdas: lambdaKey(tp),
+      trainDataset: tp['dataset.name'] ?? 'unknown',
+      evalDataset: p['eval.dataset.name'] ?? t.dataset ?? 'unknown',
+      evalDatasetKind: p['eval.dataset.kind'] ?? 'unknown',
+      synthetic: p['eval.dataset.synthetic'] === 'true' || tp['dataset.synthetic'] === 'true',
+      split: p['eval.split'] ?? 'unknown',
+      direction: p['eval.direction'] ?? 'video-to-music',
+      evalProtocol: b.evalProtocol ?? p['eval.protocol'] ?? 'unknown',
+      retrievalProtocol: p['eval.retrievalProtocol'] ?? 'full',
+      table: t.table ?? null,
+      metrics: evalMetrics,
+      params: p,
+      trainParams: tp,
+    };
+  });
+}
+
+/**
+ * Keep the newest evaluation per (training run, eval dataset, split, eval protocol, direction): an
+ * evaluation repeated later replaces the earlier one in reports.
+ */
+export function latestPerTrainRun(rows: readonly EvalRow[]): EvalRow[] {
+  const seen = new Set<string>();
+  const out: EvalRow[] = [];
+  for (const r of [...rows].sort((a, b) => b.evalStartTime - a.evalStartTime)) {
+    const k = [r.trainRunId, r.evalDataset, r.split, r.evalProtocol, r.direction].join('\u0000');
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(r);
+  }
+  return out;
+}
