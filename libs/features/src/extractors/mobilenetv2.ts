@@ -1,5 +1,6 @@
 import * as path from 'path';
-import * as tfjs from '@tensorflow/tfjs';
+import type * as tfjs from '@tensorflow/tfjs';
+import { tfjsLib } from './lazy-tfjs';
 import { ExternalToolError, InvalidArgumentError, errorMessage, selectBackend, type BackendName } from '@vmr/core';
 import type { PreparedFrame } from '../flow/trajectory';
 
@@ -59,13 +60,13 @@ export function loadMobileNetV2(backend: BackendName = 'auto'): Promise<Loaded> 
       const handler: tfjs.io.IOHandler = {
         load: async () => ({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData, format: modelJson.format }),
       };
-      const model = await tfjs.loadLayersModel(handler);
+      const model = await tfjsLib().loadLayersModel(handler);
       const pool = [...model.layers].reverse().find((l) => {
         const s = l.outputShape as number[];
         return Array.isArray(s) && s.length === 2 && s[1] === MOBILENETV2_DIM;
       });
       if (!pool) throw new ExternalToolError('nsfwjs MobileNetV2: no 1280-d layer found in the model');
-      const features = tfjs.model({ inputs: model.inputs, outputs: pool.output as tfjs.SymbolicTensor });
+      const features = tfjsLib().model({ inputs: model.inputs, outputs: pool.output as tfjs.SymbolicTensor });
       return { features, layerName: pool.name, packageVersion: version };
     })();
     loading.catch(() => {
@@ -86,9 +87,9 @@ export async function mobileNetV2Features(images: Uint8Array, n: number, height:
   const per = height * width * 3;
   for (let s = 0; s < n; s += batch) {
     const m = Math.min(batch, n - s);
-    const y = tfjs.tidy(() => {
-      const x = tfjs.tensor4d(images.subarray(s * per, (s + m) * per), [m, height, width, 3], 'int32').toFloat().div(255);
-      const r = height === MOBILENETV2_SIZE && width === MOBILENETV2_SIZE ? x : tfjs.image.resizeBilinear(x as tfjs.Tensor4D, [MOBILENETV2_SIZE, MOBILENETV2_SIZE], true);
+    const y = tfjsLib().tidy(() => {
+      const x = tfjsLib().tensor4d(images.subarray(s * per, (s + m) * per), [m, height, width, 3], 'int32').toFloat().div(255);
+      const r = height === MOBILENETV2_SIZE && width === MOBILENETV2_SIZE ? x : tfjsLib().image.resizeBilinear(x as tfjs.Tensor4D, [MOBILENETV2_SIZE, MOBILENETV2_SIZE], true);
       return features.predict(r) as tfjs.Tensor;
     });
     out.set(await y.data(), s * MOBILENETV2_DIM);

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import * as tfjs from '@tensorflow/tfjs';
+import type * as tfjs from '@tensorflow/tfjs';
+import { tfjsLib } from './lazy-tfjs';
 import { FileFormatError, InvalidArgumentError, IoError, NotFoundError, UnsupportedError, errorMessage, selectBackend, writeFileAtomic, writeJsonAtomic } from '@vmr/core';
 import type { PreparedFrame } from '../flow/trajectory';
 
@@ -138,11 +139,11 @@ export async function loadImageModel(file: string): Promise<ImageModel> {
   let predict: (x: tfjs.Tensor) => tfjs.Tensor;
   let inShape: Array<number | null>;
   if (isGraph) {
-    const g = await tfjs.loadGraphModel(tfjsFileHandler(file));
+    const g = await tfjsLib().loadGraphModel(tfjsFileHandler(file));
     inShape = (g.inputs[0].shape ?? [null, 224, 224, 3]).map((d) => (d === -1 ? null : d));
     predict = (x) => g.predict(x) as tfjs.Tensor;
   } else {
-    const m = await tfjs.loadLayersModel(tfjsFileHandler(file));
+    const m = await tfjsLib().loadLayersModel(tfjsFileHandler(file));
     inShape = m.inputs[0].shape;
     predict = (x) => m.predict(x) as tfjs.Tensor;
   }
@@ -151,13 +152,13 @@ export async function loadImageModel(file: string): Promise<ImageModel> {
   if (inShape.length !== 4 || (inShape[3] !== null && inShape[3] !== 3)) {
     throw new UnsupportedError(`${file}: expected an image model with input [N, H, W, 3], got [${inShape.join(', ')}]`, { details: { path: file } });
   }
-  const probe = tfjs.tidy(() => predict(tfjs.zeros([1, height, width, 3])));
+  const probe = tfjsLib().tidy(() => predict(tfjsLib().zeros([1, height, width, 3])));
   const dim = flatDim(probe.shape);
   probe.dispose();
   return {
     path: file, format: isGraph ? 'tfjs-graph' : 'tfjs-layers', height, width, dim,
     run: async (batch, n) => {
-      const y = tfjs.tidy(() => predict(tfjs.tensor4d(batch, [n, height, width, 3])).reshape([n, -1]));
+      const y = tfjsLib().tidy(() => predict(tfjsLib().tensor4d(batch, [n, height, width, 3])).reshape([n, -1]));
       const out = (await y.data()) as Float32Array;
       y.dispose();
       return Float32Array.from(out);
@@ -170,10 +171,10 @@ export async function loadImageModel(file: string): Promise<ImageModel> {
  * [0, 1] and normalise; returns float32 `[N, H, W, 3]`.
  */
 export function preprocessImages(rgb: Uint8Array, n: number, h: number, w: number, H: number, W: number, norm: ImageNormalization): Float32Array {
-  return tfjs.tidy(() => {
-    let x = tfjs.tensor4d(rgb, [n, h, w, 3], 'int32').toFloat().div(255) as tfjs.Tensor4D;
-    if (h !== H || w !== W) x = tfjs.image.resizeBilinear(x, [H, W], true);
-    if (norm !== 'none') x = x.sub(tfjs.tensor1d(NORMS[norm].mean)).div(tfjs.tensor1d(NORMS[norm].std));
+  return tfjsLib().tidy(() => {
+    let x = tfjsLib().tensor4d(rgb, [n, h, w, 3], 'int32').toFloat().div(255) as tfjs.Tensor4D;
+    if (h !== H || w !== W) x = tfjsLib().image.resizeBilinear(x, [H, W], true);
+    if (norm !== 'none') x = x.sub(tfjsLib().tensor1d(NORMS[norm].mean)).div(tfjsLib().tensor1d(NORMS[norm].std));
     return x.dataSync() as Float32Array;
   }).slice();
 }
