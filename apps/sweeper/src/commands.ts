@@ -70,7 +70,7 @@ async function statusOf(t: Tracker, ref: string, experiment?: string) {
   const rows = [];
   for (const tr of trials) {
     const m = sweep.metric ? (await t.latestMetrics(tr.runId))[sweep.metric.name]?.value : undefined;
-    rows.push({ runId: tr.runId, index: tr.index, status: tr.status, attempts: tr.attempts, values: tr.values, metric: m ?? null, error: tr.status === 'failed' ? (tr.failureReason ?? tr.tags[TAGS.lastError] ?? null) : null, startTime: tr.startTime, endTime: tr.endTime });
+    rows.push({ runId: tr.runId, index: tr.index, status: tr.status, attempts: tr.attempts, values: tr.values, metric: m ?? null, error: tr.status === 'failed' ? (tr.failureReason ?? tr.tags[TAGS.lastError] ?? null) : null, startTime: Number(tr.tags[TAGS.attemptStarted] ?? tr.startTime), endTime: tr.endTime });
   }
   return { sweep: { id: sweep.id, name: sweep.name, experiment: sweep.experiment, status: sweep.status, metric: sweep.metric ?? null }, counts: countStatuses(trials), trials: rows };
 }
@@ -92,7 +92,7 @@ const status: VmrCommand = {
         const head = `sweep ${s.sweep.name} (${s.sweep.id.slice(0, 8)}, experiment ${s.sweep.experiment}): ${s.sweep.status} — ${c.finished} finished, ${c.running} running, ${c.queued} queued, ${c.failed} failed, ${c.killed} cancelled of ${s.trials.length}`;
         const keys = [...new Set(s.trials.flatMap((r) => Object.keys(r.values)))];
         const tb = new Table({ head: ['#', 'trial', 'status', 'attempts', ...keys, s.sweep.metric?.name ?? 'metric', 'time', 'error'], style: { head: [], border: [] }, colWidths: [], wordWrap: true });
-        for (const r of s.trials) tb.push([String(r.index), r.runId.slice(0, 8), r.status, String(r.attempts), ...keys.map((k) => String(r.values[k] ?? '')), r.metric === null ? '' : formatNumber(r.metric), r.status === 'queued' ? '' : formatDuration(r.startTime, r.endTime), (r.error ?? '').slice(0, 80)]);
+        for (const r of s.trials) tb.push([String(r.index), r.runId.slice(0, 8), r.status, String(r.attempts), ...keys.map((k) => String(r.values[k] ?? '')), r.metric === null ? '' : formatNumber(r.metric), r.status === 'queued' ? '' : formatDuration(r.startTime, r.status === 'running' ? null : r.endTime), (r.error ?? '').slice(0, 80)]);
         return `${head}\n${tb.toString()}`;
       });
     });

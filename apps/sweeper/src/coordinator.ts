@@ -68,7 +68,8 @@ export interface SweepRunResult {
   failedNotRetried: number;
   cancelled: boolean;
   best?: { runId: string; key: string; metric: string; value: number; values: Record<string, unknown> };
-  status: 'finished' | 'failed' | 'killed';
+  /** `planned`: a --dry-run (the sweep and its trial runs exist, queued). */
+  status: 'finished' | 'failed' | 'killed' | 'planned';
 }
 
 /** The per-core default pool size. */
@@ -208,13 +209,14 @@ export async function runSweep(spec: SweepSpec, opts: RunSweepOptions = {}): Pro
       for (const t of final) if (t.status === 'queued' || t.status === 'running') await tracker.endRun(t.runId, 'killed', 'sweep cancelled').catch(() => undefined);
     }
     const after = countStatuses(await listTrialsIn(tracker, sweep.id, keys));
-    const status: SweepRunResult['status'] = cancelled ? 'killed' : after.finished === final.length ? 'finished' : opts.dryRun ? 'finished' : 'failed';
+    const status: SweepRunResult['status'] = opts.dryRun ? 'planned' : cancelled ? 'killed' : after.finished === final.length ? 'finished' : 'failed';
     const best = await bestTrial(tracker, final, spec.metric);
-    if (!opts.dryRun) {
+    if (opts.dryRun) await tracker.setStatus(sweep.id, 'queued');
+    else {
       const bestTags: Record<string, string> = best ? { 'sweep.best_run': best.runId, 'sweep.best_value': String(best.value) } : {};
       await tracker.setTags(sweep.id, bestTags);
       if (best) await tracker.logMetrics(sweep.id, [{ key: `best.${best.metric}`, value: best.value }]);
-      await tracker.endRun(sweep.id, status, status === 'failed' ? `${after.failed} of ${final.length} trials failed` : cancelled ? 'cancelled' : undefined);
+      await tracker.endRun(sweep.id, status as 'finished' | 'failed' | 'killed', status === 'failed' ? `${after.failed} of ${final.length} trials failed` : cancelled ? 'cancelled' : undefined);
     }
     return {
       sweepId: sweep.id,

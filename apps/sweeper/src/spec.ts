@@ -8,6 +8,7 @@ import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, FileFormatError, NotFoundError } from '@vmr/core';
+import { EXPERIMENT_ONLY_KEYS } from '@vmr/trainer';
 
 /** A scalar a config key can take. */
 export type ParamScalar = string | number | boolean;
@@ -163,7 +164,9 @@ export function parseSweepSpec(raw: unknown, file = ''): SweepSpec {
     if (!fs.existsSync(basePath)) throw new NotFoundError(`${where}: base config '${spec.base}' not found (looked at ${basePath})`, { details: { file, key: 'base' } });
     const loaded = readYaml(basePath);
     if (loaded === null || typeof loaded !== 'object' || Array.isArray(loaded)) throw new ConfigError(`${basePath}: a trainer config must be a YAML mapping`);
-    baseConfig = loaded as Record<string, unknown>;
+    baseConfig = { ...(loaded as Record<string, unknown>) };
+    // An experiment file (quickstart.yaml) may serve as the base: its experiment-only keys are not trainer config.
+    for (const k of EXPERIMENT_ONLY_KEYS) delete baseConfig[k];
     spec.base = basePath;
   }
   const names = new Set<string>();

@@ -28,6 +28,7 @@ export const TAGS = {
   values: 'sweep.values',
   evaluate: 'sweep.evaluate',
   attempts: 'sweep.attempts',
+  attemptStarted: 'sweep.attempt_started',
   worker: 'sweep.worker',
   workerPid: 'sweep.worker_pid',
   trainRun: 'sweep.train_run',

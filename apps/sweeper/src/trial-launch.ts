@@ -54,7 +54,7 @@ export function launchTrial(runId: string, trackingUri: string, logFile: string,
 export async function beginAttempt(tracker: Tracker, runId: string, worker = `${os.hostname()}:${process.pid}`): Promise<number> {
   const run = await tracker.getRun(runId);
   const attempt = Number(run.tags[TAGS.attempts] ?? 0) + 1;
-  await tracker.setTags(runId, { [TAGS.attempts]: String(attempt), [TAGS.worker]: worker });
+  await tracker.setTags(runId, { [TAGS.attempts]: String(attempt), [TAGS.worker]: worker, [TAGS.attemptStarted]: String(Date.now()) });
   return attempt;
 }
 

@@ -5,7 +5,6 @@
  * run), copies the headline metrics onto the trial run and ends it. Cancelling the sweep (the trial run
  * marked killed) or SIGTERM stops it.
  */
-import * as os from 'os';
 import { ConfigError, errorMessage } from '@vmr/core';
 import { openTracker, type MetricPoint, type Tracker } from '@vmr/tracking';
 import { parseTrainConfig, trainRun } from '@vmr/trainer';
@@ -28,7 +27,7 @@ function finiteMetrics(prefix: string, obj: Record<string, unknown> | undefined,
 
 /**
  * `vmr eval --run <id> --dataset <dir> --json` as a child process of the real CLI, logging through the
- * same tracking server; returns the numeric results it prints (top level and under `metrics`).
+ * same tracking server; returns the numeric results it prints under `metrics` (R@k, AV-Align, FAD, ranks).
  */
 export async function evalViaCli(runId: string, e: { dataset: string; split?: string }, trackingUri: string): Promise<Record<string, number>> {
   const args = [vmrBin(), 'eval', '--run', runId, '--dataset', e.dataset, '--tracking-uri', trackingUri, '--json', '--quiet', ...(e.split ? ['--split', e.split] : [])];
@@ -52,8 +51,7 @@ export async function evalViaCli(runId: string, e: { dataset: string; split?: st
   const take = (o: unknown) => {
     if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && Number.isFinite(v)) metrics[k] = v;
   };
-  take(parsed);
-  take(parsed.metrics);
+  take(parsed.metrics ?? parsed);
   return metrics;
 }
 
@@ -141,7 +139,7 @@ export async function runTrialProcess(trialRunId: string, trackingUri: string): 
     } catch (e) {
       throw new ConfigError(`trial run ${trialRunId}: unreadable '${TAGS.config}' / '${TAGS.evaluate}' tag: ${errorMessage(e)}`);
     }
-    await tracker.setTags(trialRunId, { [TAGS.workerPid]: String(process.pid), [TAGS.worker]: `${os.hostname()}:${process.pid}` });
+    await tracker.setTags(trialRunId, { [TAGS.workerPid]: String(process.pid) });
     await tracker.setStatus(trialRunId, 'running');
     try {
       const { trainRunId, metrics } = await executeTrial(tracker, trialRunId, run.experimentName, config, evaluate);

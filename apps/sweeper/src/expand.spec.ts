@@ -1,0 +1,117 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ConfigError, NotFoundError } from '@vmr/core';
+import { parseSweepSpec, loadSweepSpec } from './spec';
+import { canonicalJson, expandTrials, gridValues, trialKey } from './expand';
+
+const spec = (raw: Record<string, unknown>) => parseSweepSpec({ name: 's', ...raw });
+
+describe('sweep spec validation', () => {
+  it('rejects unknown keys, naming them', () => {
+    expect(() => spec({ grdi: {} })).toThrow(/unrecognized key.*grdi/i);
+    expect(() => spec({ random: { samples: 2, params: {}, sed: 1 } })).toThrow(/random.*sed/);
+  });
+  it('rejects bad names, log ranges with non-positive ends, and a key given twice', () => {
+    expect(() => spec({ name: 'bad name!' })).toThrow(ConfigError);
+    expect(() => spec({ grid: { lr: { log: [0, 1], num: 3 } } })).toThrow(/grid\.lr/);
+    expect(() => spec({ features: ['a'], grid: { features: ['b'] } })).toThrow(/'features' is set by both 'features' and 'grid'/);
+    expect(() => spec({ set: { lr: 1 }, random: { samples: 1, params: { lr: { log: [1e-4, 1e-2] } } } })).toThrow(/'lr' is set by both/);
+  });
+  it('names a missing base config and a missing spec file', () => {
+    expect(() => spec({ base: '/nonexistent/base.yaml' })).toThrow(NotFoundError);
+    expect(() => loadSweepSpec('/nonexistent/sweep.yaml')).toThrow(/sweep spec '\/nonexistent\/sweep.yaml' not found/);
+  });
+  it('loads YAML with a base config relative to the spec file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-spec-'));
+    fs.writeFileSync(path.join(dir, 'base.yaml'), 'epochs: 3\nloss: { lambdas: { l1: 2 } }\n');
+    fs.writeFileSync(path.join(dir, 'sweep.yaml'), 'name: g\nbase: base.yaml\ngrid:\n  loss.lambdas.l2: [0, 1]\n');
+    const s = loadSweepSpec(path.join(dir, 'sweep.yaml'));
+    expect(s.baseConfig).toEqual({ epochs: 3, loss: { lambdas: { l1: 2 } } });
+    const e = expandTrials(s, 'v');
+    expect(e.trials.map((t) => t.config)).toEqual([
+      { epochs: 3, loss: { lambdas: { l1: 2, l2: 0 } } },
+      { epochs: 3, loss: { lambdas: { l1: 2, l2: 1 } } },
+    ]);
+  });
+});
+
+describe('grid values', () => {
+  it('ranges by step include the end and are free of float drift', () => {
+    expect(gridValues('x', { range: [0, 0.5], step: 0.1 })).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5]);
+    expect(gridValues('x', { range: [1, 2], num: 5 })).toEqual([1, 1.25, 1.5, 1.75, 2]);
+    expect(gridValues('x', { range: [1, 4], step: 1.5 })).toEqual([1, 2.5, 4]);
+    expect(gridValues('x', { range: [0, 1], num: 4, int: true })).toEqual([0, 1]);
+  });
+  it('log ranges are geometric with exact ends', () => {
+    expect(gridValues('lr', { log: [1e-4, 1e-2], num: 3 })).toEqual([1e-4, 1e-3, 1e-2]);
+    expect(gridValues('lr', { log: [1, 1000], num: 4 })).toEqual([1, 10, 100, 1000]);
+  });
+  it('a grid range without step/num is an error naming the key', () => {
+    expect(() => gridValues('lambda', { range: [0, 1] })).toThrow(/grid\.lambda: a grid range needs 'step' or 'num'/);
+    expect(() => gridValues('lr', { log: [1e-3, 1e-1] })).toThrow(/needs 'num'/);
+  });
+});
+
+describe('trial expansion', () => {
+  it('crosses model × features × grid × seeds in that order, with linked λ', () => {
+    const s = spec({ features: ['resnet', 'clip', 'i3d'], seeds: [1, 2], grid: { 'loss.lambdas.l1': [0.5, 1], 'loss.lambdas.l2': { link: 'loss.lambdas.l1' }, 'loss.lambdas.l3': { link: 'loss.lambdas.l1', scale: 2, offset: 0.1 } } });
+    const e = expandTrials(s, 'v1');
+    expect(e.trials).toHaveLength(12);
+    expect(e.trials[0].values).toEqual({ features: 'resnet', 'loss.lambdas.l1': 0.5, seed: 1, 'loss.lambdas.l2': 0.5, 'loss.lambdas.l3': 1.1 });
+    expect(e.trials[1].values).toMatchObject({ features: 'resnet', 'loss.lambdas.l1': 0.5, seed: 2 });
+    expect(e.trials[2].values).toMatchObject({ features: 'resnet', 'loss.lambdas.l1': 1, seed: 1, 'loss.lambdas.l3': 2.1 });
+    expect(e.trials[11].config).toEqual({ features: 'i3d', seed: 2, loss: { lambdas: { l1: 1, l2: 1, l3: 2.1 } } });
+    expect(new Set(e.trials.map((t) => t.key)).size).toBe(12);
+  });
+  it('links to a base-config key, and reports cycles and dangling links', () => {
+    const base = spec({ grid: { b: { link: 'a' } } });
+    base.baseConfig = { a: 7 };
+    expect(expandTrials(base, 'v').trials[0].config).toEqual({ a: 7, b: 7 });
+    expect(() => expandTrials(spec({ grid: { a: { link: 'b' }, b: { link: 'a' } } }), 'v')).toThrow(/cycle/);
+    expect(() => expandTrials(spec({ grid: { a: { link: 'zz' } } }), 'v')).toThrow(/'a' links to 'zz'/);
+  });
+  it('random spaces are reproducible, within bounds, and crossed with the grid', () => {
+    const raw = { features: ['a', 'b'], random: { samples: 5, seed: 3, params: { lr: { log: [1e-4, 1e-2] }, m: { range: [0.1, 0.3] }, k: [1, 2, 3] } } };
+    const e1 = expandTrials(spec(raw), 'v');
+    const e2 = expandTrials(spec(raw), 'v');
+    expect(e1.trials.map((t) => t.key)).toEqual(e2.trials.map((t) => t.key));
+    expect(e1.trials).toHaveLength(10);
+    for (const t of e1.trials) {
+      expect(t.values.lr).toBeGreaterThanOrEqual(1e-4);
+      expect(t.values.lr).toBeLessThanOrEqual(1e-2);
+      expect(t.values.m).toBeGreaterThanOrEqual(0.1);
+      expect(t.values.m).toBeLessThanOrEqual(0.3);
+      expect([1, 2, 3]).toContain(t.values.k);
+    }
+    // the same 5 draws for both grid points
+    expect(e1.trials.slice(0, 5).map((t) => t.values.lr)).toEqual(e1.trials.slice(5).map((t) => t.values.lr));
+    const other = expandTrials(spec({ ...raw, random: { ...raw.random, seed: 4 } }), 'v');
+    expect(other.trials[0].values.lr).not.toBe(e1.trials[0].values.lr);
+  });
+  it('maxTrials keeps the first trials in order and reports the full count; identical configs are one trial', () => {
+    const e = expandTrials(spec({ grid: { a: [1, 2, 3, 4] }, maxTrials: 3 }), 'v');
+    expect(e.trials.map((t) => t.values.a)).toEqual([1, 2, 3]);
+    expect(e.total).toBe(4);
+    expect(expandTrials(spec({ grid: { a: [1, 1, 2] } }), 'v').trials).toHaveLength(2);
+  });
+  it('makes the config dataset path absolute (relative to the working directory)', () => {
+    const s = spec({ set: { dataset: 'data/x' } });
+    expect(expandTrials(s, 'v').trials[0].config.dataset).toBe(path.resolve('data/x'));
+  });
+});
+
+describe('trial keys', () => {
+  it('hash the canonical config (key order does not matter), the datasets and the code version', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 'z' } })).toBe('{"a":{"c":"z","d":[1,{"x":1,"y":2}]},"b":1}');
+    const k = trialKey({ a: 1, b: { c: 2 } }, [], 'v1');
+    expect(k).toMatch(/^[0-9a-f]{64}$/);
+    expect(trialKey({ b: { c: 2 }, a: 1 }, [], 'v1')).toBe(k);
+    expect(trialKey({ a: 1, b: { c: 2 } }, [], 'v2')).not.toBe(k);
+    expect(trialKey({ a: 1, b: { c: 3 } }, [], 'v1')).not.toBe(k);
+    expect(trialKey({ a: 1, b: { c: 2 } }, [{ dataset: '/d', name: 'd' }], 'v1')).not.toBe(k);
+  });
+  it('refuses non-finite numbers', () => {
+    expect(() => canonicalJson({ a: NaN })).toThrow(ConfigError);
+  });
+});
