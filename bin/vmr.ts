@@ -34,7 +34,7 @@ function mergeSameNamed(cmds: VmrCommand[]): VmrCommand[] {
     if (group.length === 1) return group[0];
     return {
       ...group[0],
-      describe: group.map((g) => g.describe).filter(Boolean).join('; '),
+      describe: [...new Set(group.map((g) => g.describe).filter(Boolean))].join('; '),
       builder: (y: Argv) => {
         let out = y;
         for (const g of group) if (typeof g.builder === 'function') out = (g.builder(out) as Argv | undefined) ?? out;

@@ -231,7 +231,7 @@ export const reportSweepCommand: VmrCommand = {
 /** `vmr report …` as contributed by the sweeper (bin/vmr.ts merges same-named commands' subcommands). */
 export const reportCommand: VmrCommand = {
   command: 'report <command>',
-  describe: 'reports from the run store',
+  describe: 'sweep reports (ranking, Pareto front, by extractor)',
   builder: (y: Argv) => y.command(reportSweepCommand).demandCommand(1),
   handler: () => undefined,
 };

@@ -49,6 +49,25 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+describe('CLI errors', () => {
+  it('a bad spec, a missing --redis and an unknown sweep are clear errors; nothing is written', async () => {
+    const db = path.join(dir, 'err', 'runs.db');
+    const badSpec = writeSpec(path.join(dir, 'bad-spec.yaml'), ['name: e', 'grid:', '  loss.lambdas.l1: { range: [0, 1] }', 'metrc: { name: x }']);
+    const r1 = await runCli(['sweep', 'run', badSpec, '--store', db]);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toMatch(/bad-spec\.yaml: invalid sweep spec: .*metrc/);
+    expect(fs.existsSync(db)).toBe(false);
+    const spec = writeSpec(path.join(dir, 'ok-spec.yaml'), ['name: e', 'base: tiny.yaml', 'grid:', '  loss.lambdas.l1: [1]']);
+    const r2 = await runCli(['sweep', 'run', spec, '--executor', 'bullmq', '--store', db]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/--executor bullmq needs --redis/);
+    expect(fs.existsSync(db)).toBe(false);
+    const r3 = await runCli(['sweep', 'status', 'no-such-sweep', '--store', path.join(dir, 'local', 'runs.db')]);
+    expect(r3.code).toBe(1);
+    expect(r3.stderr).toMatch(/no sweep named 'no-such-sweep'/);
+  });
+});
+
 describe('local pool', () => {
   let grid: SweepRunResult;
 
@@ -106,16 +125,16 @@ describe('local pool', () => {
   });
 
   it('a trial with a bad λ fails with the reason recorded; only --retry-failed re-runs it, up to maxAttempts', async () => {
-    const spec = writeSpec(path.join(dir, 'bad.yaml'), ['name: bad-lambda', 'base: tiny.yaml', 'codeVersion: test-v1', 'maxAttempts: 2', 'features: resnet', 'grid:', '  loss.lambdas.l1: [1, -1]']);
+    const spec = writeSpec(path.join(dir, 'bad.yaml'), ['name: bad-lambda', 'base: tiny.yaml', 'codeVersion: test-v1', 'maxAttempts: 2', 'features: resnet', 'grid:', '  loss.lambdas.l1: [1, -1]', 'evaluate: [{ dataset: ds, name: tiny, split: all }]']);
     const args = ['sweep', 'run', spec, '--workers', '2', '--store', localDb(), '--json'];
-    const first = await runCli(args);
+    const first = await runCli(args, { cwd: dir });
     expect(first.code).toBe(1);
     expect(json(first)).toMatchObject({ status: 'failed', finished: 1, failed: 1, attempts: 2 });
-    const plain = json(await runCli(args));
+    const plain = json(await runCli(args, { cwd: dir }));
     expect(plain).toMatchObject({ attempts: 0, failed: 1, failedNotRetried: 1 });
-    const retried = json(await runCli([...args, '--retry-failed']));
+    const retried = json(await runCli([...args, '--retry-failed'], { cwd: dir }));
     expect(retried).toMatchObject({ attempts: 1, finished: 1, failed: 1 });
-    const exhausted = json(await runCli([...args, '--retry-failed']));
+    const exhausted = json(await runCli([...args, '--retry-failed'], { cwd: dir }));
     expect(exhausted).toMatchObject({ attempts: 0, failed: 1, failedNotRetried: 1 });
     const store = openStore(localDb());
     try {
@@ -126,6 +145,16 @@ describe('local pool', () => {
       const run = await store.getRun(bad.id);
       expect(run.failureReason).toMatch(/lambdas\.l1/);
       expect(run.artifacts.map((a) => a.path).sort()).toEqual(['logs/attempt-1.log', 'logs/attempt-2.log']);
+      // the good trial was evaluated by `vmr eval` (a child run of its training run); R@1 and AV-Align copied up
+      const good = [...trials.values()].flat().find((t) => JSON.parse(t.tags[TAGS.values])['loss.lambdas.l1'] === 1)!;
+      expect(good.status).toBe('finished');
+      for (const k of ['eval.tiny.r1', 'eval.tiny.avAlign']) {
+        expect(good.metrics[k]).toBeGreaterThanOrEqual(0);
+        expect(good.metrics[k]).toBeLessThanOrEqual(1);
+      }
+      const [train] = await store.searchRuns({ parentId: good.id });
+      const [ev] = await store.searchRuns({ parentId: train.id });
+      expect((await store.latestMetrics(ev.id))['eval.r1'].value).toBe(good.metrics['eval.tiny.r1']);
     } finally {
       await store.close();
     }
