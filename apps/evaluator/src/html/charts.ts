@@ -1,0 +1,258 @@
+/**
+ * The report's charts as Vega-Lite specs, rendered to SVG strings at report time with vega's Node
+ * renderer (no browser, no canvas, no network): `vega-lite` compiles the spec to Vega, `vega` lays it
+ * out headless and serialises the scenegraph to SVG.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { ResultTable } from '@vmr/tracking';
+import { featureLabel, formatCell, modelLabel } from '../report-format';
+import type { LambdaScatter, RunSummary } from './collect';
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+
+const BASE_CONFIG = {
+  font: FONT,
+  background: 'white',
+  view: { stroke: '#ddd' },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eee' },
+  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 260 },
+  title: { fontSize: 13, subtitleFontSize: 11, anchor: 'start' as const, subtitleColor: '#666' },
+};
+
+/** Collects vega-lite / vega warnings instead of printing them (the report lists them). */
+function collectingLogger(sink: string[]) {
+  let lvl = vega.Warn;
+  const logger = {
+    level(l?: number) {
+      if (l === undefined) return lvl;
+      lvl = l;
+      return logger;
+    },
+    error(...args: readonly unknown[]) {
+      sink.push(`error: ${args.map(String).join(' ')}`);
+      return logger;
+    },
+    warn(...args: readonly unknown[]) {
+      sink.push(args.map(String).join(' '));
+      return logger;
+    },
+    info() {
+      return logger;
+    },
+    debug() {
+      return logger;
+    },
+  };
+  return logger;
+}
+
+/**
+ * Compile a Vega-Lite spec and render it to an SVG string (headless vega View, renderer `none`).
+ * Warnings from either compiler go to `warnings` when given (else they are dropped).
+ */
+export async function renderSvg(spec: TopLevelSpec, warnings: string[] = []): Promise<string> {
+  const logger = collectingLogger(warnings);
+  const { spec: vgSpec } = compile({ ...spec, config: { ...BASE_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec, { logger: logger as never });
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', logger: logger as never });
+  try {
+    return addHoverTitles(await view.toSVG());
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * Native hover tooltips without scripts: vega writes each data item's tooltip / description as its
+ * `aria-label`; copy it into an SVG `<title>` child of that item (what browsers show on hover).
+ */
+export function addHoverTitles(svg: string): string {
+  return svg.replace(/<(path|rect|line|circle)\b([^>]*?\srole="graphics-symbol"[^>]*?)\/>/g, (whole, tag: string, attrs: string) => {
+    const m = /\saria-label="([^"]*)"/.exec(attrs);
+    return m ? `<${tag}${attrs}><title>${m[1]}</title></${tag}>` : whole;
+  });
+}
+
+/** `val.r1` → `R@1`, `train.l3` → `l3`, `train.loss` → `total`. */
+export function metricLabel(key: string): string {
+  const val = /^val\.r(\d+)$/.exec(key);
+  if (val) return `R@${val[1]}`;
+  if (key === 'train.loss') return 'total';
+  return key.replace(/^train\./, '');
+}
+
+export function runLabel(r: Pick<RunSummary, 'id' | 'name'>): string {
+  return `${r.name} (${r.id.slice(0, 8)})`;
+}
+
+/** Integer epoch ticks: the epochs themselves when few, else integer-formatted automatic ticks. */
+function epochAxis(epochs: number[]): Record<string, unknown> {
+  const distinct = [...new Set(epochs)].sort((a, b) => a - b);
+  return distinct.length <= 16 ? { values: distinct, format: 'd' } : { tickMinStep: 1, format: 'd' };
+}
+
+/** Loss terms per step of one training run (binned means when the run is long). */
+export function lossCurveSpec(run: RunSummary): TopLevelSpec {
+  const labels = run.lossKeys.map(metricLabel);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'Training loss', subtitle: `${run.lossBin > 1 ? `mean over bins of ${run.lossBin} steps` : 'per step'}; total = weighted sum, terms unweighted` },
+    width: 380,
+    height: 200,
+    data: { values: run.loss.map((p) => ({ term: metricLabel(p.key), step: p.step, value: p.value })) },
+    mark: { type: 'line', strokeWidth: 1.5, interpolate: 'linear' },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'step' },
+      y: { field: 'value', type: 'quantitative', title: 'loss' },
+      color: { field: 'term', type: 'nominal', title: 'term', sort: labels, scale: { scheme: 'tableau10' } },
+      strokeDash: { condition: { test: "datum.term === 'total'", value: [1, 0] }, value: [4, 2] },
+    },
+  } as TopLevelSpec;
+}
+
+/** Validation Recall@1/5/10 per epoch of one training run. */
+export function valCurveSpec(run: RunSummary): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'Validation Recall@k', subtitle: 'per epoch (validation split)' },
+    width: 300,
+    height: 200,
+    data: { values: run.val.map((p) => ({ metric: metricLabel(p.key), epoch: p.step, value: p.value })) },
+    mark: { type: 'line', point: true, strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: epochAxis(run.val.map((p) => p.step)) },
+      y: { field: 'value', type: 'quantitative', title: 'recall', scale: { domain: [0, 1] } },
+      color: { field: 'metric', type: 'nominal', title: 'metric', sort: ['R@1', 'R@5', 'R@10'], scale: { scheme: 'set1' } },
+    },
+  } as TopLevelSpec;
+}
+
+/** Validation Recall@1 per epoch of every run with curves, one line per run. */
+export function valOverviewSpec(runs: readonly RunSummary[]): TopLevelSpec {
+  const values = runs.flatMap((r) => r.val.filter((p) => p.key === 'val.r1').map((p) => ({ run: runLabel(r), epoch: p.step, value: p.value })));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'Validation Recall@1 per epoch, all runs' },
+    width: 520,
+    height: 240,
+    data: { values },
+    mark: { type: 'line', point: true, strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: epochAxis(values.map((v) => v.epoch)) },
+      y: { field: 'value', type: 'quantitative', title: 'validation R@1' },
+      color: { field: 'run', type: 'nominal', title: 'run', scale: { scheme: 'tableau20' } },
+    },
+  } as TopLevelSpec;
+}
+
+/** Recall@1 against AV-Align, one point per λ setting (× model × features), Pareto front drawn as a line. */
+export function paretoSpec(s: LambdaScatter): TopLevelSpec {
+  const values = s.points.map((p) => ({
+    r1: p.r1,
+    avAlign: p.avAlign,
+    features: featureLabel(p.features),
+    model: modelLabel(p.model),
+    lambdas: p.lambdas || 'VM-Net (no λ)',
+    runs: p.runs,
+    front: p.pareto ? 'Pareto front' : 'dominated',
+    short: shortLambdas(p.lambdas),
+  }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: `Recall@1 vs AV-Align across λ settings — ${s.evalDataset} (${s.split})`, subtitle: 'mean over seeds; both maximised; the line joins the Pareto front' },
+    width: 460,
+    height: 300,
+    data: { values },
+    layer: [
+      {
+        transform: [{ filter: "datum.front === 'Pareto front'" }],
+        mark: { type: 'line', color: '#888', strokeDash: [5, 3], strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 'r1', type: 'quantitative' },
+          y: { field: 'avAlign', type: 'quantitative' },
+          order: { field: 'r1', type: 'quantitative' },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, opacity: 0.9 },
+        encoding: {
+          x: { field: 'r1', type: 'quantitative', title: 'Recall@1', scale: { zero: false, nice: true, padding: 28 } },
+          y: { field: 'avAlign', type: 'quantitative', title: 'AV-Align', scale: { zero: false, nice: true, padding: 22 } },
+          color: { field: 'features', type: 'nominal', title: 'features', scale: { scheme: 'tableau10' } },
+          shape: { field: 'model', type: 'nominal', title: 'model' },
+          size: { field: 'front', type: 'ordinal', title: '', scale: { domain: ['Pareto front', 'dominated'], range: [170, 55] } },
+          tooltip: [
+            { field: 'lambdas', title: 'λ' },
+            { field: 'model' },
+            { field: 'features' },
+            { field: 'r1', format: '.3f', title: 'R@1' },
+            { field: 'avAlign', format: '.3f', title: 'AV-Align' },
+            { field: 'runs', title: 'seeds' },
+          ],
+        },
+      },
+      {
+        transform: [{ filter: "datum.front === 'Pareto front'" }],
+        mark: { type: 'text', align: 'center', dy: -13, fontSize: 10, color: '#374151' },
+        encoding: { x: { field: 'r1', type: 'quantitative' }, y: { field: 'avAlign', type: 'quantitative' }, text: { field: 'short' } },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** `l1=1,l2=1,l3=0,…` → `l3=0` (the λs that differ from 1; `all λ=1` when none; VM-Net when empty). */
+export function shortLambdas(lambdas: string): string {
+  if (!lambdas) return 'VM-Net';
+  const off = lambdas.split(',').filter((kv) => Number(kv.split('=')[1]) !== 1);
+  return off.length ? off.join(',') : 'all λ=1';
+}
+
+const EXTRACTOR_METRICS: Array<{ key: 'r1' | 'r10' | 'avAlign' | 'fad'; label: string }> = [
+  { key: 'r1', label: 'R@1' },
+  { key: 'r10', label: 'R@10' },
+  { key: 'avAlign', label: 'AV-ALIGN' },
+  { key: 'fad', label: 'FAD (lower is better)' },
+];
+
+/** One table's rows as grouped bars: features on x, model side by side, one panel per metric, ±std whiskers. */
+export function extractorSpec(t: ResultTable): TopLevelSpec {
+  const values = t.rows.flatMap((r) =>
+    EXTRACTOR_METRICS.filter((m) => r.cells[m.key]).map((m) => {
+      const c = r.cells[m.key]!;
+      return { features: featureLabel(r.features), model: modelLabel(r.model), metric: m.label, mean: c.mean, lo: c.mean - c.std, hi: c.mean + c.std, text: formatCell(c, m.key) };
+    }),
+  );
+  const metricsPresent = EXTRACTOR_METRICS.map((m) => m.label).filter((l) => values.some((v) => v.metric === l));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: `Per-extractor comparison — Table ${t.id}: ${t.evalDataset}`, subtitle: 'mean over seeds, whiskers ± sample std' },
+    data: { values },
+    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: metricsPresent, header: { labelFontSize: 12 } } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 150,
+      height: 180,
+      layer: [
+        {
+          mark: { type: 'bar' },
+          encoding: {
+            x: { field: 'features', type: 'nominal', title: 'features', axis: { labelAngle: 0 } },
+            xOffset: { field: 'model', type: 'nominal' },
+            y: { field: 'mean', type: 'quantitative', title: null },
+            color: { field: 'model', type: 'nominal', title: 'model', scale: { scheme: 'tableau10' } },
+            tooltip: [{ field: 'model' }, { field: 'features' }, { field: 'metric' }, { field: 'text', title: 'mean ± std' }],
+          },
+        },
+        {
+          mark: { type: 'rule', color: '#333' },
+          encoding: {
+            x: { field: 'features', type: 'nominal' },
+            xOffset: { field: 'model', type: 'nominal' },
+            y: { field: 'lo', type: 'quantitative' },
+            y2: { field: 'hi' },
+          },
+        },
+      ],
+    },
+  } as TopLevelSpec;
+}
