@@ -113,6 +113,12 @@ describe('charts: Vega-Lite specs rendered to SVG by vega (headless)', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('escapes data text (run names) in labels and hover titles', async () => {
+    const svg = await renderSvg(valOverviewSpec([run({ name: '<script>alert(1)</script>&' })]));
+    expect(svg).not.toContain('<script>');
+    expect(svg).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&amp;');
+  });
+
   it('metricLabel', () => {
     expect(metricLabel('val.r10')).toBe('R@10');
     expect(metricLabel('train.loss')).toBe('total');
