@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ConflictError, FileFormatError, Rng, createProgress, errorMessage, selectBackend, writeJsonAtomic, type BackendInfo, type Progress } from '@vmr/core';
 import { loadCheckpoint, restoreFromCheckpoint, saveCheckpoint, createModel, type Adam, type Model } from '@vmr/models';
-import { MetricBuffer, openTracker, type Tracker } from '@vmr/tracking';
+import { MetricBuffer, RUN_KIND_TAG, openTracker, type Tracker } from '@vmr/tracking';
 import { flattenParams, parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config';
 import { checkFeatureDims, openDataset, prepareData, requireClips, type PreparedData } from './data';
 import { createOptimizer, modelConfigFor, trainOnBatch, validationRecall } from './model';
@@ -17,7 +17,7 @@ export const TRAIN_ARTIFACTS = {
 } as const;
 
 /** Tag marking what a run is (`train` or `eval`). */
-export const RUN_KIND_TAG = 'vmr.kind';
+export { RUN_KIND_TAG };
 
 export interface TrainProgress {
   runId: string;
