@@ -1,26 +1,26 @@
 import { tf } from './tfjs';
 import { InvalidArgumentError } from '../errors';
 
-/** mulberry32: a tiny, fast, seeded 32-bit generator (mask generation only). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Inverted-dropout scale mask: each entry 0 with probability `rate`, else `1/(1-rate)`. */
+/**
+ * Inverted-dropout scale mask: each entry 0 with probability `rate`, else `1/(1-rate)`. Generated with
+ * an inlined mulberry32 stream, two entries per 32-bit draw (16-bit uniforms: the rate is honoured to
+ * 1/65536) — mask generation is a visible part of a training step.
+ */
 export function dropoutMask(shape: number[], rate: number, seed: number): tf.Tensor {
   if (!(rate >= 0 && rate < 1)) throw new InvalidArgumentError(`dropout rate must be in [0, 1), got ${rate}`);
   const size = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);
   const keep = 1 / (1 - rate);
-  const next = mulberry32(seed);
-  for (let i = 0; i < size; i++) data[i] = next() < rate ? 0 : keep;
+  const threshold = Math.round(rate * 65536); // drop when the 16-bit uniform < threshold
+  let a = seed >>> 0;
+  for (let i = 0; i < size; i += 2) {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = (t ^ (t >>> 14)) >>> 0;
+    data[i] = (t & 0xffff) < threshold ? 0 : keep;
+    if (i + 1 < size) data[i + 1] = t >>> 16 < threshold ? 0 : keep;
+  }
   return tf.tensor(data, shape, 'float32');
 }
 
