@@ -84,7 +84,7 @@ export const TrainConfigSchema = z
     ofVmNet: OfVmNetOverridesSchema.default({}),
     vmNet: VmNetOverridesSchema.default({}),
     /** OF-VM-Net loss: λ1…λ6 (`lambdas.l1`…), hardest-k mining, margin, vmr-code options. */
-    loss: OfLossConfigSchema,
+    loss: OfLossConfigSchema.default({}),
     vmNetLoss: VmNetLossConfigSchema.default({}),
     segmentation: SegmentationConfigSchema.default({}),
     /** Clips per mini-batch (paper 32; vmr-code 128). */

@@ -34,7 +34,7 @@ describe('batching', () => {
     expect(L).toBe(3); // longest segment: a's [1, 4)
     expect(batchPadLength([a, b], 'mean-all', 200)).toBe(200);
     const batch = segmentBatch([a, b], dims, 2, L);
-    expect(Array.from(batch.mask)).toEqual([1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0]);
+    expect(Array.from(batch.mask as Float32Array)).toEqual([1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0]);
     expect(Array.from(batch.ranks)).toEqual([2, 1, 1, 2]);
     const v = batch.video as { data: Float32Array; shape: number[] };
     expect(v.shape).toEqual([2, 2, 3, 2]);
