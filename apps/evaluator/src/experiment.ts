@@ -28,7 +28,8 @@ export interface TrialOutcome {
   trial: ExperimentTrial;
   trainRunId?: string;
   reused: boolean;
-  status: 'finished' | 'failed' | 'killed';
+  /** `not-run`: never started (the experiment was interrupted first). */
+  status: 'finished' | 'failed' | 'killed' | 'not-run';
   error?: string;
   evals: EvalResult[];
 }
@@ -127,7 +128,7 @@ export async function runExperiment(file: string, options: RunExperimentOptions 
   const tracker = openTracker(storeOpts);
   const jobs: Job[] = spec.trials.map((trial) => ({
     trial,
-    outcome: { trial, reused: false, status: 'finished', evals: [] },
+    outcome: { trial, reused: false, status: 'not-run', evals: [] },
     msg: {
       type: 'job',
       id: trial.index,
@@ -141,6 +142,7 @@ export async function runExperiment(file: string, options: RunExperimentOptions 
   try {
     if (!options.fresh) for (const j of jobs) await findReusable(tracker, spec, j, datasetNames);
     const pending = jobs.filter((j) => !j.msg.reuseRunId || j.msg.evaluate.some((e) => !e.skip));
+    for (const j of jobs) if (!pending.includes(j)) j.outcome.status = 'finished';
     // longest first: OF-VM-Net trials, then by planned work
     pending.sort((a, b) => Number(b.trial.config.model === 'of-vm-net') - Number(a.trial.config.model === 'of-vm-net') || a.trial.index - b.trial.index);
     const reusedCount = jobs.length - pending.length;
@@ -259,6 +261,7 @@ async function runPool(pending: Job[], spec: ExperimentSpec, tty: boolean, log: 
                 break;
               case 'done':
                 job!.outcome.trainRunId = m.runId;
+                job!.outcome.status = 'finished';
                 next();
                 break;
               case 'killed':
@@ -276,7 +279,7 @@ async function runPool(pending: Job[], spec: ExperimentSpec, tty: boolean, log: 
             }
           });
           child.on('exit', (code) => {
-            if (current) {
+            if (current && current.outcome.status === 'not-run') {
               // the worker died in the middle of a job (crash, out of memory, signal)
               current.outcome.status = interrupted ? 'killed' : 'failed';
               current.outcome.error ??= `worker process exited (code ${code}) during this trial`;

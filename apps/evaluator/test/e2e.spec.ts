@@ -51,6 +51,8 @@ function vmr(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
 function open(): SqliteTracker {
   return new SqliteTracker(store, { reapStaleRuns: false, heartbeatIntervalMs: 0 });
 }

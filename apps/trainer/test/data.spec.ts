@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { Dataset } from '@vmr/data';
 import { batchPadLength, clipMeans, prepareData, segmentBatch, type PreparedClip } from '../src/data';
 import { parseTrainConfig } from '../src/config';
@@ -55,6 +56,7 @@ describe('batching', () => {
 
 describe('prepareData', () => {
   const dir = tinyDataset(tmpDir('vmr-data-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('uses segments.csv when its parameters match, else plans from the flow ', () => {
     const ds = Dataset.open(dir);

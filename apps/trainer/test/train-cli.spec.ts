@@ -15,6 +15,8 @@ const dataset = tinyDataset(path.join(root, 'ds'));
 const configFile = path.join(root, 'tiny.yaml');
 fs.writeFileSync(configFile, tinyConfigYaml(dataset));
 
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
 function open(store: string): SqliteTracker {
   return new SqliteTracker(store, { reapStaleRuns: false, heartbeatIntervalMs: 0 });
 }
