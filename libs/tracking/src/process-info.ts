@@ -3,15 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-export interface ProcessInfo {
-  gitCommit: string | null;
-  gitDirty: boolean | null;
-  host: string;
-  pid: number;
-  command: string;
-  nodeVersion: string;
-  packageVersions: Record<string, string>;
-}
+import type { RunProvenance } from './types';
+
+export type ProcessInfo = RunProvenance;
 
 let cachedGit: { commit: string | null; dirty: boolean | null } | undefined;
 

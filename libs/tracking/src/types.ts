@@ -27,7 +27,18 @@ export interface StoredMetricPoint {
 
 export type ParamValue = string | number | boolean;
 
-export interface RunInfo {
+/** Where and from what code a run executes (recorded on every run). */
+export interface RunProvenance {
+  gitCommit: string | null;
+  gitDirty: boolean | null;
+  host: string;
+  pid: number;
+  command: string;
+  nodeVersion: string;
+  packageVersions: Record<string, string>;
+}
+
+export interface RunInfo extends RunProvenance {
   id: string;
   experimentId: number;
   experimentName: string;
@@ -37,13 +48,6 @@ export interface RunInfo {
   startTime: number;
   endTime: number | null;
   heartbeat: number;
-  gitCommit: string | null;
-  gitDirty: boolean | null;
-  host: string;
-  pid: number;
-  command: string;
-  nodeVersion: string;
-  packageVersions: Record<string, string>;
   seed: number | null;
   backend: string | null;
   protocol: string | null;
@@ -82,15 +86,7 @@ export interface StartRunOptions {
    * Provenance of the process that runs the experiment, when it is not this process (the tracking
    * server records its clients' host, pid, git state…). Missing fields default to this process's.
    */
-  provenance?: Partial<{
-    gitCommit: string | null;
-    gitDirty: boolean | null;
-    host: string;
-    pid: number;
-    command: string;
-    nodeVersion: string;
-    packageVersions: Record<string, string>;
-  }>;
+  provenance?: Partial<RunProvenance>;
   /** Start time (ms since the epoch); default now. */
   startTime?: number;
   /** Idempotency key: a retried start with the same key returns the run the first attempt created. */
