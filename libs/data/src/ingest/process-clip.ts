@@ -16,6 +16,7 @@ import {
   probeMedia,
 } from '@vmr/features';
 import type { FailureReason } from '../dataset/schema';
+import { flowPeakTimes } from '../peaks/flow-peaks';
 
 /** What to compute for one media file (plain data: crosses worker boundaries). */
 export interface ClipJob {
@@ -81,11 +82,9 @@ function sha256File(file: string): string {
   return h.digest('hex');
 }
 
-/** Strict local maxima ≥ threshold of a flow series, as times i/fps (Yariv's video peaks; same rule as @vmr/metrics localMaxima). */
+/** Yariv's video peaks as plain numbers (the rule lives in peaks/flow-peaks.ts, shared by ingest and synth). */
 export function flowPeakTimesYariv(flow: ArrayLike<number>, fps: number, threshold = 0.1): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < flow.length - 1; i++) if (flow[i - 1] < flow[i] && flow[i] > flow[i + 1] && flow[i] >= threshold) out.push(i / fps);
-  return out;
+  return Array.from(flowPeakTimes(flow, fps, threshold));
 }
 
 function classify(e: unknown, file: string): ClipFailed {

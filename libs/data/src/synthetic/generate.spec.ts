@@ -2,7 +2,7 @@ import { ConfigError, NotFoundError } from '@vmr/core';
 import { createSyntheticGenerator } from './generate';
 import { resolveSynthConfig, synthPreset, viewDim } from './config';
 import { clipAudioFeatures, clipVideoFeatures, videoMotionDescriptor } from './features';
-import { flowPeakTimes } from './peaks';
+import { flowPeakTimes } from '../peaks/flow-peaks';
 
 const gen = createSyntheticGenerator({ preset: 'himv-like', seed: 11 });
 const clips = Array.from({ length: 150 }, (_, i) => gen.clip(i));

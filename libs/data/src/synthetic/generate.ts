@@ -3,7 +3,7 @@ import { type ClipPlanOptions, type ClipPlanResult, planClipSegments } from '@vm
 import { type SynthConfig, type SynthOverrides, type SynthPresetName, resolveSynthConfig } from './config';
 import { type SynthContext, type SyntheticClipTruth, createSynthContext, generateClipTruth } from './clip';
 import { buildWorld, type WorldMaps } from './world';
-import { flowPeakTimes } from './peaks';
+import { flowPeakTimes } from '../peaks/flow-peaks';
 
 /** Segment planning options of the generator (the paper's defaults unless overridden). */
 export type SynthPlanOptions = Omit<ClipPlanOptions, 'flowFps' | 'featureLength' | 'clipId'>;

@@ -15,7 +15,7 @@ export { type Regime, type SyntheticClipTruth, type SynthContext, createSynthCon
 export { type BlockMaps, type ViewMaps, type WorldMaps, WORLD_SEED, MOTION_DESCRIPTOR_DIM, buildWorld } from './world';
 export { FastRandom } from './fast-random';
 export { videoMotionDescriptor, musicEnergyDescriptor, clipVideoFeatures, clipAudioFeatures } from './features';
-export { flowPeakTimes } from './peaks';
+export { flowPeakTimes } from '../peaks/flow-peaks';
 export {
   type SynthPlanOptions,
   type SyntheticClip,
