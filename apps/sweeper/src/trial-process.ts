@@ -60,7 +60,9 @@ export async function evalViaCli(runId: string, e: { dataset: string; split?: st
  * (`train.val.*` from the last validation, `eval.<dataset>.*` per evaluation dataset).
  */
 export async function executeTrial(tracker: Tracker, trialRunId: string, experiment: string, config: Record<string, unknown>, evaluate: { dataset: string; name: string; split?: string }[]): Promise<{ trainRunId: string; metrics: MetricPoint[] }> {
-  const trainConfig = parseTrainConfig({ ...config, experiment: (config.experiment as string | undefined) ?? experiment }, `trial ${trialRunId} config`);
+  // A trial's training run always lives in the sweep's experiment: a base config borrowed from another
+  // experiment (e.g. quickstart.yaml) must not add sweep trials to that experiment's tables.
+  const trainConfig = parseTrainConfig({ ...config, experiment }, `trial ${trialRunId} config`);
   const trained = await trainRun(trainConfig, { tracker, parentId: trialRunId, progress: false, handleSignals: false, tags: { [TAGS.key]: (await tracker.getRun(trialRunId)).tags[TAGS.key] ?? '', [TAGS.workerPid]: String(process.pid) } });
   if (trained.status !== 'finished') throw new ConfigError(`training run ${trained.runId} ended ${trained.status}`);
   const metrics: MetricPoint[] = [];

@@ -161,23 +161,29 @@ describe('local pool', () => {
   });
 
   it('a worker SIGKILLed mid-trial: its trial is re-run and finished once, the sweep completes', async () => {
-    const spec = writeSpec(path.join(dir, 'kill.yaml'), ['name: kill', 'base: tiny.yaml', 'codeVersion: test-v1', 'set: { epochs: 4 }', 'features: [resnet, clip]']);
+    const spec = writeSpec(path.join(dir, 'kill.yaml'), ['name: kill', 'base: tiny.yaml', 'codeVersion: test-v1', 'set: { epochs: 8 }', 'features: [resnet, clip]']);
     const db = path.join(dir, 'kill', 'runs.db');
     const coord = startCli(['sweep', 'run', spec, '--workers', '2', '--store', db, '--json']);
     const store = openStore(db);
     try {
-      // mid-trial: the trial's training run has logged loss terms
-      const victim = await waitFor('a trial in training', async () => {
-        if (!fs.existsSync(db)) return undefined;
-        for (const t of await store.searchRuns({ status: 'running', tags: { [TAGS.role]: 'trial' } })) {
-          const d = await store.getRun(t.id);
-          const pid = Number(d.tags[TAGS.workerPid]);
-          for (const c of await store.searchRuns({ parentId: t.id, status: 'running' })) {
-            if (Object.keys(await store.latestMetrics(c.id)).length > 0 && pid > 0) return { trial: t.id, pid, train: c.id };
+      // mid-trial: the trial's training run has started and is running. (Not "has logged loss terms":
+      // metrics are flushed in batches every 2 s, and on an idle machine a tiny trial can finish first.)
+      const victim = await waitFor(
+        'a trial in training',
+        async () => {
+          if (!fs.existsSync(db)) return undefined;
+          for (const t of await store.searchRuns({ status: 'running', tags: { [TAGS.role]: 'trial' } })) {
+            const d = await store.getRun(t.id);
+            const pid = Number(d.tags[TAGS.workerPid]);
+            for (const c of await store.searchRuns({ parentId: t.id, status: 'running' })) {
+              if (pid > 0) return { trial: t.id, pid, train: c.id };
+            }
           }
-        }
-        return undefined;
-      });
+          return undefined;
+        },
+        120_000,
+        50,
+      );
       process.kill(victim.pid, 'SIGKILL');
       const res = await finished(coord);
       expect(res.code).toBe(0);
