@@ -5,20 +5,9 @@
 import { Rng, sharedPath } from '@vmr/core';
 import { LIBROSA_SR, energyPeakTimes, onsetDetect, readWav, resample, toMono } from '@vmr/features';
 import { fad } from '@vmr/metrics';
+import { timeIt } from './timing';
 
 const only = process.argv[2];
-
-function timeIt(fn: () => void, reps: number): { best: number; median: number } {
-  fn(); // warm-up (JIT)
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  ts.sort((a, b) => a - b);
-  return { best: ts[0], median: ts[Math.floor(ts.length / 2)] };
-}
 
 function gaussianSet(rng: Rng, n: number, d: number, shift: number): { rows: number; cols: number; data: Float32Array } {
   // correlated data: x = z·A with a random mixing matrix (every covariance full rank, not diagonal)

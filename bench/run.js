@@ -6,7 +6,7 @@ const path = require('path');
 
 const available = fs
   .readdirSync(__dirname)
-  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && f !== 'timing.ts') // timing.ts: shared helper
   .map((f) => f.slice(0, -3))
   .sort();
 const name = process.argv[2];

@@ -6,18 +6,7 @@
  */
 import { Rng } from '@vmr/core';
 import { createCost, dynp, pelt, planClipSegments, toSignal } from '@vmr/segmentation';
-
-function timeIt(fn: () => void, reps: number): { best: number; median: number } {
-  fn(); // warm-up (JIT)
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  ts.sort((a, b) => a - b);
-  return { best: ts[0], median: ts[Math.floor(ts.length / 2)] };
-}
+import { timeIt } from './timing';
 
 /** A flow-magnitude-like trajectory: regimes of random length, level and noise, non-negative. */
 function trajectory(rng: Rng, n: number): Float64Array {

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ConflictError, FileFormatError, InvalidArgumentError, createProgress, errorMessage, selectBackend, writeJsonAtomic } from '@vmr/core';
 import { loadCheckpoint, restoreFromCheckpoint } from '@vmr/models';
 import { avAlignFromPeaks, fad, retrievalMetrics, videoPeakTimes, type AvAlignVariant, type RetrievalDirection } from '@vmr/metrics';
-import { RUN_KIND_TAG, openTracker, type Tracker } from '@vmr/tracking';
+import { RUN_KIND_TAG, useTracker, type Tracker } from '@vmr/tracking';
 import {
   TRAIN_ARTIFACTS,
   checkFeatureDims,
@@ -144,16 +144,6 @@ function avAlignScores(
   return { got: got / data.clips.length, retrieved: ret / data.clips.length };
 }
 
-async function withTrackerOf<R>(options: EvalOptions, fn: (t: Tracker) => Promise<R>): Promise<R> {
-  if (options.tracker) return fn(options.tracker);
-  const t = openTracker({ trackingUri: options.trackingUri, store: options.store });
-  try {
-    return await fn(t);
-  } finally {
-    await t.close();
-  }
-}
-
 /**
  * Evaluate a finished training run on a dataset (DESIGN.md §1.6): Recall@1/5/10, median/mean rank,
  * FAD of retrieved vs ground-truth tracks, AV-Align with the ground-truth (GOT) and the retrieved
@@ -163,7 +153,7 @@ export async function evaluateRun(runIdOrPrefix: string, datasetDir: string, opt
   const protocol = options.protocol ?? 'paper';
   if (!EVAL_PROTOCOLS.includes(protocol)) throw new InvalidArgumentError(`--protocol must be ${EVAL_PROTOCOLS.join(' or ')}, got '${String(protocol)}'`);
   const direction = options.direction ?? 'video-to-music';
-  return withTrackerOf(options, async (tracker) => {
+  return useTracker(options, async (tracker) => {
     const t0 = Date.now();
     const trainRunId = await tracker.resolveRunId(runIdOrPrefix);
     const train = await tracker.getRun(trainRunId);

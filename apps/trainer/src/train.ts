@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ConflictError, FileFormatError, Rng, createProgress, errorMessage, selectBackend, writeJsonAtomic, type BackendInfo, type Progress } from '@vmr/core';
 import { loadCheckpoint, restoreFromCheckpoint, saveCheckpoint, createModel, type Adam, type Model } from '@vmr/models';
-import { MetricBuffer, RUN_KIND_TAG, openTracker, type Tracker } from '@vmr/tracking';
+import { MetricBuffer, RUN_KIND_TAG, useTracker, type Tracker } from '@vmr/tracking';
 import { flattenParams, parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config';
 import { checkFeatureDims, openDataset, prepareData, requireClips, type PreparedData } from './data';
 import { createOptimizer, modelConfigFor, trainOnBatch, validationRecall } from './model';
@@ -116,7 +116,7 @@ export async function trainRun(configInput: TrainConfig | TrainConfigInput, opti
   const config: TrainConfig = { ...parsed, dataset: path.resolve(parsed.dataset) };
   const data = prepare(config);
   const backend = await selectBackend(config.backend);
-  return withTrackerOf(options, async (tracker) => {
+  return useTracker(options, async (tracker) => {
     const dims = { videoDim: data.train.videoDim, audioDim: data.train.audioDim };
     const modelConfig = modelConfigFor(config, dims);
     const run = await tracker.startRun({
@@ -175,7 +175,7 @@ export async function trainRun(configInput: TrainConfig | TrainConfigInput, opti
  * metrics continue at the next step.
  */
 export async function resumeRun(runIdOrPrefix: string, options: TrainOptions = {}): Promise<TrainResult> {
-  return withTrackerOf(options, async (tracker) => {
+  return useTracker(options, async (tracker) => {
     const runId = await tracker.resolveRunId(runIdOrPrefix);
     const run = await tracker.getRun(runId);
     if (run.tags[RUN_KIND_TAG] !== 'train') throw new ConflictError(`run ${runId} is not a training run (tag ${RUN_KIND_TAG}=${run.tags[RUN_KIND_TAG] ?? 'missing'})`);
@@ -208,16 +208,6 @@ export async function resumeRun(runIdOrPrefix: string, options: TrainOptions = {
       model.dispose();
     }
   });
-}
-
-async function withTrackerOf<R>(options: TrainOptions, fn: (t: Tracker) => Promise<R>): Promise<R> {
-  if (options.tracker) return fn(options.tracker);
-  const t = openTracker({ trackingUri: options.trackingUri, store: options.store });
-  try {
-    return await fn(t);
-  } finally {
-    await t.close();
-  }
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));

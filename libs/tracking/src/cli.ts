@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { InvalidArgumentError, printResult, type VmrCommand } from '@vmr/core';
-import { openTracker, resolveTrackingUri } from './store-location';
+import { resolveTrackingUri, useTracker } from './store-location';
 import { startTrackingServer } from './http/server';
 import { compareTable, runDetailText, runsTable } from './format';
 import { RUN_STATUSES, type RunDetail, type MetricFilter, type MetricOp, type OrderBy, type RunQuery, type RunStatus } from './types';
@@ -51,12 +51,7 @@ export function parseOrderBy(s: string): OrderBy {
 
 /** Open the tracker named by `--tracking-uri` / `--store` (and their env vars), run `fn`, close it. */
 export async function withTracker<R>(a: Record<string, unknown>, fn: (t: Tracker) => Promise<R>): Promise<R> {
-  const t = openTracker({ trackingUri: a['tracking-uri'] as string | undefined, store: a.store as string | undefined });
-  try {
-    return await fn(t);
-  } finally {
-    await t.close();
-  }
+  return useTracker({ trackingUri: a['tracking-uri'] as string | undefined, store: a.store as string | undefined }, fn);
 }
 
 const list: VmrCommand = {

@@ -42,3 +42,20 @@ export function openTracker(
   if (/^https?:\/\//.test(uri)) return new HttpTracker(uri, options.http);
   return new SqliteTracker(uri, options.sqlite);
 }
+
+/**
+ * Run `fn` with a tracker: the caller's own `tracker` when given (left open), else one opened from
+ * `trackingUri` / `store` (and their env vars) and closed afterwards.
+ */
+export async function useTracker<R>(
+  opts: { tracker?: Tracker; trackingUri?: string; store?: string },
+  fn: (t: Tracker) => Promise<R>,
+): Promise<R> {
+  if (opts.tracker) return fn(opts.tracker);
+  const t = openTracker({ trackingUri: opts.trackingUri, store: opts.store });
+  try {
+    return await fn(t);
+  } finally {
+    await t.close();
+  }
+}
