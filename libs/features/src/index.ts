@@ -64,4 +64,48 @@ export {
   saveTfjsLayersModel,
   tfjsFileHandler,
 } from './extractors/model-file';
+// Pretrained extractors by name (issue 21): model sources + cache, pre-processing, provenance.
+export {
+  type ModelSource,
+  type ModelSourceKind,
+  type ModelFileRecord,
+  type ModelFetchOptions,
+  type ResolvedModelFiles,
+  parseModelSource,
+  modelCacheDir,
+  isOffline,
+  huggingFaceEndpoint,
+  ensureModelFiles,
+  downloadFile,
+  sha256OfFile,
+} from './extractors/model-source';
+export {
+  type ExtractorProvenance,
+  type ResolvedExtractor,
+  type ResolveExtractorOptions,
+  type PretrainedExtractorName,
+  PRETRAINED_EXTRACTORS,
+  PRETRAINED_CODE_VERSION,
+  isPretrainedExtractor,
+  resolveExtractor,
+  provenanceKey,
+  assertSameExtractor,
+  pretrainedModelFiles,
+  pretrainedDefaultSource,
+  pretrainedHowToGet,
+  vggishEmbedSamples,
+} from './extractors/pretrained';
+export {
+  type ImagePreprocessing,
+  type ResampleFilter,
+  CLIP_PREPROCESSING,
+  RESNET_PREPROCESSING,
+  preprocessRgbImage,
+  resizeRgb,
+  resampleCoefficients,
+  resizeShorterSize,
+  centerCropOffsets,
+} from './extractors/image-preprocess';
+export { VGGISH, vggishHzToMel, vggishMelMatrix, vggishLogMel, vggishExamples } from './extractors/vggish-input';
+export { I3D, i3dStackStart, i3dFlowValue, i3dRgbValue } from './extractors/i3d-input';
 export { commands } from './commands';
