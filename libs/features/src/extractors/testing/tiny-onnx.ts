@@ -4,6 +4,8 @@
  * folder. Each model is linear in channel/band means, so its outputs can be computed by hand.
  */
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as path from 'path';
 
 function varint(n: number): number[] {
@@ -87,4 +89,32 @@ export function writeTinyModel(name: 'clip' | 'resnet' | 'vggish' | 'i3d', dir: 
     write(path.join(dir, 'i3d_flow.onnx'), meanLinearOnnx({ input: 'flow', inputDims: [1, 2, 64, 224, 224], axes: [2, 3, 4], output: 'features', weights: tinyWeights(2, 1024), channels: 2, dim: 1024 }));
   }
   return dir;
+}
+
+/**
+ * A loopback HTTP server answering `/<org>/<name>/resolve/<rev>/<file>` from local folders (the
+ * Hugging Face layout), so downloads are tested without a network; `requests` lists every path asked.
+ */
+export function serveModelFolders(repos: Record<string, string>): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(req.url ?? '');
+    const m = /^\/([^/]+\/[^/]+)\/resolve\/[^/]+\/(.+)$/.exec(req.url ?? '');
+    const dir = m ? repos[m[1]] : undefined;
+    const file = dir ? path.join(dir, decodeURIComponent(m![2])) : undefined;
+    if (!file || !fs.existsSync(file)) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const body = fs.readFileSync(file);
+    res.writeHead(200, { 'content-length': body.length, 'x-repo-commit': 'c0ffee' });
+    res.end(body);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => server.close(() => r())) });
+    }),
+  );
 }
