@@ -108,4 +108,6 @@ export {
 } from './extractors/image-preprocess';
 export { VGGISH, vggishHzToMel, vggishMelMatrix, vggishLogMel, vggishExamples } from './extractors/vggish-input';
 export { I3D, i3dStackStart, i3dFlowValue, i3dRgbValue } from './extractors/i3d-input';
+/** Test fixtures: tiny synthetic models with the real I/O names and shapes, and a loopback model server. */
+export { writeTinyModel, tinyWeights, serveModelFolders } from './extractors/testing/tiny-onnx';
 export { commands } from './commands';
