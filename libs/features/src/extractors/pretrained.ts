@@ -44,11 +44,11 @@ const DEFINITIONS: Record<PretrainedExtractorName, PretrainedDefinition> = {
   },
   resnet: {
     name: 'resnet',
-    defaultSource: 'Xenova/resnet-50',
-    files: ['config.json', 'onnx/model.onnx'],
+    defaultSource: 'OWG/resnet-50',
+    files: ['onnx/model.onnx'],
     loader: 'transformers.js',
     preprocessing: { ...imagePre(RESNET_PREPROCESSING, 'torchvision ImageNet eval transform (v-iashin models/resnet)'), output: 'pooler_output (global average pool, 2048-d), or the spatial mean of last_hidden_state' },
-    howToGet: 'a ResNet-50 feature-extraction export (optimum-cli export onnx --task image-feature-extraction --model microsoft/resnet-50 DIR; then put model.onnx under DIR/onnx/)',
+    howToGet: 'a ResNet-50 feature-extraction export, onnx/model.onnx with output pooler_output or last_hidden_state (config.json optional), e.g. optimum-cli export onnx --task image-feature-extraction --model microsoft/resnet-50 DIR, then move DIR/model.onnx to DIR/onnx/',
   },
   vggish: {
     name: 'vggish',
@@ -288,7 +288,9 @@ function transformersRunner(name: 'clip' | 'resnet', dir: string): Promise<Runne
     const cls = name === 'clip' ? tjs.CLIPVisionModelWithProjection : tjs.ResNetModel;
     let model: import('@huggingface/transformers').PreTrainedModel;
     try {
-      model = await cls.from_pretrained(dir, { local_files_only: true, dtype: 'fp32', device: 'cpu' });
+      // config.json is optional for ResNet exports that ship only the ONNX file
+      const config = fs.existsSync(path.join(dir, 'config.json')) ? undefined : ({ model_type: name } as never);
+      model = await cls.from_pretrained(dir, { local_files_only: true, dtype: 'fp32', device: 'cpu', ...(config ? { config } : {}) });
     } catch (e) {
       throw new FileFormatError(`extractor ${name}: transformers.js cannot load the model folder ${dir} (${errorMessage(e)})`, { details: { path: dir } });
     }

@@ -80,7 +80,6 @@ export function writeTinyModel(name: 'clip' | 'resnet' | 'vggish' | 'i3d', dir: 
     write(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'clip', architectures: ['CLIPVisionModelWithProjection'], projection_dim: 512 }));
     write(path.join(dir, 'onnx', 'vision_model.onnx'), meanLinearOnnx({ input: 'pixel_values', inputDims: ['N', 3, 224, 224], axes: [2, 3], output: 'image_embeds', weights: tinyWeights(3, 512), channels: 3, dim: 512 }));
   } else if (name === 'resnet') {
-    write(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'resnet', architectures: ['ResNetModel'], hidden_sizes: [256, 512, 1024, 2048] }));
     write(path.join(dir, 'onnx', 'model.onnx'), meanLinearOnnx({ input: 'pixel_values', inputDims: ['N', 3, 224, 224], axes: [2, 3], output: 'pooler_output', weights: tinyWeights(3, 2048), channels: 3, dim: 2048, conv1x1: true }));
   } else if (name === 'vggish') {
     write(path.join(dir, 'vggish.onnx'), meanLinearOnnx({ input: 'input_features', inputDims: ['N', 96, 64], axes: [1], output: 'embedding', weights: tinyWeights(64, 128), channels: 64, dim: 128 }));
