@@ -55,15 +55,6 @@ export {
   mobileNetV2Features,
   nsfwjsModelDir,
 } from './extractors/mobilenetv2';
-export {
-  type ImageModel,
-  type ImageNormalization,
-  ImageModelAccumulator,
-  loadImageModel,
-  preprocessImages,
-  saveTfjsLayersModel,
-  tfjsFileHandler,
-} from './extractors/model-file';
 // Pretrained extractors by name (issue 21): model sources + cache, pre-processing, provenance.
 export {
   type ModelSource,
