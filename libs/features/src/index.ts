@@ -55,13 +55,50 @@ export {
   mobileNetV2Features,
   nsfwjsModelDir,
 } from './extractors/mobilenetv2';
+// Pretrained extractors by name (issue 21): model sources + cache, pre-processing, provenance.
 export {
-  type ImageModel,
-  type ImageNormalization,
-  ImageModelAccumulator,
-  loadImageModel,
-  preprocessImages,
-  saveTfjsLayersModel,
-  tfjsFileHandler,
-} from './extractors/model-file';
+  type ModelSource,
+  type ModelSourceKind,
+  type ModelFileRecord,
+  type ModelFetchOptions,
+  type ResolvedModelFiles,
+  parseModelSource,
+  modelCacheDir,
+  isOffline,
+  huggingFaceEndpoint,
+  ensureModelFiles,
+  downloadFile,
+  sha256OfFile,
+} from './extractors/model-source';
+export {
+  type ExtractorProvenance,
+  type ResolvedExtractor,
+  type ResolveExtractorOptions,
+  type PretrainedExtractorName,
+  PRETRAINED_EXTRACTORS,
+  PRETRAINED_CODE_VERSION,
+  isPretrainedExtractor,
+  resolveExtractor,
+  provenanceKey,
+  assertSameExtractor,
+  pretrainedModelFiles,
+  pretrainedDefaultSource,
+  pretrainedHowToGet,
+  vggishEmbedSamples,
+} from './extractors/pretrained';
+export {
+  type ImagePreprocessing,
+  type ResampleFilter,
+  CLIP_PREPROCESSING,
+  RESNET_PREPROCESSING,
+  preprocessRgbImage,
+  resizeRgb,
+  resampleCoefficients,
+  resizeShorterSize,
+  centerCropOffsets,
+} from './extractors/image-preprocess';
+export { VGGISH, vggishHzToMel, vggishMelMatrix, vggishLogMel, vggishExamples } from './extractors/vggish-input';
+export { I3D, i3dStackStart, i3dFlowValue, i3dRgbValue } from './extractors/i3d-input';
+/** Test fixtures: tiny synthetic models with the real I/O names and shapes, and a loopback model server. */
+export { writeTinyModel, tinyWeights, serveModelFolders } from './extractors/testing/tiny-onnx';
 export { commands } from './commands';

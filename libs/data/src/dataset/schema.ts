@@ -18,6 +18,11 @@ export const extractorInfoSchema = z
     fps: z.number().positive(),
     /** Where the numbers come from: algorithm, weights file + sha256, package version, or "synthetic". */
     provenance: z.string().min(1),
+    /**
+     * Machine-comparable provenance (@vmr/features `ExtractorProvenance`: extractor, model id, revision,
+     * file sha256s, pre-processing); compare two with `assertSameExtractor`.
+     */
+    provenanceRecord: z.record(z.unknown()).optional(),
     /** True for stand-in views of a synthetic dataset (reports must say so). */
     synthetic: z.boolean().default(false),
   })

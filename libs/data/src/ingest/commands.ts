@@ -25,7 +25,7 @@ function parseModelArgs(v: string[] | undefined): Record<string, string> | undef
   const out: Record<string, string> = {};
   for (const s of v) {
     const i = s.indexOf('=');
-    if (i <= 0 || i === s.length - 1) throw new InvalidArgumentError(`--model expects name=path, got ${JSON.stringify(s)}`);
+    if (i <= 0 || i === s.length - 1) throw new InvalidArgumentError(`--model expects name=source (Hugging Face repo, URL or local path), got ${JSON.stringify(s)}`);
     out[s.slice(0, i)] = s.slice(i + 1);
   }
   return out;
@@ -40,7 +40,9 @@ export const ingestCommand: VmrCommand = {
       .option('out', { type: 'string', demandOption: true, describe: 'dataset directory (resumed when it exists)' })
       .option('video-features', { type: 'string', default: 'builtin-video', describe: 'comma-separated video extractors' })
       .option('audio-features', { type: 'string', default: 'builtin-audio', describe: 'comma-separated audio extractors' })
-      .option('model', { type: 'string', array: true, describe: 'model file of a model-file extractor: name=path (TF.js model.json or .onnx)' })
+      .option('model', { type: 'string', array: true, describe: 'model of a pretrained extractor: name=SOURCE (Hugging Face repo org/name[@rev], URL, or local folder/file); clip and resnet have defaults' })
+      .option('offline', { type: 'boolean', describe: 'never download models: use the cache or local --model paths (also VMR_OFFLINE=1)' })
+      .option('model-cache', { type: 'string', describe: 'model cache directory (default $VMR_MODEL_CACHE or ~/.cache/vmr/models)' })
       .option('workers', { type: 'number', default: 2, describe: 'worker threads (0 = in-process)' })
       .option('max-seconds', { type: 'number', describe: 'only the first S seconds of each file' })
       .option('min-seconds', { type: 'number', default: 1, describe: 'skip clips shorter than this' })
@@ -53,7 +55,8 @@ export const ingestCommand: VmrCommand = {
       .option('seed', { type: 'number', default: 0, describe: 'split seed' })
       .option('overwrite', { type: 'boolean', default: false, describe: 'start a new dataset instead of resuming' })
       .example('$0 ingest ./videos ./music --out data/mine', 'ingest two folders')
-      .example('$0 ingest ./videos --out data/r --video-features resnet --model resnet=models/resnet101/model.json', 'ResNet features from your own model file')
+      .example('$0 ingest ./videos --out data/c --video-features clip', 'CLIP ViT-B/32 features (model downloaded once, then cached)')
+      .example('$0 ingest ./videos --out data/v --audio-features vggish --model vggish=models/vggish.onnx --offline', 'VGGish from a local ONNX file, no network')
       .example('$0 ingest list.txt --out data/mine --workers 2 --max-seconds 120 --json', 'from a list, first 2 minutes of each'),
   handler: async (a: Record<string, unknown>) => {
     const s = await ingestMedia({
@@ -62,6 +65,8 @@ export const ingestCommand: VmrCommand = {
       videoFeatures: list(a['video-features']),
       audioFeatures: list(a['audio-features']),
       modelPaths: parseModelArgs(a.model as string[] | undefined),
+      offline: a.offline as boolean | undefined,
+      modelCache: a['model-cache'] as string | undefined,
       workers: a.workers as number,
       maxSeconds: a['max-seconds'] as number | undefined,
       minSeconds: a['min-seconds'] as number,

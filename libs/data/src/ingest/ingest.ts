@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { InvalidArgumentError, NotFoundError, createProgress, errorMessage, readNpy, toFloat32 } from '@vmr/core';
-import { FARNEBACK_DEFAULTS, ffmpegBinaries, getExtractor, resolveExtractors } from '@vmr/features';
+import { type ExtractorProvenance, FARNEBACK_DEFAULTS, assertSameExtractor, ffmpegBinaries, getExtractor, resolveExtractor, resolveExtractors } from '@vmr/features';
 import { type ClipPlanOptions, planClipSegments, planToSegmentsRow, type SegmentsCsvRow } from '@vmr/segmentation';
 import { DatasetWriter } from '../dataset/dataset';
 import type { FailedEntry } from '../dataset/schema';
@@ -46,8 +46,12 @@ export interface IngestOptions {
   name?: string;
   videoFeatures?: string[];
   audioFeatures?: string[];
-  /** Model files of model-file extractors: name → path (e.g. { resnet: 'models/resnet/model.json' }). */
+  /** Model sources of pretrained extractors (`--model name=SOURCE`): Hugging Face repo id, URL or local folder/file. */
   modelPaths?: Record<string, string>;
+  /** Never touch the network for models (`--offline`; default: `VMR_OFFLINE`). */
+  offline?: boolean;
+  /** Model cache directory (`--model-cache`; default `$VMR_MODEL_CACHE` or ~/.cache/vmr/models). */
+  modelCache?: string;
   /** Worker threads (default: 2, at most the number of files). 0 = in-process. */
   workers?: number;
   maxSeconds?: number;
@@ -94,6 +98,21 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
   const files = listMediaInputs(o.inputs);
   if (files.length === 0) throw new InvalidArgumentError(`no media files found in ${o.inputs.join(', ')} (extensions: ${MEDIA_EXTENSIONS.join(' ')})`);
   const bins = ffmpegBinaries();
+  // Make every extractor's model available before any worker starts (download once, into the cache).
+  const resolvedX = new Map<string, Awaited<ReturnType<typeof resolveExtractor>>>();
+  for (const e of [...vx, ...ax]) {
+    const bars = new Map<string, ReturnType<typeof createProgress>>();
+    const onProgress = (file: string, done: number, total: number): void => {
+      let bar = bars.get(file);
+      if (!bar) bars.set(file, (bar = createProgress({ label: `download ${e.name} ${file}`, total: Math.max(1, total), unit: 'bytes', quiet: o.quiet })));
+      bar.update(done);
+    };
+    try {
+      resolvedX.set(e.name, await resolveExtractor(e.name, { source: o.modelPaths?.[e.name], offline: o.offline, cacheDir: o.modelCache, onProgress }));
+    } finally {
+      for (const b of bars.values()) b.stop();
+    }
+  }
   const writer = DatasetWriter.create(o.out, {
     name: o.name ?? path.basename(path.resolve(o.out)),
     kind: 'media',
@@ -107,10 +126,16 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
       provenance:
         `${e.name}: ${e.description}` +
         (e.name === 'builtin-video' ? `; Farnebäck ${JSON.stringify(FARNEBACK_DEFAULTS)} via @techstark/opencv-js` : '') +
-        (e.kind === 'model-file' ? `; model file ${path.resolve(o.modelPaths?.[e.name] ?? '')}` : ''),
+        (e.kind === 'pretrained' ? modelSummary(resolvedX.get(e.name)!.provenance) : ''),
+      provenanceRecord: resolvedX.get(e.name)!.provenance as unknown as Record<string, unknown>,
     })),
     provenance: { ingest: { ffmpeg: bins.ffmpeg, ffprobe: bins.ffprobe, source: bins.source, maxSeconds: o.maxSeconds ?? null } },
   });
+  for (const e of writer.current.extractors) {
+    const prev = e.provenanceRecord as ExtractorProvenance | undefined;
+    const now = resolvedX.get(e.name)?.provenance;
+    if (prev && now && writer.current.clips.length > 0) assertSameExtractor(prev, now, `${o.out}: resuming a dataset ingested with another ${e.name} model (use --overwrite or another --out)`);
+  }
   writer.setPeakVariant('yariv', { video: true, audio: true, description: 'video: strict local maxima ≥ 0.1 of flow/<id>.npy at flowFps; audio: librosa onset_detect defaults at 22.05 kHz' });
   writer.setPeakVariant('vmr', {
     video: false,
@@ -134,7 +159,8 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
     maxSeconds: o.maxSeconds,
     minSeconds: o.minSeconds,
     allowSilent: o.allowSilent,
-    modelPaths: o.modelPaths ? Object.fromEntries(Object.entries(o.modelPaths).map(([k, v]) => [k, path.resolve(v)])) : undefined,
+    // workers load the models from the local folders resolved above (offline: no second download)
+    modelPaths: Object.fromEntries([...resolvedX].filter(([, r]) => r.modelDir).map(([k, r]) => [k, r.modelDir!])),
   }));
   const progress = createProgress({ label: 'ingest', total: todo.length, unit: 'clips', quiet: o.quiet });
   let seconds = 0;
@@ -227,6 +253,12 @@ export function segmentDataset(
 
 function readFlowFile(file: string): Float32Array {
   return toFloat32(readNpy(file));
+}
+
+function modelSummary(p: ExtractorProvenance): string {
+  const m = p.model;
+  if (!m) return '';
+  return `; model ${m.id}${m.revision ? `@${m.revision}` : ''}${m.resolvedRevision ? ` (${m.resolvedRevision})` : ''}; files ${m.files.map((f) => `${f.path} sha256:${f.sha256}`).join(', ')}`;
 }
 
 /** The registry's dims, for CLI help. */

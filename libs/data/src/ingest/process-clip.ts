@@ -5,8 +5,8 @@ import {
   type MediaInfo,
   BUILTIN_AUDIO_SR,
   BuiltinVideoAccumulator,
-  ImageModelAccumulator,
   getExtractor,
+  isPretrainedExtractor,
   MobileNetV2Accumulator,
   analyzeVideo,
   builtinAudioFeatures,
@@ -14,6 +14,7 @@ import {
   energyPeakTimes,
   onsetDetect,
   probeMedia,
+  resolveExtractor,
 } from '@vmr/features';
 import type { FailureReason } from '../dataset/schema';
 import { flowPeakTimes } from '../peaks/flow-peaks';
@@ -30,7 +31,7 @@ export interface ClipJob {
   allowSilent?: boolean;
   /** Compute AV-Align peaks (default true). */
   peaks?: boolean;
-  /** Model files of model-file extractors (`resnet`, `clip`): name → path. */
+  /** Local model folders/files of pretrained extractors (resolved by ingest; loaded offline here): name → path. */
   modelPaths?: Record<string, string>;
 }
 
@@ -134,9 +135,6 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       if (!info.audio && !job.allowSilent) return fail('skipped', 'no-audio', 'video has no audio stream (a clip needs its music; pass allowSilent to keep it)');
       const acc = job.videoFeatures.includes('builtin-video') ? new BuiltinVideoAccumulator() : undefined;
       const mnet = job.videoFeatures.includes('mobilenetv2') ? new MobileNetV2Accumulator() : undefined;
-      const fileModels = job.videoFeatures
-        .filter((n) => getExtractor(n).kind === 'model-file')
-        .map((n) => new ImageModelAccumulator(n, job.modelPaths?.[n] ?? '', getExtractor(n).dim, n === 'clip' ? 'clip' : 'imagenet'));
       let analysis;
       try {
         analysis = await analyzeVideo(file, {
@@ -145,7 +143,6 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
           onFrame: (f) => {
             acc?.addFrame(f);
             mnet?.addFrame(f);
-            for (const m of fileModels) m.addFrame(f);
           },
         });
       } catch (e) {
@@ -166,7 +163,10 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of video; at least ${minSeconds} whole second(s) needed`);
       if (acc) video['builtin-video'] = acc.finish(seconds);
       if (mnet) video.mobilenetv2 = await mnet.finish(seconds);
-      for (const m of fileModels) video[m.name] = await m.finish(seconds);
+      for (const n of job.videoFeatures.filter(isPretrainedExtractor)) {
+        const x = await resolveExtractor(n, { source: job.modelPaths?.[n], offline: true });
+        video[n] = await x.extractVideo!(file, { seconds, info, maxSeconds: job.maxSeconds });
+      }
       if (job.peaks !== false) peaks.yariv = { video: Float64Array.from(flowPeakTimesYariv(analysis.trajectory, flowFps)) };
     } else {
       durationSec = job.maxSeconds !== undefined ? Math.min(job.maxSeconds, info.durationSec) : info.durationSec;
@@ -189,6 +189,10 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       }
       hasAudio = true;
       if (job.audioFeatures.includes('builtin-audio')) audio['builtin-audio'] = builtinAudioFeatures(a22.samples, BUILTIN_AUDIO_SR, seconds);
+      for (const n of job.audioFeatures.filter(isPretrainedExtractor)) {
+        const x = await resolveExtractor(n, { source: job.modelPaths?.[n], offline: true });
+        audio[n] = await x.extractAudio!(file, { seconds, info, maxSeconds: job.maxSeconds });
+      }
       if (job.peaks !== false) {
         peaks.yariv = { ...(peaks.yariv ?? {}), audio: Float64Array.from(onsetDetect(a22.samples, BUILTIN_AUDIO_SR).times) };
         const native = await decodeAudio(file, { sampleRate: info.audio.sampleRate, maxSeconds: job.maxSeconds, info });

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError } from '@vmr/core';
+import { InvalidArgumentError } from '@vmr/core';
 import { BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector } from './builtin-video';
 import { BUILTIN_AUDIO_SR, builtinAudioFeatures } from './builtin-audio';
 import { resolveExtractors, getExtractor } from './registry';
@@ -73,16 +73,20 @@ describe('builtin-audio', () => {
 });
 
 describe('extractor registry', () => {
-  it('knows dims and refuses what it cannot compute, naming the path', () => {
+  it('knows dims, and checks names and model sources up front', () => {
     expect(getExtractor('resnet').dim).toBe(2048);
     expect(getExtractor('clip').dim).toBe(512);
+    expect(getExtractor('i3d').dim).toBe(2048);
+    expect(getExtractor('vggish')).toMatchObject({ dim: 128, modality: 'audio', kind: 'pretrained' });
     expect(resolveExtractors(['builtin-video'], 'video').map((e) => e.dim)).toEqual([32]);
     expect(() => resolveExtractors(['nope'], 'video')).toThrow(/unknown video extractor "nope"/);
-    expect(() => resolveExtractors(['resnet'], 'video')).toThrow(InvalidArgumentError);
-    expect(() => resolveExtractors(['resnet'], 'video', { resnet: '/no/such/resnet.onnx' })).toThrow(NotFoundError);
-    expect(() => resolveExtractors(['resnet'], 'video', { resnet: '/no/such/resnet.onnx' })).toThrow(/\/no\/such\/resnet\.onnx/);
-    expect(resolveExtractors(['resnet'], 'video', { resnet: __filename })[0].kind).toBe('model-file');
-    expect(() => resolveExtractors(['vggish'], 'audio', { vggish: __filename })).toThrow(/vmr import vmr-layout/);
+    // clip and resnet have default downloads; vggish and i3d need --model
+    expect(resolveExtractors(['clip', 'resnet'], 'video').map((e) => e.kind)).toEqual(['pretrained', 'pretrained']);
+    expect(() => resolveExtractors(['vggish'], 'audio')).toThrow(InvalidArgumentError);
+    expect(() => resolveExtractors(['i3d'], 'video')).toThrow(/pass --model i3d=<URL, Hugging Face repo or local folder with i3d_rgb.onnx and i3d_flow.onnx>/);
+    expect(resolveExtractors(['vggish'], 'audio', { vggish: 'models/vggish.onnx' })[0].name).toBe('vggish');
+    expect(() => resolveExtractors(['builtin-video'], 'video', { 'builtin-video': 'x' })).toThrow(/takes no model/);
+    expect(() => resolveExtractors(['clip', 'clip'], 'video')).toThrow(/listed twice/);
     expect(resolveExtractors(['mobilenetv2'], 'video')[0].dim).toBe(1280);
     expect(() => resolveExtractors(['builtin-audio'], 'video')).toThrow(/unknown video extractor/);
   });

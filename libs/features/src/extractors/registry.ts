@@ -1,11 +1,13 @@
-import * as fs from 'fs';
-import { InvalidArgumentError, NotFoundError, UnsupportedError } from '@vmr/core';
+import { InvalidArgumentError, UnsupportedError } from '@vmr/core';
 import { BUILTIN_VIDEO_DIM } from './builtin-video';
 import { BUILTIN_AUDIO_DIM, BUILTIN_AUDIO_SR } from './builtin-audio';
 
 export type ExtractorModality = 'video' | 'audio';
-/** `builtin`: no weights; `package-weights`: weights shipped in an npm package; `model-file`: user-supplied model. */
-export type ExtractorKind = 'builtin' | 'package-weights' | 'model-file';
+/**
+ * `builtin`: no weights; `package-weights`: weights shipped in an npm package; `pretrained`: a model
+ * fetched by name (Hugging Face repo, URL) or given as local files, cached (see pretrained.ts).
+ */
+export type ExtractorKind = 'builtin' | 'package-weights' | 'pretrained';
 
 export interface ExtractorSpec {
   name: string;
@@ -16,7 +18,7 @@ export interface ExtractorSpec {
   fps: number;
   kind: ExtractorKind;
   description: string;
-  /** Whether this build can compute it (model-file and mobilenetv2 extractors are follow-ups). */
+  /** Whether this build can compute it. */
   implemented: boolean;
 }
 
@@ -33,10 +35,10 @@ export const EXTRACTORS: Readonly<Record<string, ExtractorSpec>> = Object.freeze
     name: 'mobilenetv2', modality: 'video', dim: 1280, fps: 1, kind: 'package-weights', implemented: true,
     description: 'MobileNetV2 penultimate layer (weights shipped in the nsfwjs npm package), 1 frame per second',
   },
-  resnet: { name: 'resnet', modality: 'video', dim: 2048, fps: 1, kind: 'model-file', implemented: true, description: 'ResNet-101 pooled features from a user-supplied image model (TF.js model.json or NHWC .onnx), ImageNet normalisation, 1 frame per second' },
-  clip: { name: 'clip', modality: 'video', dim: 512, fps: 1, kind: 'model-file', implemented: true, description: 'CLIP ViT-B/32 image embeddings from a user-supplied image model (TF.js model.json or NHWC .onnx), CLIP normalisation, 1 frame per second' },
-  i3d: { name: 'i3d', modality: 'video', dim: 2048, fps: 1, kind: 'model-file', implemented: false, description: 'I3D flow ‖ rgb (1024 + 1024) from a user-supplied model file' },
-  vggish: { name: 'vggish', modality: 'audio', dim: 128, fps: 1, kind: 'model-file', implemented: false, description: 'VGGish embeddings from a user-supplied model file' },
+  resnet: { name: 'resnet', modality: 'video', dim: 2048, fps: 1, kind: 'pretrained', implemented: true, description: 'ResNet-50 pooled features (transformers.js), torchvision ImageNet pre-processing (resize 256, crop 224), 1 frame per second' },
+  clip: { name: 'clip', modality: 'video', dim: 512, fps: 1, kind: 'pretrained', implemented: true, description: 'CLIP ViT-B/32 image embeddings (transformers.js), CLIP pre-processing (bicubic resize 224, crop 224), 1 frame per second' },
+  i3d: { name: 'i3d', modality: 'video', dim: 2048, fps: 1, kind: 'pretrained', implemented: true, description: 'I3D flow ‖ rgb (1024 + 1024, onnxruntime-node): 64-frame stacks at 25 fps, one per second' },
+  vggish: { name: 'vggish', modality: 'audio', dim: 128, fps: 1, kind: 'pretrained', implemented: true, description: 'VGGish embeddings (onnxruntime-node) of 0.96 s 16 kHz log-mel examples, one per second' },
 });
 
 export function listExtractors(modality?: ExtractorModality): ExtractorSpec[] {
@@ -53,26 +55,22 @@ export function getExtractor(name: string, modality?: ExtractorModality): Extrac
 }
 
 /**
- * Resolve extractor names for a run, checking up front that each can be computed: unknown names,
- * a model-file extractor without its `modelPaths[name]`, or a path that does not exist are errors
- * naming the extractor and the path.
+ * Resolve extractor names for a run, checking up front what can be checked without loading a model:
+ * unknown names, names listed twice, and pretrained extractors without a default download that were
+ * given no `--model NAME=SOURCE` (`sources[name]`). Models are made available by `resolveExtractor`.
  */
-export function resolveExtractors(names: readonly string[], modality: ExtractorModality, modelPaths: Readonly<Record<string, string>> = {}): ExtractorSpec[] {
+export function resolveExtractors(names: readonly string[], modality: ExtractorModality, sources: Readonly<Record<string, string>> = {}): ExtractorSpec[] {
   const out: ExtractorSpec[] = [];
   for (const name of names) {
     const e = getExtractor(name, modality);
-    if (e.kind === 'model-file') {
-      const p = modelPaths[name];
-      if (!p) throw new InvalidArgumentError(`extractor ${name} needs a model file: pass --model ${name}=<path to model.json or .onnx>`, { details: { name } });
-      if (!fs.existsSync(p)) throw new NotFoundError(`model file for extractor ${name} not found: ${p}`, { details: { name, path: p } });
-    }
-    if (!e.implemented) {
-      throw new UnsupportedError(
-        `extractor ${name} cannot be computed by vmr ingest yet (${name === 'i3d' ? 'I3D needs 25 fps RGB and optical-flow stacks' : 'VGGish needs its own 16 kHz log-mel example framing'}); ` +
-          `import precomputed ${name} features with \`vmr import vmr-layout\`, or use builtin-${modality}`,
+    if (e.kind === 'pretrained' && !sources[name] && (name === 'vggish' || name === 'i3d')) {
+      throw new InvalidArgumentError(
+        `extractor ${name} has no default model download: pass --model ${name}=<URL, Hugging Face repo or local ${name === 'i3d' ? 'folder with i3d_rgb.onnx and i3d_flow.onnx' : 'vggish.onnx'}> (see libs/features/README.md)`,
         { details: { name } },
       );
     }
+    if (e.kind !== 'pretrained' && sources[name]) throw new InvalidArgumentError(`extractor ${name} takes no model: drop --model ${name}=...`, { details: { name } });
+    if (!e.implemented) throw new UnsupportedError(`extractor ${name} cannot be computed by this build`, { details: { name } });
     if (out.some((x) => x.name === name)) throw new InvalidArgumentError(`extractor ${name} listed twice`);
     out.push(e);
   }
