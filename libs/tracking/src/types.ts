@@ -6,6 +6,10 @@ export interface Experiment {
   id: number;
   name: string;
   createdAt: number;
+  lastUpdateTime?: number;
+  /** MLflow's lifecycle stage (a deleted experiment keeps its runs but refuses new ones). */
+  lifecycleStage?: 'active' | 'deleted';
+  tags?: Record<string, string>;
 }
 
 /** One metric observation. `value` may be NaN or ±Infinity (stored and read back as such). */
@@ -52,6 +56,8 @@ export interface RunInfo extends RunProvenance {
   backend: string | null;
   protocol: string | null;
   failureReason: string | null;
+  /** MLflow's lifecycle stage: a deleted run is hidden from searches and refuses writes until restored. */
+  lifecycleStage?: 'active' | 'deleted';
 }
 
 export interface ArtifactInfo {
@@ -91,6 +97,11 @@ export interface StartRunOptions {
   startTime?: number;
   /** Idempotency key: a retried start with the same key returns the run the first attempt created. */
   requestId?: string;
+  /**
+   * Whether the run's client sends heartbeats (default true: vmr processes do). Runs of clients that
+   * never heartbeat (plain MLflow clients) are not reaped for a stale heartbeat.
+   */
+  heartbeats?: boolean;
 }
 
 export type MetricOp = '>' | '>=' | '<' | '<=' | '=' | '!=';
@@ -108,6 +119,21 @@ export interface OrderBy {
   desc?: boolean;
 }
 
+export type FilterEntity = 'metric' | 'param' | 'tag' | 'attribute';
+export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
+export type FilterValue = string | number | (string | number)[];
+
+/** One comparison of an MLflow search filter (`metrics.acc > 0.5`, `tags.\`a b\` LIKE 'x%'`…). */
+export interface FilterClause {
+  entity: FilterEntity;
+  key: string;
+  op: FilterOp;
+  value: FilterValue;
+}
+
+/** MLflow's run_view_type: active runs (default), deleted runs, or both. */
+export type ViewType = 'active' | 'deleted' | 'all';
+
 export interface RunQuery {
   experiment?: string | string[];
   status?: RunStatus | RunStatus[];
@@ -116,6 +142,10 @@ export interface RunQuery {
   params?: Record<string, string>;
   tags?: Record<string, string>;
   metrics?: MetricFilter[];
+  /** Further AND-ed comparisons in MLflow's filter grammar (see `parseSearchFilter`). */
+  where?: FilterClause[];
+  /** Which lifecycle stages to include (default: active runs only). */
+  viewType?: ViewType;
   orderBy?: OrderBy[];
   limit?: number;
   offset?: number;
