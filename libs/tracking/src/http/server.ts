@@ -306,6 +306,8 @@ export class TrackingServer {
         if (!e) throw new HttpError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${name}'`);
         return { experiment: this.expJson(e) };
       }
+      case 'GET /api/2.0/mlflow/experiments/list': // MLflow 1.x; kept for older clients
+        return { experiments: (await s.listExperiments(this.viewType(body.view_type, 'view_type'))).map((e) => this.expJson(e)) };
       case 'POST /api/2.0/mlflow/experiments/search':
       case 'GET /api/2.0/mlflow/experiments/search': {
         const max = int(body, 'max_results') ?? 1000;
