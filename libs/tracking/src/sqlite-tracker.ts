@@ -42,6 +42,9 @@ export interface SqliteTrackerOptions {
 
 type RunRow = typeof schema.runs.$inferSelect;
 
+/** An experiment of the local store, whose ids are SQLite integers. */
+export type StoredExperiment = Experiment & { id: number };
+
 /** Rows per multi-row INSERT on the metric hot path (5 parameters each, far below SQLite's limit). */
 const METRIC_CHUNK = 100;
 
@@ -119,11 +122,11 @@ export class SqliteTracker implements Tracker {
 
   // ---- experiments -------------------------------------------------------------------------------
 
-  async getOrCreateExperiment(name: string): Promise<Experiment> {
+  async getOrCreateExperiment(name: string): Promise<StoredExperiment> {
     return this.getOrCreateExperimentSync(name);
   }
 
-  private getOrCreateExperimentSync(name: string): Experiment {
+  private getOrCreateExperimentSync(name: string): StoredExperiment {
     if (typeof name !== 'string' || name.trim().length === 0 || name.length > 250) {
       throw new InvalidArgumentError(`experiment name must be a non-empty string of at most 250 characters, got ${JSON.stringify(name)}`);
     }
@@ -140,8 +143,8 @@ export class SqliteTracker implements Tracker {
     });
   }
 
-  private toExperiment(row: typeof schema.experiments.$inferSelect, withTags = false): Experiment {
-    const e: Experiment = {
+  private toExperiment(row: typeof schema.experiments.$inferSelect, withTags = false): StoredExperiment {
+    const e: StoredExperiment = {
       id: row.id,
       name: row.name,
       createdAt: row.createdAt,
@@ -156,14 +159,14 @@ export class SqliteTracker implements Tracker {
     return e;
   }
 
-  async getExperimentByName(name: string): Promise<Experiment | undefined> {
+  async getExperimentByName(name: string): Promise<StoredExperiment | undefined> {
     this.assertOpen();
     const row = this.db.select().from(schema.experiments).where(eq(schema.experiments.name, name)).get();
     return row ? this.toExperiment(row, true) : undefined;
   }
 
   /** One experiment by id, with its tags and lifecycle stage. */
-  async getExperiment(id: number): Promise<Experiment> {
+  async getExperiment(id: number): Promise<StoredExperiment> {
     return this.toExperiment(this.requireExperiment(id), true);
   }
 
@@ -175,7 +178,7 @@ export class SqliteTracker implements Tracker {
   }
 
   /** Experiments (by default all, whatever their lifecycle stage), with their tags. */
-  async listExperiments(viewType: ViewType = 'all'): Promise<Experiment[]> {
+  async listExperiments(viewType: ViewType = 'all'): Promise<StoredExperiment[]> {
     this.assertOpen();
     const ex = schema.experiments;
     return this.db
@@ -191,7 +194,7 @@ export class SqliteTracker implements Tracker {
    * MLflow's default experiment: id 0, named "Default", used by clients that log without choosing an
    * experiment. Created on first use (an older store that lacks it gets it then).
    */
-  ensureDefaultExperiment(): Experiment {
+  ensureDefaultExperiment(): StoredExperiment {
     return this.write('creating the Default experiment', () => {
       const found = this.db.select().from(schema.experiments).where(eq(schema.experiments.id, 0)).get();
       if (found) return this.toExperiment(found);

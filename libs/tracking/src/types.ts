@@ -2,8 +2,14 @@
 export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'killed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/**
+ * An experiment id: a number in the local store; over HTTP the server's id as given (MLflow's file
+ * store uses 18-digit ids, beyond a double's exact integers, so they stay strings).
+ */
+export type ExperimentId = number | string;
+
 export interface Experiment {
-  id: number;
+  id: ExperimentId;
   name: string;
   createdAt: number;
   lastUpdateTime?: number;
@@ -44,7 +50,7 @@ export interface RunProvenance {
 
 export interface RunInfo extends RunProvenance {
   id: string;
-  experimentId: number;
+  experimentId: ExperimentId;
   experimentName: string;
   parentId: string | null;
   name: string;

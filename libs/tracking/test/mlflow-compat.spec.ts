@@ -290,3 +290,52 @@ describe('heartbeats', () => {
     expect((await store.getRun(vmrId)).status).toBe('failed');
   });
 });
+
+describe('vmr as a client of a server without vmr endpoints (plain MLflow behaviour)', () => {
+  let plainDir: string;
+  let plain: TrackingServer;
+  let tracker: import('../src').HttpTracker;
+  let errSpy: jest.SpyInstance;
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    plainDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-mlflow-plain-'));
+    plain = new TrackingServer({ db: path.join(plainDir, 'runs.db'), port: 0, vmrEndpoints: false });
+    const { HttpTracker } = await import('../src');
+    tracker = new HttpTracker(await plain.listen(), { heartbeatIntervalMs: 50, retryBudgetMs: 2000 });
+    errSpy = jest.spyOn(process.stderr, 'write').mockImplementation(((chunk: string) => {
+      warnings.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write);
+  });
+
+  afterAll(async () => {
+    errSpy.mockRestore();
+    await tracker.close();
+    await plain.close();
+    fs.rmSync(plainDir, { recursive: true, force: true });
+  });
+
+  it('train-like logging, artifact lists through artifacts/list, histories, id prefixes and searches without an experiment', async () => {
+    const run = await tracker.startRun({ experiment: 'mlflow-plain', name: 'train' });
+    expect(typeof run.experimentId).toBe('string');
+    await tracker.logParams(run.id, { lr: 0.001 });
+    await tracker.logMetrics(run.id, [
+      { key: 'loss', value: 1, step: 0 },
+      { key: 'loss', value: 0.5, step: 1 },
+    ]);
+    const file = path.join(plainDir, 'ckpt.json');
+    fs.writeFileSync(file, '{"w":[1,2,3]}');
+    await tracker.logArtifact(run.id, file, 'checkpoints/last.json');
+    await new Promise((r) => setTimeout(r, 200)); // several heartbeat ticks: one warning, no failure
+    const detail = await tracker.getRun(run.id);
+    expect(detail.artifacts.map((a) => [a.path, a.size])).toEqual([['checkpoints/last.json', 13]]);
+    expect(fs.readFileSync(await tracker.artifactFile(run.id, 'checkpoints/last.json'), 'utf8')).toBe('{"w":[1,2,3]}');
+    expect((await tracker.metricHistory(run.id, 'loss')).map((m) => m.value)).toEqual([1, 0.5]);
+    expect(await tracker.resolveRunId(run.id.slice(0, 6))).toBe(run.id);
+    expect((await tracker.searchRuns({})).map((r) => r.id)).toContain(run.id);
+    await tracker.endRun(run.id, 'finished');
+    const plainWarnings = warnings.filter((w) => /plain MLflow server/.test(w));
+    expect(plainWarnings).toHaveLength(1);
+  });
+});

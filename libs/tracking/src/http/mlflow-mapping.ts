@@ -143,7 +143,7 @@ export function fromMlflowRun(r: MlflowRun, experimentName: string): RunDetail {
   const userTags = Object.fromEntries(Object.entries(tagMap).filter(([k]) => !isReservedTag(k)));
   return {
     id: r.info.run_id,
-    experimentId: Number(r.info.experiment_id),
+    experimentId: String(r.info.experiment_id),
     experimentName,
     parentId: tagMap[ATTR_TAGS.parentId] ?? null,
     name: r.info.run_name ?? tagMap['mlflow.runName'] ?? '',

@@ -15,7 +15,8 @@ import type { MetricPoint, RunStatus } from '../types';
 import { ATTR_TAGS, DATASET_INPUTS_TAG, VMR_STATUS, decodeValue, isReservedTag, toMlflowInfo, toMlflowRun, encodeValue } from './mlflow-mapping';
 import { parseMlflowOrderBy } from './filter';
 import { matchesClause, parseSearchFilter } from './search-filter';
-import type { Experiment, ViewType } from '../types';
+import type { ViewType } from '../types';
+import type { StoredExperiment as Experiment } from '../sqlite-tracker';
 
 export interface TrackingServerOptions {
   /** Run-store file. */
@@ -32,6 +33,11 @@ export interface TrackingServerOptions {
   heartbeatTimeoutMs?: number;
   /** Log one line per request to this function (default: silent). */
   log?: (line: string) => void;
+  /**
+   * Serve vmr's own endpoints (heartbeats, artifact hashes, request ids) besides MLflow's (default
+   * true). `false` answers like a plain MLflow server, for checking vmr clients against one.
+   */
+  vmrEndpoints?: boolean;
 }
 
 /** MLflow's error shape and status codes. */
@@ -113,7 +119,8 @@ function keyValues(list: unknown, what: string): Record<string, string> {
 export class TrackingServer {
   readonly store: SqliteTracker;
   private server: http.Server | undefined;
-  private readonly opts: Required<Omit<TrackingServerOptions, 'token' | 'log'>> & Pick<TrackingServerOptions, 'token' | 'log'>;
+  private readonly opts: Required<Omit<TrackingServerOptions, 'token' | 'log' | 'vmrEndpoints'>> & Pick<TrackingServerOptions, 'token' | 'log'>;
+  private readonly vmrEndpoints: boolean;
   private inFlight = 0;
   private reaper: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
@@ -133,6 +140,7 @@ export class TrackingServer {
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000,
       log: options.log,
     };
+    this.vmrEndpoints = options.vmrEndpoints ?? true;
     this.store = new SqliteTracker(options.db, { heartbeatIntervalMs: 0, heartbeatTimeoutMs: this.opts.heartbeatTimeoutMs });
   }
 
@@ -264,6 +272,7 @@ export class TrackingServer {
   private async route(method: string, pathname: string, body: Json, req: http.IncomingMessage): Promise<unknown> {
     const s = this.store;
     const p = pathname.replace(/^\/ajax-api\//, '/api/');
+    if (!this.vmrEndpoints && p.startsWith('/api/2.0/vmr/')) throw new HttpError(404, 'ENDPOINT_NOT_FOUND', `not found: ${method} ${p}`);
     const key = `${method} ${p}`;
     switch (key) {
       case 'POST /api/2.0/mlflow/experiments/create': {
@@ -499,6 +508,7 @@ export class TrackingServer {
   }
 
   private requestId(req: http.IncomingMessage): string | undefined {
+    if (!this.vmrEndpoints) return undefined;
     const h = req.headers['x-vmr-request-id'];
     if (typeof h !== 'string' || !h) return undefined;
     if (!/^[\w-]{8,128}$/.test(h)) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', 'X-VMR-Request-Id must be 8–128 word characters');
