@@ -4,7 +4,7 @@
  */
 export * from './types';
 export { LIMITS } from './validation';
-export { SqliteTracker, type SqliteTrackerOptions } from './sqlite-tracker';
+export { SqliteTracker, type SqliteTrackerOptions, type StoredExperiment } from './sqlite-tracker';
 export { StoreCorruptError, StoreBusyError, MIGRATIONS_FOLDER } from './open-store';
 export { DEFAULT_STORE_PATH, resolveStorePath, openRunStore, resolveTrackingUri, openTracker, useTracker } from './store-location';
 export { HttpTracker, TrackingUnavailableError, type HttpTrackerOptions } from './http/http-tracker';

@@ -2,6 +2,7 @@
  * Run-store schema (MLflow's model in SQLite). Migrations are generated from this file by drizzle-kit
  * (`npx drizzle-kit generate` in libs/tracking) and checked in under `drizzle/`.
  */
+import { sql } from 'drizzle-orm';
 import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const experiments = sqliteTable(
@@ -11,8 +12,22 @@ export const experiments = sqliteTable(
     name: text('name').notNull(),
     createdAt: integer('created_at').notNull(),
     lifecycleStage: text('lifecycle_stage').notNull().default('active'),
+    lastUpdateTime: integer('last_update_time'),
   },
   (t) => [uniqueIndex('experiments_name_uq').on(t.name)],
+);
+
+/** Experiment tags (MLflow's set-experiment-tag). */
+export const experimentTags = sqliteTable(
+  'experiment_tags',
+  {
+    experimentId: integer('experiment_id')
+      .notNull()
+      .references(() => experiments.id),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.experimentId, t.key] })],
 );
 
 export const runs = sqliteTable(
@@ -40,6 +55,11 @@ export const runs = sqliteTable(
     protocol: text('protocol'),
     failureReason: text('failure_reason'),
     lifecycleStage: text('lifecycle_stage').notNull().default('active'),
+    /**
+     * Whether the run's client sends heartbeats (vmr processes do; plain MLflow clients do not). Only
+     * such runs are reaped when their heartbeat goes stale.
+     */
+    heartbeats: integer('heartbeats', { mode: 'boolean' }).notNull().default(true),
   },
   (t) => [
     index('runs_experiment_idx').on(t.experimentId, t.startTime),
@@ -62,7 +82,8 @@ export const params = sqliteTable(
 
 /**
  * Metric points, append-only. SQLite stores NaN as NULL, so `value` NULL means NaN; ±Inf are stored
- * as IEEE infinities.
+ * as IEEE infinities. Identical points (run, key, step, timestamp, value) are stored once, as MLflow's
+ * own store does: a retried write whose reply was lost does not duplicate rows.
  */
 export const metrics = sqliteTable(
   'metrics',
@@ -76,7 +97,7 @@ export const metrics = sqliteTable(
     step: integer('step').notNull(),
     timestamp: integer('timestamp').notNull(),
   },
-  (t) => [index('metrics_run_key_step_idx').on(t.runId, t.key, t.step)],
+  (t) => [uniqueIndex('metrics_point_uq').on(t.runId, t.key, t.step, t.timestamp, sql`coalesce(${t.value}, 'NaN')`)],
 );
 
 /** The latest point per (run, metric): highest step, then latest timestamp (MLflow's rule). */

@@ -8,10 +8,13 @@ import * as schema from './schema';
 import { openStoreDb, withBusyRetry, type StoreDb } from './open-store';
 import { currentProcessInfo, pidAlive } from './process-info';
 import { validateKey, validateMetricBatch, validateParamValue, validateTagValue } from './validation';
+import { likeToRegExp } from './http/search-filter';
+import { ATTR_TAGS } from './http/mlflow-mapping';
 import {
   RUN_STATUSES,
   type ArtifactInfo,
   type Experiment,
+  type FilterClause,
   type MetricPoint,
   type ParamValue,
   type RunDetail,
@@ -21,6 +24,7 @@ import {
   type StartRunOptions,
   type StoredMetricPoint,
   type Tracker,
+  type ViewType,
 } from './types';
 
 export interface SqliteTrackerOptions {
@@ -37,6 +41,9 @@ export interface SqliteTrackerOptions {
 }
 
 type RunRow = typeof schema.runs.$inferSelect;
+
+/** An experiment of the local store, whose ids are SQLite integers. */
+export type StoredExperiment = Experiment & { id: number };
 
 /** Rows per multi-row INSERT on the metric hot path (5 parameters each, far below SQLite's limit). */
 const METRIC_CHUNK = 100;
@@ -73,11 +80,27 @@ export class SqliteTracker implements Tracker {
     this.sqlite = sqlite;
     this.db = db;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 15_000;
-    this.runExists = sqlite.prepare('SELECT 1 FROM runs WHERE id = ?').pluck();
+    this.runExists = sqlite.prepare('SELECT lifecycle_stage FROM runs WHERE id = ?').pluck();
+    // MLflow's LIKE is case-sensitive (SQLite's is not): both comparisons are functions of ours.
+    const patterns = new Map<string, RegExp>();
+    const like = (ci: boolean) => (value: unknown, pattern: unknown): number | null => {
+      if (value === null || pattern === null) return null;
+      const k = `${ci ? 'i' : 's'}${String(pattern)}`;
+      let re = patterns.get(k);
+      if (!re) {
+        re = likeToRegExp(String(pattern), ci);
+        if (patterns.size > 1000) patterns.clear();
+        patterns.set(k, re);
+      }
+      return re.test(String(value)) ? 1 : 0;
+    };
+    sqlite.function('mlflow_like', { deterministic: true }, like(false));
+    sqlite.function('mlflow_ilike', { deterministic: true }, like(true));
     this.requestSeen = sqlite.prepare('SELECT 1 FROM applied_requests WHERE id = ?').pluck();
     this.recordRequest = sqlite.prepare('INSERT INTO applied_requests (id, run_id, created_at) VALUES (?, ?, ?)');
-    this.insertMetric = sqlite.prepare('INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)');
-    this.insertMetricChunk = sqlite.prepare(`INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES ${new Array(METRIC_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+    // Identical points are stored once (the unique index metrics_point_uq), as in MLflow's store.
+    this.insertMetric = sqlite.prepare('INSERT OR IGNORE INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)');
+    this.insertMetricChunk = sqlite.prepare(`INSERT OR IGNORE INTO metrics (run_id, key, value, step, timestamp) VALUES ${new Array(METRIC_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`);
     this.upsertLatest = sqlite.prepare(
       `INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
@@ -99,36 +122,132 @@ export class SqliteTracker implements Tracker {
 
   // ---- experiments -------------------------------------------------------------------------------
 
-  async getOrCreateExperiment(name: string): Promise<Experiment> {
+  async getOrCreateExperiment(name: string): Promise<StoredExperiment> {
     return this.getOrCreateExperimentSync(name);
   }
 
-  private getOrCreateExperimentSync(name: string): Experiment {
+  private getOrCreateExperimentSync(name: string): StoredExperiment {
     if (typeof name !== 'string' || name.trim().length === 0 || name.length > 250) {
       throw new InvalidArgumentError(`experiment name must be a non-empty string of at most 250 characters, got ${JSON.stringify(name)}`);
     }
     return this.write(`creating experiment '${name}'`, () => {
       const found = this.db.select().from(schema.experiments).where(eq(schema.experiments.name, name)).get();
-      if (found) return { id: found.id, name: found.name, createdAt: found.createdAt };
+      if (found) {
+        if (found.lifecycleStage === 'deleted') {
+          throw new InvalidArgumentError(`experiment '${name}' (id ${found.id}) is deleted; restore it (MLflow experiments/restore) or use another name`);
+        }
+        return this.toExperiment(found);
+      }
       const row = this.db.insert(schema.experiments).values({ name, createdAt: Date.now() }).returning().get();
-      return { id: row.id, name: row.name, createdAt: row.createdAt };
+      return this.toExperiment(row);
     });
   }
 
-  async getExperimentByName(name: string): Promise<Experiment | undefined> {
-    this.assertOpen();
-    const row = this.db.select().from(schema.experiments).where(eq(schema.experiments.name, name)).get();
-    return row ? { id: row.id, name: row.name, createdAt: row.createdAt } : undefined;
+  private toExperiment(row: typeof schema.experiments.$inferSelect, withTags = false): StoredExperiment {
+    const e: StoredExperiment = {
+      id: row.id,
+      name: row.name,
+      createdAt: row.createdAt,
+      lastUpdateTime: row.lastUpdateTime ?? row.createdAt,
+      lifecycleStage: row.lifecycleStage === 'deleted' ? 'deleted' : 'active',
+    };
+    if (withTags) {
+      e.tags = Object.fromEntries(
+        this.db.select().from(schema.experimentTags).where(eq(schema.experimentTags.experimentId, row.id)).all().map((t) => [t.key, t.value]),
+      );
+    }
+    return e;
   }
 
-  async listExperiments(): Promise<Experiment[]> {
+  async getExperimentByName(name: string): Promise<StoredExperiment | undefined> {
     this.assertOpen();
+    const row = this.db.select().from(schema.experiments).where(eq(schema.experiments.name, name)).get();
+    return row ? this.toExperiment(row, true) : undefined;
+  }
+
+  /** One experiment by id, with its tags and lifecycle stage. */
+  async getExperiment(id: number): Promise<StoredExperiment> {
+    return this.toExperiment(this.requireExperiment(id), true);
+  }
+
+  private requireExperiment(id: number): typeof schema.experiments.$inferSelect {
+    this.assertOpen();
+    const row = this.db.select().from(schema.experiments).where(eq(schema.experiments.id, id)).get();
+    if (!row) throw new NotFoundError(`no experiment with id ${id} in ${this.location}`, { details: { experimentId: id } });
+    return row;
+  }
+
+  /** Experiments (by default all, whatever their lifecycle stage), with their tags. */
+  async listExperiments(viewType: ViewType = 'all'): Promise<StoredExperiment[]> {
+    this.assertOpen();
+    const ex = schema.experiments;
     return this.db
       .select()
-      .from(schema.experiments)
-      .orderBy(asc(schema.experiments.id))
+      .from(ex)
+      .where(viewType === 'all' ? undefined : eq(ex.lifecycleStage, viewType))
+      .orderBy(asc(ex.id))
       .all()
-      .map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt }));
+      .map((r) => this.toExperiment(r, true));
+  }
+
+  /**
+   * MLflow's default experiment: id 0, named "Default", used by clients that log without choosing an
+   * experiment. Created on first use (an older store that lacks it gets it then).
+   */
+  ensureDefaultExperiment(): StoredExperiment {
+    return this.write('creating the Default experiment', () => {
+      const found = this.db.select().from(schema.experiments).where(eq(schema.experiments.id, 0)).get();
+      if (found) return this.toExperiment(found);
+      const byName = this.db.select().from(schema.experiments).where(eq(schema.experiments.name, 'Default')).get();
+      if (byName) return this.toExperiment(byName);
+      const row = this.db.insert(schema.experiments).values({ id: 0, name: 'Default', createdAt: Date.now() }).returning().get();
+      return this.toExperiment(row);
+    });
+  }
+
+  setExperimentTag(id: number, key: string, value: string): void {
+    const row = this.requireExperiment(id);
+    if (row.lifecycleStage !== 'active') throw new InvalidArgumentError(`experiment ${id} must be in the 'active' state to be changed; it is ${row.lifecycleStage}`);
+    const k = validateKey('tag', key, `experiment ${id}`);
+    const v = validateTagValue(key, value, `experiment ${id}`);
+    this.write(`tagging experiment ${id}`, () => {
+      this.db
+        .insert(schema.experimentTags)
+        .values({ experimentId: id, key: k, value: v })
+        .onConflictDoUpdate({ target: [schema.experimentTags.experimentId, schema.experimentTags.key], set: { value: v } })
+        .run();
+      this.db.update(schema.experiments).set({ lastUpdateTime: Date.now() }).where(eq(schema.experiments.id, id)).run();
+    });
+  }
+
+  deleteExperimentTag(id: number, key: string): void {
+    this.requireExperiment(id);
+    this.write(`untagging experiment ${id}`, () => {
+      this.db.delete(schema.experimentTags).where(and(eq(schema.experimentTags.experimentId, id), eq(schema.experimentTags.key, key))).run();
+    });
+  }
+
+  /** MLflow's delete/restore of an experiment: a lifecycle stage, the data stays. */
+  setExperimentLifecycle(id: number, stage: 'active' | 'deleted'): void {
+    const row = this.requireExperiment(id);
+    if (stage === 'deleted' && id === 0) throw new InvalidArgumentError('the Default experiment (id 0) cannot be deleted');
+    if (stage === 'active' && row.lifecycleStage !== 'deleted') throw new InvalidArgumentError(`cannot restore experiment ${id}: it is not deleted`);
+    this.write(`${stage === 'deleted' ? 'deleting' : 'restoring'} experiment ${id}`, () => {
+      this.db.update(schema.experiments).set({ lifecycleStage: stage, lastUpdateTime: Date.now() }).where(eq(schema.experiments.id, id)).run();
+    });
+  }
+
+  renameExperiment(id: number, newName: string): void {
+    const row = this.requireExperiment(id);
+    if (row.lifecycleStage !== 'active') throw new InvalidArgumentError(`experiment ${id} must be in the 'active' state to be renamed; it is ${row.lifecycleStage}`);
+    if (typeof newName !== 'string' || newName.trim().length === 0 || newName.length > 250) {
+      throw new InvalidArgumentError(`experiment name must be a non-empty string of at most 250 characters, got ${JSON.stringify(newName)}`);
+    }
+    this.write(`renaming experiment ${id}`, () => {
+      const clash = this.db.select().from(schema.experiments).where(eq(schema.experiments.name, newName)).get();
+      if (clash && clash.id !== id) throw new ConflictError(`an experiment named '${newName}' already exists (id ${clash.id})`);
+      this.db.update(schema.experiments).set({ name: newName, lastUpdateTime: Date.now() }).where(eq(schema.experiments.id, id)).run();
+    });
   }
 
   // ---- runs --------------------------------------------------------------------------------------
@@ -171,6 +290,7 @@ export class SqliteTracker implements Tracker {
           seed: options.seed ?? null,
           backend: options.backend ?? null,
           protocol: options.protocol ?? null,
+          heartbeats: options.heartbeats ?? true,
         })
         .run();
       if (tagRows.length) this.db.insert(schema.tags).values(tagRows).run();
@@ -200,11 +320,16 @@ export class SqliteTracker implements Tracker {
     this.heartbeatTimers.delete(runId);
   }
 
-  /** Cheap existence check for hot paths (a prepared statement, no row mapping). */
-  private assertRunExists(runId: string): void {
+  /**
+   * Cheap existence check for hot paths (a prepared statement, no row mapping). Writes need an active
+   * run: a deleted run refuses them until restored, as in MLflow.
+   */
+  private assertRunExists(runId: string, forWrite = true): void {
     this.assertOpen();
     if (typeof runId !== 'string' || runId.length === 0) throw new InvalidArgumentError(`run id must be a non-empty string, got ${JSON.stringify(runId)}`);
-    if (this.runExists.get(runId) === undefined) throw new NotFoundError(`no run with id '${runId}' in ${this.location}`, { details: { runId } });
+    const stage = this.runExists.get(runId) as string | undefined;
+    if (stage === undefined) throw new NotFoundError(`no run with id '${runId}' in ${this.location}`, { details: { runId } });
+    if (forWrite && stage !== 'active') throw new InvalidArgumentError(`run ${runId} must be in the 'active' state to be written; its state is '${stage}' (restore it first)`, { details: { runId } });
   }
 
   private requireRun(runId: string): RunRow {
@@ -254,6 +379,7 @@ export class SqliteTracker implements Tracker {
       backend: row.backend,
       protocol: row.protocol,
       failureReason: row.failureReason,
+      lifecycleStage: row.lifecycleStage === 'deleted' ? 'deleted' : 'active',
     };
   }
 
@@ -391,7 +517,7 @@ export class SqliteTracker implements Tracker {
   }
 
   async logArtifact(runId: string, file: string, artifactPath?: string): Promise<ArtifactInfo> {
-    this.requireRun(runId);
+    this.assertRunExists(runId);
     const logical = artifactPath ?? path.basename(file);
     if (!logical || logical.includes('..') || path.isAbsolute(logical)) {
       throw new InvalidArgumentError(`run ${runId}: artifact path '${logical}' must be relative and must not contain '..'`);
@@ -444,7 +570,7 @@ export class SqliteTracker implements Tracker {
   }
 
   async setStatus(runId: string, status: RunStatus): Promise<void> {
-    this.requireRun(runId);
+    this.assertRunExists(runId);
     if (!RUN_STATUSES.includes(status)) throw new InvalidArgumentError(`unknown run status '${status}' (one of ${RUN_STATUSES.join(', ')})`);
     const terminal = status === 'finished' || status === 'failed' || status === 'killed';
     this.write(`setting status of run ${runId}`, () => {
@@ -459,7 +585,7 @@ export class SqliteTracker implements Tracker {
   }
 
   async endRun(runId: string, status: 'finished' | 'failed' | 'killed' = 'finished', reason?: string): Promise<void> {
-    this.requireRun(runId);
+    this.assertRunExists(runId);
     if (!['finished', 'failed', 'killed'].includes(status)) throw new InvalidArgumentError(`endRun status must be finished, failed or killed, got '${status}'`);
     this.write(`ending run ${runId}`, () => {
       this.db
@@ -473,11 +599,43 @@ export class SqliteTracker implements Tracker {
 
   /** Soft delete (MLflow's lifecycle stage): the run is hidden from searches but its data stays. */
   deleteRun(runId: string): void {
-    this.assertRunExists(runId);
+    this.assertRunExists(runId, false);
     this.write(`deleting run ${runId}`, () => {
       this.db.update(schema.runs).set({ lifecycleStage: 'deleted' }).where(eq(schema.runs.id, runId)).run();
     });
     this.stopHeartbeat(runId);
+  }
+
+  /** Undo `deleteRun` (MLflow's runs/restore). */
+  restoreRun(runId: string): void {
+    const row = this.requireRun(runId);
+    if (row.lifecycleStage !== 'deleted') throw new InvalidArgumentError(`cannot restore run ${runId}: it is not deleted`);
+    this.write(`restoring run ${runId}`, () => {
+      this.db.update(schema.runs).set({ lifecycleStage: 'active' }).where(eq(schema.runs.id, runId)).run();
+    });
+  }
+
+  /** Rename a run (MLflow's runs/update with run_name). */
+  setRunName(runId: string, name: string): void {
+    this.assertRunExists(runId);
+    if (typeof name !== 'string' || name.length > 250) throw new InvalidArgumentError(`run ${runId}: a run name is a string of at most 250 characters`);
+    this.write(`renaming run ${runId}`, () => {
+      this.db.update(schema.runs).set({ name }).where(eq(schema.runs.id, runId)).run();
+    });
+  }
+
+  /** Remove a tag (MLflow's runs/delete-tag); a missing tag is a NotFoundError as in MLflow. */
+  deleteTag(runId: string, key: string): void {
+    this.assertRunExists(runId);
+    const removed = this.write(`deleting tag '${key}' of run ${runId}`, () =>
+      this.db.delete(schema.tags).where(and(eq(schema.tags.runId, runId), eq(schema.tags.key, key))).run(),
+    );
+    if (removed.changes === 0) throw new NotFoundError(`no tag with key '${key}' on run ${runId}`, { details: { runId, key } });
+  }
+
+  /** Mark a run as sending heartbeats (the first heartbeat of a client that was not known to send them). */
+  private markHeartbeats(runId: string): void {
+    this.db.update(schema.runs).set({ heartbeats: true }).where(and(eq(schema.runs.id, runId), eq(schema.runs.heartbeats, false))).run();
   }
 
   async heartbeat(runId: string): Promise<void> {
@@ -488,6 +646,7 @@ export class SqliteTracker implements Tracker {
   private heartbeatSync(runId: string): void {
     this.write(`heartbeat of run ${runId}`, () => {
       this.db.update(schema.runs).set({ heartbeat: Date.now() }).where(eq(schema.runs.id, runId)).run();
+      this.markHeartbeats(runId);
     });
   }
 
@@ -500,7 +659,9 @@ export class SqliteTracker implements Tracker {
     this.assertOpen();
     const host = currentProcessInfo().host;
     const now = Date.now();
-    const running = this.db.select().from(schema.runs).where(eq(schema.runs.status, 'running')).all();
+    // Only runs whose client heartbeats: a plain MLflow client never sends one, and its run stays
+    // `running` until the client ends it.
+    const running = this.db.select().from(schema.runs).where(and(eq(schema.runs.status, 'running'), eq(schema.runs.heartbeats, true))).all();
     const dead: { id: string; reason: string }[] = [];
     for (const r of running) {
       const age = now - r.heartbeat;
@@ -528,7 +689,10 @@ export class SqliteTracker implements Tracker {
   async searchRuns(query: RunQuery = {}): Promise<RunInfo[]> {
     this.assertOpen();
     const r = schema.runs;
-    const conds: SQL[] = [eq(r.lifecycleStage, 'active')];
+    const view = query.viewType ?? 'active';
+    if (!['active', 'deleted', 'all'].includes(view)) throw new InvalidArgumentError(`unknown view type '${String(view)}' (active, deleted or all)`);
+    const conds: SQL[] = view === 'all' ? [] : [eq(r.lifecycleStage, view)];
+    for (const c of query.where ?? []) conds.push(this.compileClause(c));
     if (query.experiment !== undefined) {
       const names = Array.isArray(query.experiment) ? query.experiment : [query.experiment];
       const ids = this.db.select({ id: schema.experiments.id }).from(schema.experiments).where(inArray(schema.experiments.name, names)).all().map((e) => e.id);
@@ -590,6 +754,90 @@ export class SqliteTracker implements Tracker {
     const rows = q.all();
     const expNames = new Map(this.db.select().from(schema.experiments).all().map((e) => [e.id, e.name]));
     return rows.map((row) => this.toRunInfo(row, expNames.get(row.experimentId)));
+  }
+
+  /** One MLflow filter comparison as SQL over `runs` (see search-filter.ts for the grammar). */
+  private compileClause(c: FilterClause): SQL {
+    const r = schema.runs;
+    const what = `filter '${c.entity}s.${c.key} ${c.op} ${Array.isArray(c.value) ? `(${c.value.join(', ')})` : String(c.value)}'`;
+    const stringCmp = (col: SQL, allowed: string[], value: FilterClause['value'] = c.value): SQL => {
+      if (!allowed.includes(c.op)) throw new InvalidArgumentError(`${what}: comparator '${c.op}' is not one of ${allowed.join(', ')} for ${c.entity === 'attribute' ? `attribute '${c.key}'` : `${c.entity}s`}`);
+      const list = Array.isArray(value) ? value.map(String) : undefined;
+      if (list !== undefined && c.op !== 'IN' && c.op !== 'NOT IN') throw new InvalidArgumentError(`${what}: a value list needs IN or NOT IN`);
+      if (list === undefined && (c.op === 'IN' || c.op === 'NOT IN')) throw new InvalidArgumentError(`${what}: ${c.op} needs a parenthesised list`);
+      const v = Array.isArray(value) ? '' : String(value);
+      switch (c.op) {
+        case '=':
+          return sql`${col} = ${v}`;
+        case '!=':
+          return sql`${col} != ${v}`;
+        case 'LIKE':
+          return sql`mlflow_like(${col}, ${v}) = 1`;
+        case 'ILIKE':
+          return sql`mlflow_ilike(${col}, ${v}) = 1`;
+        case 'IN':
+          return sql`${col} IN (${sql.join(list!.map((x) => sql`${x}`), sql`, `)})`;
+        case 'NOT IN':
+          return sql`${col} NOT IN (${sql.join(list!.map((x) => sql`${x}`), sql`, `)})`;
+        default:
+          return sql`${col} ${sql.raw(c.op)} ${v}`;
+      }
+    };
+    const numberCmp = (col: SQL): SQL => {
+      const numericOps = ['=', '!=', '<', '<=', '>', '>='];
+      if (!numericOps.includes(c.op)) throw new InvalidArgumentError(`${what}: comparator '${c.op}' is not one of ${numericOps.join(', ')} for numeric values`);
+      if (typeof c.value !== 'number' || !Number.isFinite(c.value)) throw new InvalidArgumentError(`${what}: needs a number, got ${JSON.stringify(c.value)}`);
+      return sql`${col} ${sql.raw(c.op)} ${c.value}`;
+    };
+    const STRING_OPS = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];
+    switch (c.entity) {
+      case 'metric': {
+        const lm = schema.latestMetrics;
+        return exists(this.db.select({ one: sql`1` }).from(lm).where(and(eq(lm.runId, r.id), eq(lm.key, c.key), numberCmp(sql`${lm.value}`))));
+      }
+      case 'param':
+        return exists(this.db.select({ one: sql`1` }).from(schema.params).where(and(eq(schema.params.runId, r.id), eq(schema.params.key, c.key), stringCmp(sql`${schema.params.value}`, STRING_OPS))));
+      case 'tag': {
+        // Run attributes that travel as reserved tags over the MLflow API compare against their columns.
+        const cols: Record<string, SQL> = {
+          'mlflow.runName': sql`${r.name}`,
+          [ATTR_TAGS.parentId]: sql`${r.parentId}`,
+          [ATTR_TAGS.gitCommit]: sql`${r.gitCommit}`,
+          [ATTR_TAGS.host]: sql`${r.host}`,
+          [ATTR_TAGS.backend]: sql`${r.backend}`,
+          [ATTR_TAGS.protocol]: sql`${r.protocol}`,
+          [ATTR_TAGS.seed]: sql`CAST(${r.seed} AS TEXT)`,
+          [ATTR_TAGS.command]: sql`${r.command}`,
+        };
+        const col = cols[c.key];
+        if (col) return stringCmp(col, STRING_OPS);
+        return exists(this.db.select({ one: sql`1` }).from(schema.tags).where(and(eq(schema.tags.runId, r.id), eq(schema.tags.key, c.key), stringCmp(sql`${schema.tags.value}`, STRING_OPS))));
+      }
+      case 'attribute': {
+        const key = c.key.toLowerCase();
+        const statusExpr = sql`(CASE ${r.status} WHEN 'queued' THEN 'SCHEDULED' ELSE upper(${r.status}) END)`;
+        const strings: Record<string, SQL> = {
+          run_id: sql`${r.id}`,
+          run_uuid: sql`${r.id}`,
+          run_name: sql`${r.name}`,
+          status: statusExpr,
+          lifecycle_stage: sql`${r.lifecycleStage}`,
+          user_id: sql`''`,
+          artifact_uri: sql`('mlflow-artifacts:/' || ${r.experimentId} || '/' || ${r.id} || '/artifacts')`,
+        };
+        const numbers: Record<string, SQL> = { start_time: sql`${r.startTime}`, end_time: sql`${r.endTime}`, created: sql`${r.startTime}`, created_at: sql`${r.startTime}` };
+        if (strings[key]) {
+          // MLflow compares status values in upper case ('FINISHED'); accept any case here.
+          if (key === 'status') {
+            const up = (x: string | number): string => String(x).toUpperCase();
+            return stringCmp(statusExpr, STRING_OPS, Array.isArray(c.value) ? c.value.map(up) : up(c.value));
+          }
+          return stringCmp(strings[key], STRING_OPS);
+        }
+        if (numbers[key]) return numberCmp(numbers[key]);
+        throw new InvalidArgumentError(`${what}: unknown attribute '${c.key}' (one of ${[...Object.keys(strings), ...Object.keys(numbers)].join(', ')})`);
+      }
+    }
   }
 
   async latestMetrics(runId: string): Promise<Record<string, StoredMetricPoint>> {

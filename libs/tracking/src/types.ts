@@ -2,10 +2,20 @@
 export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'killed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/**
+ * An experiment id: a number in the local store; over HTTP the server's id as given (MLflow's file
+ * store uses 18-digit ids, beyond a double's exact integers, so they stay strings).
+ */
+export type ExperimentId = number | string;
+
 export interface Experiment {
-  id: number;
+  id: ExperimentId;
   name: string;
   createdAt: number;
+  lastUpdateTime?: number;
+  /** MLflow's lifecycle stage (a deleted experiment keeps its runs but refuses new ones). */
+  lifecycleStage?: 'active' | 'deleted';
+  tags?: Record<string, string>;
 }
 
 /** One metric observation. `value` may be NaN or ±Infinity (stored and read back as such). */
@@ -40,7 +50,7 @@ export interface RunProvenance {
 
 export interface RunInfo extends RunProvenance {
   id: string;
-  experimentId: number;
+  experimentId: ExperimentId;
   experimentName: string;
   parentId: string | null;
   name: string;
@@ -52,6 +62,8 @@ export interface RunInfo extends RunProvenance {
   backend: string | null;
   protocol: string | null;
   failureReason: string | null;
+  /** MLflow's lifecycle stage: a deleted run is hidden from searches and refuses writes until restored. */
+  lifecycleStage?: 'active' | 'deleted';
 }
 
 export interface ArtifactInfo {
@@ -91,6 +103,11 @@ export interface StartRunOptions {
   startTime?: number;
   /** Idempotency key: a retried start with the same key returns the run the first attempt created. */
   requestId?: string;
+  /**
+   * Whether the run's client sends heartbeats (default true: vmr processes do). Runs of clients that
+   * never heartbeat (plain MLflow clients) are not reaped for a stale heartbeat.
+   */
+  heartbeats?: boolean;
 }
 
 export type MetricOp = '>' | '>=' | '<' | '<=' | '=' | '!=';
@@ -108,6 +125,21 @@ export interface OrderBy {
   desc?: boolean;
 }
 
+export type FilterEntity = 'metric' | 'param' | 'tag' | 'attribute';
+export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
+export type FilterValue = string | number | (string | number)[];
+
+/** One comparison of an MLflow search filter (`metrics.acc > 0.5`, `tags.\`a b\` LIKE 'x%'`…). */
+export interface FilterClause {
+  entity: FilterEntity;
+  key: string;
+  op: FilterOp;
+  value: FilterValue;
+}
+
+/** MLflow's run_view_type: active runs (default), deleted runs, or both. */
+export type ViewType = 'active' | 'deleted' | 'all';
+
 export interface RunQuery {
   experiment?: string | string[];
   status?: RunStatus | RunStatus[];
@@ -116,6 +148,10 @@ export interface RunQuery {
   params?: Record<string, string>;
   tags?: Record<string, string>;
   metrics?: MetricFilter[];
+  /** Further AND-ed comparisons in MLflow's filter grammar (see `parseSearchFilter`). */
+  where?: FilterClause[];
+  /** Which lifecycle stages to include (default: active runs only). */
+  viewType?: ViewType;
   orderBy?: OrderBy[];
   limit?: number;
   offset?: number;

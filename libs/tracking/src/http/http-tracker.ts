@@ -13,6 +13,8 @@ import { currentProcessInfo } from '../process-info';
 import type {
   ArtifactInfo,
   Experiment,
+  ExperimentId,
+  FilterClause,
   MetricPoint,
   ParamValue,
   RunDetail,
@@ -24,6 +26,7 @@ import type {
   Tracker,
 } from '../types';
 import { ATTR_TAGS, MLFLOW_STATUS, decodeValue, encodeValue, fromMlflowRun, type MlflowRun } from './mlflow-mapping';
+import { formatSearchFilter } from './search-filter';
 
 export interface HttpTrackerOptions {
   /** Bearer token (default: $VMR_TRACKING_TOKEN, else $MLFLOW_TRACKING_TOKEN). */
@@ -49,13 +52,22 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+function compareIds(a: ExperimentId, b: ExperimentId): number {
+  const x = String(a);
+  const y = String(b);
+  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+}
+
 export class HttpTracker implements Tracker {
   readonly location: string;
   private readonly http: AxiosInstance;
   private readonly retryBudgetMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly heartbeats = new Map<string, NodeJS.Timeout>();
-  private readonly expNames = new Map<number, string>();
+  private readonly expNames = new Map<string, string>();
+  /** Set once the server answered that it has no vmr-only endpoints (a plain MLflow server). */
+  private plainMlflow = false;
+  private warned = false;
 
   constructor(baseUrl: string, options: HttpTrackerOptions = {}) {
     if (!/^https?:\/\//.test(baseUrl)) throw new InvalidArgumentError(`tracking URI '${baseUrl}' is not an http(s) URL`);
@@ -118,10 +130,19 @@ export class HttpTracker implements Tracker {
 
   // ---- experiments -------------------------------------------------------------------------------
 
-  private toExperiment(e: { experiment_id: string; name: string; creation_time?: number }): Experiment {
-    const id = Number(e.experiment_id);
+  /** MLflow's experiment ids stay strings (the file store's are 18 digits, past a double's exact range). */
+  private toExperiment(e: { experiment_id: string; name: string; creation_time?: number; lifecycle_stage?: string }): Experiment {
+    const id = String(e.experiment_id);
     this.expNames.set(id, e.name);
-    return { id, name: e.name, createdAt: Number(e.creation_time ?? 0) };
+    return { id, name: e.name, createdAt: Number(e.creation_time ?? 0), lifecycleStage: e.lifecycle_stage === 'deleted' ? 'deleted' : 'active' };
+  }
+
+  /** A vmr-only endpoint is missing: say once that this is a plain MLflow server and what is lost. */
+  private noteVmrEndpointMissing(what: string): void {
+    this.plainMlflow = true;
+    if (this.warned) return;
+    this.warned = true;
+    process.stderr.write(`warning: ${this.location} has no vmr endpoints (${what}); treating it as a plain MLflow server: no heartbeats (dead runs are not marked failed), artifact lists through MLflow's artifacts/list\n`);
   }
 
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
@@ -161,15 +182,16 @@ export class HttpTracker implements Tracker {
       for (const e of r.experiments ?? []) out.push(this.toExperiment(e));
       token = r.next_page_token;
     } while (token);
-    return out.sort((a, b) => a.id - b.id);
+    return out.sort((a, b) => compareIds(a.id, b.id));
   }
 
-  private async experimentName(id: number): Promise<string> {
-    if (!this.expNames.has(id)) {
-      const r = await this.get<{ experiment: { experiment_id: string; name: string } }>('mlflow/experiments/get', { experiment_id: String(id) });
+  private async experimentName(id: ExperimentId): Promise<string> {
+    const key = String(id);
+    if (!this.expNames.has(key)) {
+      const r = await this.get<{ experiment: { experiment_id: string; name: string } }>('mlflow/experiments/get', { experiment_id: key });
       this.toExperiment(r.experiment);
     }
-    return this.expNames.get(id) ?? '';
+    return this.expNames.get(key) ?? '';
   }
 
   // ---- runs --------------------------------------------------------------------------------------
@@ -223,20 +245,41 @@ export class HttpTracker implements Tracker {
   async getRun(runId: string): Promise<RunDetail> {
     if (typeof runId !== 'string' || runId.length === 0) throw new InvalidArgumentError(`run id must be a non-empty string, got ${JSON.stringify(runId)}`);
     const r = await this.get<{ run: MlflowRun }>('mlflow/runs/get', { run_id: runId });
-    const detail = fromMlflowRun(r.run, await this.experimentName(Number(r.run.info.experiment_id)));
-    try {
-      const a = await this.get<{ artifacts: ArtifactInfo[] }>('vmr/runs/artifacts', { run_id: runId });
-      detail.artifacts = a.artifacts;
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e; // a plain MLflow server has no such endpoint
+    const detail = fromMlflowRun(r.run, await this.experimentName(r.run.info.experiment_id));
+    if (!this.plainMlflow) {
+      try {
+        const a = await this.get<{ artifacts: ArtifactInfo[] }>('vmr/runs/artifacts', { run_id: runId });
+        detail.artifacts = a.artifacts;
+        return detail;
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+        this.noteVmrEndpointMissing('GET vmr/runs/artifacts');
+      }
     }
+    detail.artifacts = await this.listArtifactsMlflow(runId);
     return detail;
+  }
+
+  /** Every artifact of a run through MLflow's public `artifacts/list`, walking directories (no hashes). */
+  private async listArtifactsMlflow(runId: string): Promise<ArtifactInfo[]> {
+    const out: ArtifactInfo[] = [];
+    const dirs = [''];
+    while (dirs.length) {
+      const dir = dirs.shift()!;
+      const r = await this.get<{ files?: { path: string; is_dir?: boolean; file_size?: number | string }[] }>('mlflow/artifacts/list', { run_id: runId, ...(dir ? { path: dir } : {}) });
+      for (const f of r.files ?? []) {
+        if (f.is_dir) dirs.push(f.path);
+        else out.push({ path: f.path, sha256: '', size: Number(f.file_size ?? 0), createdAt: 0 });
+      }
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   async resolveRunId(prefix: string): Promise<string> {
     if (/^[0-9a-f]{32}$/i.test(prefix)) return (await this.getRun(prefix.toLowerCase())).id;
     if (!/^[0-9a-f]{1,32}$/i.test(prefix)) throw new InvalidArgumentError(`'${prefix}' is not a run id (32 hex characters, or a unique prefix)`);
-    const matches = (await this.searchRuns({})).filter((r) => r.id.startsWith(prefix.toLowerCase()));
+    // MLflow cannot match an id prefix in a filter: list the runs of every experiment and match here.
+    const matches = (await this.searchRuns({ viewType: 'all' })).filter((r) => r.id.startsWith(prefix.toLowerCase()));
     if (matches.length === 0) throw new NotFoundError(`no run with id '${prefix}' on ${this.location}`);
     if (matches.length > 1) throw new InvalidArgumentError(`run id prefix '${prefix}' is ambiguous; give more characters`);
     return matches[0].id;
@@ -305,7 +348,7 @@ export class HttpTracker implements Tracker {
     const run = await this.getRun(runId);
     const info = run.artifacts.find((a) => a.path === artifactPath);
     const cacheDir = path.join(os.tmpdir(), 'vmr-artifact-cache');
-    if (info) {
+    if (info?.sha256) {
       const cached = path.join(cacheDir, info.sha256);
       if (fs.existsSync(cached)) return cached;
     }
@@ -330,25 +373,32 @@ export class HttpTracker implements Tracker {
   }
 
   async heartbeat(runId: string): Promise<void> {
-    await this.post('vmr/runs/heartbeat', { run_id: runId });
+    if (this.plainMlflow) return;
+    try {
+      await this.post('vmr/runs/heartbeat', { run_id: runId });
+    } catch (e) {
+      // A missing endpoint (MLflow answers 404, vmr ENDPOINT_NOT_FOUND), not a missing run.
+      if (!(e instanceof NotFoundError) || (e.details as { errorCode?: string } | undefined)?.errorCode === 'RESOURCE_DOES_NOT_EXIST') throw e;
+      this.noteVmrEndpointMissing('POST vmr/runs/heartbeat');
+      for (const id of [...this.heartbeats.keys()]) this.stopHeartbeat(id);
+    }
   }
 
   async searchRuns(query: RunQuery = {}): Promise<RunInfo[]> {
-    const clauses: string[] = [];
-    const q = (v: string) => `'${v.replace(/'/g, "\\'")}'`;
-    for (const [k, v] of Object.entries(query.params ?? {})) clauses.push(`params.\`${k}\` = ${q(String(v))}`);
-    for (const [k, v] of Object.entries(query.tags ?? {})) clauses.push(`tags.\`${k}\` = ${q(v)}`);
-    for (const m of query.metrics ?? []) clauses.push(`metrics.\`${m.key}\` ${m.op} ${m.value}`);
-    if (typeof query.parentId === 'string') clauses.push(`tags.\`${ATTR_TAGS.parentId}\` = ${q(query.parentId)}`);
+    const clauses: FilterClause[] = [];
+    for (const [k, v] of Object.entries(query.params ?? {})) clauses.push({ entity: 'param', key: k, op: '=', value: String(v) });
+    for (const [k, v] of Object.entries(query.tags ?? {})) clauses.push({ entity: 'tag', key: k, op: '=', value: v });
+    for (const m of query.metrics ?? []) clauses.push({ entity: 'metric', key: m.key, op: m.op, value: m.value });
+    if (typeof query.parentId === 'string') clauses.push({ entity: 'tag', key: ATTR_TAGS.parentId, op: '=', value: query.parentId });
     const statuses = query.status === undefined ? [] : Array.isArray(query.status) ? query.status : [query.status];
-    if (statuses.length === 1) clauses.push(`attributes.status = '${MLFLOW_STATUS[statuses[0]]}'`);
-    let experimentIds: string[] | undefined;
-    if (query.experiment !== undefined) {
-      const names = Array.isArray(query.experiment) ? query.experiment : [query.experiment];
-      const exps = await this.listExperiments();
-      experimentIds = exps.filter((e) => names.includes(e.name)).map((e) => String(e.id));
-      if (experimentIds.length === 0) return [];
-    }
+    if (statuses.length === 1) clauses.push({ entity: 'attribute', key: 'status', op: '=', value: MLFLOW_STATUS[statuses[0]] });
+    clauses.push(...(query.where ?? []));
+    // MLflow searches need experiment ids: without a name, every experiment.
+    const names = query.experiment === undefined ? undefined : Array.isArray(query.experiment) ? query.experiment : [query.experiment];
+    const exps = await this.listExperiments();
+    const experimentIds = exps.filter((e) => !names || names.includes(e.name)).map((e) => String(e.id));
+    if (experimentIds.length === 0) return [];
+    const viewType = { active: 'ACTIVE_ONLY', deleted: 'DELETED_ONLY', all: 'ALL' }[query.viewType ?? 'active'];
     const orderBy = (query.orderBy ?? []).map((o) => {
       const field = o.kind === 'metric' ? `metrics.\`${o.key}\`` : o.kind === 'param' ? `params.\`${o.key}\`` : `attributes.${o.key}`;
       return `${field} ${o.desc ? 'DESC' : 'ASC'}`;
@@ -358,14 +408,15 @@ export class HttpTracker implements Tracker {
     const want = (query.offset ?? 0) + (query.limit ?? Number.POSITIVE_INFINITY);
     do {
       const r = await this.post<{ runs?: MlflowRun[]; next_page_token?: string }>('mlflow/runs/search', {
-        ...(experimentIds ? { experiment_ids: experimentIds } : {}),
-        filter: clauses.join(' AND '),
+        experiment_ids: experimentIds,
+        filter: formatSearchFilter(clauses),
+        run_view_type: viewType,
         order_by: orderBy,
         max_results: 1000,
         ...(token ? { page_token: token } : {}),
       });
       for (const run of r.runs ?? []) {
-        const d = fromMlflowRun(run, await this.experimentName(Number(run.info.experiment_id)));
+        const d = fromMlflowRun(run, await this.experimentName(run.info.experiment_id));
         if (statuses.length > 1 && !statuses.includes(d.status)) continue;
         if (query.parentId === null && d.parentId !== null) continue;
         const { params: _p, tags: _t, metrics: _m, artifacts: _a, ...info } = d;
@@ -381,8 +432,21 @@ export class HttpTracker implements Tracker {
   }
 
   async metricHistory(runId: string, key: string): Promise<StoredMetricPoint[]> {
-    const r = await this.get<{ metrics?: { key: string; value: unknown; step?: number; timestamp?: number }[] }>('mlflow/metrics/get-history', { run_id: runId, metric_key: key });
-    return (r.metrics ?? [])
+    // Paged as MLflow 2.x pages it; run_uuid as well as run_id for servers that read the older name.
+    const points: { key: string; value: unknown; step?: number; timestamp?: number }[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.get<{ metrics?: { key: string; value: unknown; step?: number; timestamp?: number }[]; next_page_token?: string }>('mlflow/metrics/get-history', {
+        run_id: runId,
+        run_uuid: runId,
+        metric_key: key,
+        max_results: '25000',
+        ...(token ? { page_token: token } : {}),
+      });
+      points.push(...(r.metrics ?? []));
+      token = r.next_page_token;
+    } while (token);
+    return points
       .map((m) => ({ key: m.key, value: decodeValue(m.value) ?? Number.NaN, step: Number(m.step ?? 0), timestamp: Number(m.timestamp ?? 0) }))
       .sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
   }

@@ -31,7 +31,10 @@ export const ATTR_TAGS = {
   failureReason: 'vmr.failure_reason',
 } as const;
 
-const RESERVED = new Set<string>([...Object.values(ATTR_TAGS), 'mlflow.runName']);
+/** Dataset inputs (MLflow's log-inputs) are kept as one reserved run tag holding their JSON. */
+export const DATASET_INPUTS_TAG = 'vmr.dataset_inputs';
+
+const RESERVED = new Set<string>([...Object.values(ATTR_TAGS), 'mlflow.runName', DATASET_INPUTS_TAG]);
 
 export function isReservedTag(key: string): boolean {
   return RESERVED.has(key);
@@ -73,6 +76,7 @@ export interface MlflowRun {
     params: { key: string; value: string }[];
     tags: { key: string; value: string }[];
   };
+  inputs?: { dataset_inputs: unknown[] };
 }
 
 export function attributeTags(run: RunInfo): Record<string, string> {
@@ -96,7 +100,14 @@ export function attributeTags(run: RunInfo): Record<string, string> {
 
 export function toMlflowRun(run: RunDetail): MlflowRun {
   const metrics = Object.values(run.metrics).map((m: StoredMetricPoint) => ({ key: m.key, value: encodeValue(m.value), step: m.step, timestamp: m.timestamp }));
-  const tags = { ...run.tags, ...attributeTags(run) };
+  const { [DATASET_INPUTS_TAG]: inputs, ...userTags } = run.tags;
+  const tags = { ...userTags, ...attributeTags(run) };
+  let datasetInputs: unknown[] = [];
+  try {
+    datasetInputs = inputs ? (JSON.parse(inputs) as unknown[]) : [];
+  } catch {
+    datasetInputs = [];
+  }
   return {
     info: toMlflowInfo(run),
     data: {
@@ -104,6 +115,7 @@ export function toMlflowRun(run: RunDetail): MlflowRun {
       params: Object.entries(run.params).map(([key, value]) => ({ key, value })),
       tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
     },
+    inputs: { dataset_inputs: datasetInputs },
   };
 }
 
@@ -118,7 +130,7 @@ export function toMlflowInfo(run: RunInfo): MlflowRunInfo {
     start_time: run.startTime,
     ...(run.endTime !== null ? { end_time: run.endTime } : {}),
     artifact_uri: `mlflow-artifacts:/${run.experimentId}/${run.id}/artifacts`,
-    lifecycle_stage: 'active',
+    lifecycle_stage: run.lifecycleStage ?? 'active',
   };
 }
 
@@ -131,7 +143,7 @@ export function fromMlflowRun(r: MlflowRun, experimentName: string): RunDetail {
   const userTags = Object.fromEntries(Object.entries(tagMap).filter(([k]) => !isReservedTag(k)));
   return {
     id: r.info.run_id,
-    experimentId: Number(r.info.experiment_id),
+    experimentId: String(r.info.experiment_id),
     experimentName,
     parentId: tagMap[ATTR_TAGS.parentId] ?? null,
     name: r.info.run_name ?? tagMap['mlflow.runName'] ?? '',

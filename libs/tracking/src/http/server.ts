@@ -12,8 +12,11 @@ import { ConflictError, InvalidArgumentError, NotFoundError, VmrError, errorMess
 import { SqliteTracker } from '../sqlite-tracker';
 import { StoreBusyError } from '../open-store';
 import type { MetricPoint, RunStatus } from '../types';
-import { ATTR_TAGS, VMR_STATUS, decodeValue, isReservedTag, toMlflowInfo, toMlflowRun, encodeValue } from './mlflow-mapping';
-import { parseMlflowOrderBy, parseRunFilter } from './filter';
+import { ATTR_TAGS, DATASET_INPUTS_TAG, VMR_STATUS, decodeValue, isReservedTag, toMlflowInfo, toMlflowRun, encodeValue } from './mlflow-mapping';
+import { parseMlflowOrderBy } from './filter';
+import { matchesClause, parseSearchFilter } from './search-filter';
+import type { ViewType } from '../types';
+import type { StoredExperiment as Experiment } from '../sqlite-tracker';
 
 export interface TrackingServerOptions {
   /** Run-store file. */
@@ -30,6 +33,11 @@ export interface TrackingServerOptions {
   heartbeatTimeoutMs?: number;
   /** Log one line per request to this function (default: silent). */
   log?: (line: string) => void;
+  /**
+   * Serve vmr's own endpoints (heartbeats, artifact hashes, request ids) besides MLflow's (default
+   * true). `false` answers like a plain MLflow server, for checking vmr clients against one.
+   */
+  vmrEndpoints?: boolean;
 }
 
 /** MLflow's error shape and status codes. */
@@ -57,6 +65,7 @@ function toHttpError(e: unknown): HttpError {
   if (e instanceof ConflictError) return new HttpError(400, 'INVALID_PARAMETER_VALUE', e.message, e.code);
   if (e instanceof StoreBusyError) return new HttpError(503, 'TEMPORARILY_UNAVAILABLE', e.message, e.code);
   if (e instanceof VmrError && (e.code === 'INVALID_ARGUMENT' || e.code === 'INVALID_CONFIG')) return new HttpError(400, 'INVALID_PARAMETER_VALUE', e.message, e.code);
+  if (e instanceof URIError) return new HttpError(400, 'INVALID_PARAMETER_VALUE', `malformed percent-encoding in the request path: ${e.message}`);
   return new HttpError(500, 'INTERNAL_ERROR', errorMessage(e));
 }
 
@@ -110,7 +119,8 @@ function keyValues(list: unknown, what: string): Record<string, string> {
 export class TrackingServer {
   readonly store: SqliteTracker;
   private server: http.Server | undefined;
-  private readonly opts: Required<Omit<TrackingServerOptions, 'token' | 'log'>> & Pick<TrackingServerOptions, 'token' | 'log'>;
+  private readonly opts: Required<Omit<TrackingServerOptions, 'token' | 'log' | 'vmrEndpoints'>> & Pick<TrackingServerOptions, 'token' | 'log'>;
+  private readonly vmrEndpoints: boolean;
   private inFlight = 0;
   private reaper: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
@@ -130,6 +140,7 @@ export class TrackingServer {
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000,
       log: options.log,
     };
+    this.vmrEndpoints = options.vmrEndpoints ?? true;
     this.store = new SqliteTracker(options.db, { heartbeatIntervalMs: 0, heartbeatTimeoutMs: this.opts.heartbeatTimeoutMs });
   }
 
@@ -194,6 +205,10 @@ export class TrackingServer {
         if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) throw new HttpError(401, 'UNAUTHENTICATED', 'missing or wrong bearer token');
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/api/2.0/mlflow-artifacts/artifacts' && req.method === 'GET') {
+        this.send(res, 200, await this.listProxiedArtifacts(url.searchParams.get('path') ?? ''));
+        return;
+      }
       if (url.pathname.startsWith('/api/2.0/mlflow-artifacts/artifacts/')) {
         await this.handleArtifact(req, res, decodeURIComponent(url.pathname.slice('/api/2.0/mlflow-artifacts/artifacts/'.length)));
         return;
@@ -257,19 +272,42 @@ export class TrackingServer {
   private async route(method: string, pathname: string, body: Json, req: http.IncomingMessage): Promise<unknown> {
     const s = this.store;
     const p = pathname.replace(/^\/ajax-api\//, '/api/');
+    if (!this.vmrEndpoints && p.startsWith('/api/2.0/vmr/')) throw new HttpError(404, 'ENDPOINT_NOT_FOUND', `not found: ${method} ${p}`);
     const key = `${method} ${p}`;
     switch (key) {
       case 'POST /api/2.0/mlflow/experiments/create': {
         const name = str(body, 'name')!;
         if (await s.getExperimentByName(name)) throw new HttpError(400, 'RESOURCE_ALREADY_EXISTS', `Experiment '${name}' already exists.`);
+        const tags = keyValues(body.tags, 'tags');
         const e = await s.getOrCreateExperiment(name);
+        for (const [k, v] of Object.entries(tags)) s.setExperimentTag(e.id, k, v);
         return { experiment_id: String(e.id) };
       }
       case 'GET /api/2.0/mlflow/experiments/get': {
         const id = int(body, 'experiment_id', true)!;
-        const e = (await s.listExperiments()).find((x) => x.id === id);
-        if (!e) throw new HttpError(404, 'RESOURCE_DOES_NOT_EXIST', `No experiment with id ${id}`);
-        return { experiment: this.expJson(e) };
+        return { experiment: this.expJson(await this.experimentById(id)) };
+      }
+      case 'POST /api/2.0/mlflow/experiments/delete':
+        s.setExperimentLifecycle((await this.experimentById(int(body, 'experiment_id', true)!)).id, 'deleted');
+        return {};
+      case 'POST /api/2.0/mlflow/experiments/restore':
+        s.setExperimentLifecycle((await this.experimentById(int(body, 'experiment_id', true)!)).id, 'active');
+        return {};
+      case 'POST /api/2.0/mlflow/experiments/update': {
+        const e = await this.experimentById(int(body, 'experiment_id', true)!);
+        const newName = str(body, 'new_name', false);
+        if (newName !== undefined) s.renameExperiment(e.id, newName);
+        return {};
+      }
+      case 'POST /api/2.0/mlflow/experiments/set-experiment-tag': {
+        const e = await this.experimentById(int(body, 'experiment_id', true)!);
+        s.setExperimentTag(e.id, str(body, 'key')!, str(body, 'value')!);
+        return {};
+      }
+      case 'POST /api/2.0/mlflow/experiments/delete-experiment-tag': {
+        const e = await this.experimentById(int(body, 'experiment_id', true)!);
+        s.deleteExperimentTag(e.id, str(body, 'key')!);
+        return {};
       }
       case 'GET /api/2.0/mlflow/experiments/get-by-name': {
         const name = str(body, 'experiment_name')!;
@@ -277,22 +315,35 @@ export class TrackingServer {
         if (!e) throw new HttpError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${name}'`);
         return { experiment: this.expJson(e) };
       }
+      case 'GET /api/2.0/mlflow/experiments/list': // MLflow 1.x; kept for older clients
+        return { experiments: (await s.listExperiments(this.viewType(body.view_type, 'view_type'))).map((e) => this.expJson(e)) };
       case 'POST /api/2.0/mlflow/experiments/search':
       case 'GET /api/2.0/mlflow/experiments/search': {
         const max = int(body, 'max_results') ?? 1000;
+        if (max < 1 || max > 50000) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `max_results must be between 1 and 50000, got ${max}`);
         const offset = this.pageOffset(body.page_token);
-        let all = await s.listExperiments();
-        const filter = typeof body.filter === 'string' ? body.filter : '';
-        const nameEq = /name\s*=\s*'([^']*)'/i.exec(filter);
-        if (nameEq) all = all.filter((e) => e.name === nameEq[1]);
+        let all = await s.listExperiments(this.viewType(body.view_type, 'view_type'));
+        const clauses = parseSearchFilter(typeof body.filter === 'string' ? body.filter : undefined);
+        all = all.filter((e) => clauses.every((c) => matchesClause(c, this.experimentField(e, c.entity, c.key))));
+        all = this.orderExperiments(all, Array.isArray(body.order_by) ? (body.order_by as unknown[]) : typeof body.order_by === 'string' ? [body.order_by] : []);
         const page = all.slice(offset, offset + max);
         return { experiments: page.map((e) => this.expJson(e)), ...(offset + max < all.length ? { next_page_token: this.pageToken(offset + max) } : {}) };
       }
       case 'POST /api/2.0/mlflow/runs/create': {
-        const expId = int(body, 'experiment_id', true)!;
-        const exp = (await s.listExperiments()).find((x) => x.id === expId);
-        if (!exp) throw new HttpError(404, 'RESOURCE_DOES_NOT_EXIST', `No experiment with id ${expId}`);
+        const expId = int(body, 'experiment_id') ?? 0;
+        const exp = await this.experimentById(expId);
+        if (exp.lifecycleStage === 'deleted') throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `experiment ${expId} ('${exp.name}') is deleted; restore it before starting runs in it`);
         const tags = keyValues(body.tags, 'tags');
+        let packageVersions: Record<string, string> = {};
+        if (tags[ATTR_TAGS.packageVersions]) {
+          try {
+            const v = JSON.parse(tags[ATTR_TAGS.packageVersions]) as unknown;
+            if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+            packageVersions = v as Record<string, string>;
+          } catch {
+            throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `tag '${ATTR_TAGS.packageVersions}' must be a JSON object of package versions, got ${JSON.stringify(tags[ATTR_TAGS.packageVersions].slice(0, 80))}`);
+          }
+        }
         const userTags = Object.fromEntries(Object.entries(tags).filter(([k]) => !isReservedTag(k)));
         const pid = tags[ATTR_TAGS.pid] !== undefined ? Number(tags[ATTR_TAGS.pid]) : undefined;
         const seed = tags[ATTR_TAGS.seed] !== undefined ? Number(tags[ATTR_TAGS.seed]) : undefined;
@@ -307,6 +358,8 @@ export class TrackingServer {
           status: body.status === 'SCHEDULED' ? 'queued' : 'running',
           startTime: int(body, 'start_time'),
           requestId: this.requestId(req),
+          // vmr clients announce their process (vmr.pid) and heartbeat; plain MLflow clients do neither.
+          heartbeats: tags[ATTR_TAGS.pid] !== undefined,
           provenance: {
             host: tags[ATTR_TAGS.host] ?? req.socket.remoteAddress ?? 'unknown',
             pid: Number.isSafeInteger(pid) ? pid : 0,
@@ -314,7 +367,7 @@ export class TrackingServer {
             nodeVersion: tags[ATTR_TAGS.nodeVersion] ?? '',
             gitCommit: tags[ATTR_TAGS.gitCommit] ?? null,
             gitDirty: tags[ATTR_TAGS.gitDirty] === undefined ? null : tags[ATTR_TAGS.gitDirty] === 'true',
-            packageVersions: tags[ATTR_TAGS.packageVersions] ? (JSON.parse(tags[ATTR_TAGS.packageVersions]) as Record<string, string>) : {},
+            packageVersions,
           },
         });
         return { run: toMlflowRun(await s.getRun(run.id)) };
@@ -324,6 +377,8 @@ export class TrackingServer {
       case 'POST /api/2.0/mlflow/runs/update': {
         const runId = this.runId(body);
         const status = str(body, 'status', false);
+        const runName = str(body, 'run_name', false);
+        if (runName !== undefined) s.setRunName(runId, runName);
         if (status !== undefined) {
           const st = VMR_STATUS[status];
           if (!st) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `Invalid status '${status}'`);
@@ -338,6 +393,40 @@ export class TrackingServer {
         s.deleteRun(runId);
         return {};
       }
+      case 'POST /api/2.0/mlflow/runs/restore':
+        s.restoreRun(this.runId(body));
+        return {};
+      case 'POST /api/2.0/mlflow/runs/delete-tag':
+        s.deleteTag(this.runId(body), str(body, 'key')!);
+        return {};
+      case 'POST /api/2.0/mlflow/runs/log-inputs': {
+        const runId = this.runId(body);
+        const datasets = body.datasets ?? [];
+        if (!Array.isArray(datasets)) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', "'datasets' must be a list of dataset inputs");
+        const prior = (await s.getRun(runId)).tags[DATASET_INPUTS_TAG];
+        const list = prior ? (JSON.parse(prior) as DatasetInput[]) : [];
+        datasets.forEach((d, i) => {
+          const ds = (d as Json | null)?.dataset as Json | undefined;
+          if (!ds || typeof ds.name !== 'string' || typeof ds.digest !== 'string') throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `datasets[${i}].dataset needs a name and a digest`);
+          const input: DatasetInput = { tags: Array.isArray((d as Json).tags) ? ((d as Json).tags as { key: string; value: string }[]) : [], dataset: ds };
+          const at = list.findIndex((x) => x.dataset.name === ds.name && x.dataset.digest === ds.digest);
+          if (at >= 0) list[at] = input;
+          else list.push(input);
+        });
+        let text = JSON.stringify(list);
+        // Keep within a tag's limit: drop the bulky schema/profile fields before refusing.
+        if (text.length > 8000) text = JSON.stringify(list.map((x) => ({ tags: x.tags, dataset: { ...x.dataset, schema: undefined, profile: undefined } })));
+        if (text.length > 8000) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `run ${runId}: too many dataset inputs to store (${text.length} characters of metadata; the limit is 8000)`);
+        s.logBatchSync(runId, { tags: { [DATASET_INPUTS_TAG]: text } }, this.requestId(req));
+        return {};
+      }
+      case 'GET /api/2.0/mlflow/artifacts/list': {
+        const runId = this.runId(body);
+        const run = await s.getRun(runId);
+        const sub = this.cleanArtifactDir(typeof body.path === 'string' ? body.path : '');
+        const files = this.listArtifactDir(run.artifacts, sub).map((f) => ({ ...f, path: sub ? `${sub}/${f.path}` : f.path }));
+        return { root_uri: `mlflow-artifacts:/${run.experimentId}/${run.id}/artifacts`, files };
+      }
       case 'POST /api/2.0/mlflow/runs/search': {
         const ids = body.experiment_ids;
         if (ids !== undefined && !Array.isArray(ids)) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', 'experiment_ids must be a list');
@@ -347,9 +436,10 @@ export class TrackingServer {
         const max = int(body, 'max_results') ?? 1000;
         if (max < 1 || max > 50000) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `max_results must be between 1 and 50000, got ${max}`);
         const offset = this.pageOffset(body.page_token);
-        const filter = parseRunFilter(typeof body.filter === 'string' ? body.filter : undefined);
+        const where = parseSearchFilter(typeof body.filter === 'string' ? body.filter : undefined);
         const orderBy = parseMlflowOrderBy(Array.isArray(body.order_by) ? (body.order_by as string[]) : undefined);
-        const runs = await s.searchRuns({ ...filter, experiment: names, orderBy, limit: max + 1, offset });
+        const viewType = this.viewType(body.run_view_type, 'run_view_type');
+        const runs = await s.searchRuns({ where, viewType, experiment: names, orderBy, limit: max + 1, offset });
         const page = runs.slice(0, max);
         const detailed = [];
         for (const r of page) detailed.push(toMlflowRun(await s.getRun(r.id)));
@@ -418,14 +508,117 @@ export class TrackingServer {
   }
 
   private requestId(req: http.IncomingMessage): string | undefined {
+    if (!this.vmrEndpoints) return undefined;
     const h = req.headers['x-vmr-request-id'];
     if (typeof h !== 'string' || !h) return undefined;
     if (!/^[\w-]{8,128}$/.test(h)) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', 'X-VMR-Request-Id must be 8–128 word characters');
     return h;
   }
 
-  private expJson(e: { id: number; name: string; createdAt: number }): Json {
-    return { experiment_id: String(e.id), name: e.name, artifact_location: `mlflow-artifacts:/${e.id}`, lifecycle_stage: 'active', creation_time: e.createdAt, last_update_time: e.createdAt };
+  private expJson(e: Experiment): Json {
+    return {
+      experiment_id: String(e.id),
+      name: e.name,
+      artifact_location: `mlflow-artifacts:/${e.id}`,
+      lifecycle_stage: e.lifecycleStage ?? 'active',
+      creation_time: e.createdAt,
+      last_update_time: e.lastUpdateTime ?? e.createdAt,
+      tags: Object.entries(e.tags ?? {}).map(([key, value]) => ({ key, value })),
+    };
+  }
+
+  private async experimentById(id: number): Promise<Experiment> {
+    // MLflow clients that log without choosing an experiment use experiment 0, "Default": made on first use.
+    if (id === 0) return this.store.ensureDefaultExperiment();
+    try {
+      return await this.store.getExperiment(id);
+    } catch (e) {
+      if (e instanceof NotFoundError) throw new HttpError(404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${id} exists`);
+      throw e;
+    }
+  }
+
+  /** MLflow's view types: ACTIVE_ONLY (default), DELETED_ONLY, ALL (also as the enum's numbers 1–3). */
+  private viewType(v: unknown, name: string): ViewType {
+    if (v === undefined || v === null || v === '') return 'active';
+    const map: Record<string, ViewType> = { ACTIVE_ONLY: 'active', DELETED_ONLY: 'deleted', ALL: 'all', '1': 'active', '2': 'deleted', '3': 'all' };
+    const t = map[String(v).toUpperCase()];
+    if (!t) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `${name} must be ACTIVE_ONLY, DELETED_ONLY or ALL, got ${JSON.stringify(v)}`);
+    return t;
+  }
+
+  private experimentField(e: Experiment, entity: string, key: string): string | number | undefined {
+    if (entity === 'tag') return e.tags?.[key];
+    if (entity !== 'attribute') throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `experiment filters compare attributes (name, creation_time, last_update_time) and tags, not ${entity}s`);
+    switch (key.toLowerCase()) {
+      case 'name':
+        return e.name;
+      case 'experiment_id':
+        return String(e.id);
+      case 'creation_time':
+        return e.createdAt;
+      case 'last_update_time':
+        return e.lastUpdateTime ?? e.createdAt;
+      case 'lifecycle_stage':
+        return e.lifecycleStage ?? 'active';
+      default:
+        throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `unknown experiment attribute '${key}' (name, experiment_id, creation_time, last_update_time)`);
+    }
+  }
+
+  private orderExperiments(list: Experiment[], orderBy: unknown[]): Experiment[] {
+    if (orderBy.length === 0) return list;
+    const keys = orderBy.map((o) => {
+      const m = /^\s*(?:attributes?\.)?(name|experiment_id|creation_time|last_update_time)\s*(asc|desc)?\s*$/i.exec(String(o));
+      if (!m) throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `cannot order experiments by '${String(o)}' (name, experiment_id, creation_time, last_update_time, each ASC or DESC)`);
+      return { key: m[1].toLowerCase(), desc: (m[2] ?? '').toLowerCase() === 'desc' };
+    });
+    return [...list].sort((a, b) => {
+      for (const k of keys) {
+        const x = this.experimentField(a, 'attribute', k.key)!;
+        const y = this.experimentField(b, 'attribute', k.key)!;
+        const c = k.key === 'experiment_id' ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0;
+        if (c !== 0) return k.desc ? -c : c;
+      }
+      return a.id - b.id;
+    });
+  }
+
+  /** A relative artifact directory ('' = the root), refusing traversal. */
+  private cleanArtifactDir(p: string): string {
+    const d = p.replace(/^\/+|\/+$/g, '');
+    if (!d) return '';
+    if (d.split('/').some((x) => x === '..' || x === '.' || x === '') || d.includes('\\') || d.includes('\0')) {
+      throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `invalid artifact path '${p}': path traversal is not allowed`);
+    }
+    return d;
+  }
+
+  /** Direct children of `dir` among a run's artifacts: files with sizes, sub-directories once each. */
+  private listArtifactDir(artifacts: { path: string; size: number }[], dir: string): { path: string; is_dir: boolean; file_size?: number }[] {
+    const prefix = dir ? `${dir}/` : '';
+    const out = new Map<string, { path: string; is_dir: boolean; file_size?: number }>();
+    for (const a of artifacts) {
+      if (!a.path.startsWith(prefix)) continue;
+      const rest = a.path.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash < 0) out.set(rest, { path: rest, is_dir: false, file_size: a.size });
+      else if (!out.has(rest.slice(0, slash))) out.set(rest.slice(0, slash), { path: rest.slice(0, slash), is_dir: true });
+    }
+    return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** `GET /api/2.0/mlflow-artifacts/artifacts?path=<experiment_id>/<run_id>/artifacts[/dir]`: names relative to `dir`. */
+  private async listProxiedArtifacts(p: string): Promise<Json> {
+    const m = /^\/?(\d+)\/([0-9a-f]{32})\/artifacts(?:\/(.*))?$/.exec(p);
+    if (!m) {
+      // MLflow answers an unknown location with an empty listing.
+      if (p === '' || /^\/?\d+\/?$/.test(p)) return { files: [] };
+      throw new HttpError(400, 'INVALID_PARAMETER_VALUE', `artifact listing path must be <experiment_id>/<run_id>/artifacts[/dir], got '${p}'`);
+    }
+    const run = await this.store.getRun(m[2]);
+    const dir = this.cleanArtifactDir(m[3] ?? '');
+    return { files: this.listArtifactDir(run.artifacts, dir) };
   }
 
   private pageOffset(token: unknown): number {
@@ -491,6 +684,11 @@ export class TrackingServer {
       fs.rmSync(tmp, { force: true });
     }
   }
+}
+
+interface DatasetInput {
+  tags: { key: string; value: string }[];
+  dataset: Json;
 }
 
 /** Start a tracking server (used by `vmr tracking serve` and by sweeps that spawn their own). */
