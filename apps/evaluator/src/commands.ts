@@ -9,6 +9,7 @@ import { buildTables, compareRuns } from './report';
 import { REPORT_FORMATS, featureLabel, formatComparisons, formatTables, modelLabel, type ReportFormat } from './report-format';
 import { runExperiment, type ExperimentResult } from './experiment';
 import { htmlReportCommand } from './html';
+import { retrieveCommand } from './retrieve/commands';
 
 function f3(x: number | undefined): string {
   return x === undefined ? '—' : x.toFixed(3);
@@ -184,4 +185,4 @@ const quickstart: VmrCommand = {
   },
 };
 
-export const evaluatorCommands: VmrCommand[] = [evalCommand, report, experiment, quickstart];
+export const evaluatorCommands: VmrCommand[] = [evalCommand, report, experiment, quickstart, retrieveCommand];
