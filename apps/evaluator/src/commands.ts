@@ -10,6 +10,7 @@ import { REPORT_FORMATS, featureLabel, formatComparisons, formatTables, modelLab
 import { runExperiment, type ExperimentResult } from './experiment';
 import { htmlReportCommand } from './html';
 import { retrieveCommand } from './retrieve/commands';
+import { listenCommand } from './listen/commands';
 
 function f3(x: number | undefined): string {
   return x === undefined ? '—' : x.toFixed(3);
@@ -185,4 +186,4 @@ const quickstart: VmrCommand = {
   },
 };
 
-export const evaluatorCommands: VmrCommand[] = [evalCommand, report, experiment, quickstart, retrieveCommand];
+export const evaluatorCommands: VmrCommand[] = [evalCommand, report, experiment, quickstart, retrieveCommand, listenCommand];
