@@ -103,7 +103,7 @@ export async function ingestCached(file: string, o: MediaCacheOptions): Promise<
     });
     if (summary.failed.length > 0 || summary.ingested + summary.resumed === 0) {
       const f = summary.failed[0];
-      const msg = f ? f.message.replace(`${abs}: `, '') : 'nothing was ingested';
+      const msg = (f ? f.message.split(`${abs}: `).join('') : 'nothing was ingested').replace(/\s*\n\s*/g, ' ').trim();
       throw new FileFormatError(`${o.role} ${file}: ${msg}`, { details: { path: abs, reason: f?.reason } });
     }
     try {
