@@ -140,7 +140,7 @@ export async function startListenServer(o: ListenServerOptions): Promise<ListenS
         ? {
             index: next.index,
             position: doneItems.size + 1,
-            candidates: s.shownOrder(rater, next.index).map((_, slot) => ({ slot, label: String.fromCharCode(65 + slot), src: `media/${next.index}/${slot}?rater=${encodeURIComponent(rater)}` })),
+            candidates: s.shownOrder(rater, next.index).map((_, slot) => ({ slot, label: String(slot + 1), src: `media/${next.index}/${slot}?rater=${encodeURIComponent(rater)}` })),
           }
         : null,
     };
