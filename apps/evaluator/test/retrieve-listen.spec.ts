@@ -125,6 +125,10 @@ describe('vmr retrieve (real CLI, real ffmpeg)', () => {
     expect(q2.top.map((c) => c.id)).toEqual(q1.top.map((c) => c.id));
     for (let i = 1; i < q1.top.length; i++) expect(q1.top[i].similarity).toBeLessThanOrEqual(q1.top[i - 1].similarity);
     for (const c of q1.top) if (c.avAlign !== null) expect(c.avAlign).toBeGreaterThanOrEqual(0);
+    // training clips are marked (the gallery is the run's dataset); the held-out clip is not one
+    const trainIds = fs.readFileSync(path.join(ds, 'splits', 'train.txt'), 'utf8').trim().split('\n');
+    expect((q1 as unknown as { seenInTraining: boolean }).seenInTraining).toBe(false);
+    for (const c of q1.top) expect((c as Top & { seenInTraining: boolean }).seenInTraining).toBe(trainIds.includes(c.id));
     // the held-out clip's own track is in the gallery (all split): its rank is reported, and marked when in the top k
     expect(q1.ownTrackRank).not.toBeNull();
     expect(q1.top.some((c) => c.ownTrack)).toBe(q1.ownTrackRank! <= 3);

@@ -23,9 +23,9 @@ export function formatRetrieveResult(r: RetrieveResult): string {
     `run ${r.runId.slice(0, 8)} (${r.model}, ${r.features}/${r.audioFeatures}) · gallery ${g.name}${g.synthetic ? ' (SYNTHETIC)' : ''}${g.split ? ` split ${g.split}` : ''}: ${g.size} tracks, ${g.segmentation}${g.skipped.length ? `, ${g.skipped.length} skipped` : ''}`,
   ];
   for (const q of r.queries) {
-    lines.push('', `${q.video} (${q.durationSec.toFixed(1)} s${q.cached ? ', cached' : ''}) — own track ${q.ownTrackRank === null ? 'not in the gallery' : `at rank ${q.ownTrackRank}`}`);
+    lines.push('', `${q.video} (${q.durationSec.toFixed(1)} s${q.cached ? ', cached' : ''}${q.seenInTraining ? ', SEEN IN TRAINING' : ''}) — own track ${q.ownTrackRank === null ? 'not in the gallery' : `at rank ${q.ownTrackRank}`}`);
     lines.push('  rank  similarity  AV-Align  track');
-    for (const c of q.top) lines.push(`  ${String(c.rank).padStart(4)}  ${c.similarity.toFixed(4).padStart(10)}  ${f3(c.avAlign).padStart(8)}  ${c.id}${c.ownTrack ? '  (own track)' : ''}`);
+    for (const c of q.top) lines.push(`  ${String(c.rank).padStart(4)}  ${c.similarity.toFixed(4).padStart(10)}  ${f3(c.avAlign).padStart(8)}  ${c.id}${c.ownTrack ? '  (own track)' : ''}${c.seenInTraining ? '  (seen in training)' : ''}`);
   }
   if (r.out) lines.push('', `page: ${r.out.page}`);
   lines.push(`(${r.timing.totalSeconds.toFixed(1)} s: ingest ${r.timing.ingestSeconds.toFixed(1)} s, embed ${r.timing.embedSeconds.toFixed(1)} s${r.out ? `, previews ${r.timing.previewSeconds.toFixed(1)} s` : ''}; cache ${r.cacheDir})`);

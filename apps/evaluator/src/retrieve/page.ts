@@ -62,14 +62,14 @@ export function retrievePageHtml(r: RetrieveResult): string {
     const rows = q.top
       .map(
         (c) => `<tr class="cand${c.ownTrack ? ' own' : ''}" data-rank="${c.rank}" data-id="${escapeHtml(c.id)}">
-<td class="num">${c.rank}</td><td>${escapeHtml(c.id)}${c.ownTrack ? ' <b title="the video\'s own track">(own track)</b>' : ''}</td>
+<td class="num">${c.rank}</td><td>${escapeHtml(c.id)}${c.ownTrack ? ' <b title="the video\'s own track">(own track)</b>' : ''}${c.seenInTraining ? ' <i title="this clip was in the run\'s training split">(seen in training)</i>' : ''}</td>
 <td class="num">${c.similarity.toFixed(4)}</td><td class="num">${f3(c.avAlign)}</td>
 <td>${c.preview ? `<video controls preload="metadata" width="320" src="${escapeHtml(c.preview)}"></video>` : `<span class="missing">no preview: ${escapeHtml(c.previewMissing ?? 'not written')}</span>`}</td></tr>`,
       )
       .join('\n');
     return `<section class="query" id="q${qi + 1}">
 <h2>${escapeHtml(path.basename(q.video))}</h2>
-<p class="meta">${q.durationSec.toFixed(2)} s · sha256 ${q.sha256.slice(0, 12)}… · ${q.cached ? 'ingest from cache' : 'ingested now'}${r.model === 'of-vm-net' ? ` · segments ${q.segments.map(([s, e]) => `${s}–${e}`).join(', ')} s` : ''} · own track ${q.ownTrackRank === null ? 'not in the gallery' : `at rank ${q.ownTrackRank}`}</p>
+<p class="meta">${q.durationSec.toFixed(2)} s · sha256 ${q.sha256.slice(0, 12)}… · ${q.cached ? 'ingest from cache' : 'ingested now'}${r.model === 'of-vm-net' ? ` · segments ${q.segments.map(([s, e]) => `${s}–${e}`).join(', ')} s` : ''} · own track ${q.ownTrackRank === null ? 'not in the gallery' : `at rank ${q.ownTrackRank}`}${q.seenInTraining ? ' · <b>this video was in the run\'s training split</b>' : ''}</p>
 ${q.original ? `<p>Original: <video controls preload="metadata" width="320" src="${escapeHtml(q.original)}"></video></p>` : ''}
 <table><thead><tr><th>rank</th><th>track</th><th>similarity</th><th>AV-Align</th><th>preview (video + this track from its start)</th></tr></thead>
 <tbody>

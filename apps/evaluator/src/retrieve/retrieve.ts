@@ -45,6 +45,8 @@ export interface RetrieveCandidate {
   avAlign: number | null;
   /** True when this is the query video's own track (same source sha256); false when known not to be. */
   ownTrack: boolean;
+  /** True when the gallery is the run's training dataset and this track's clip was in its training split. */
+  seenInTraining: boolean;
   /** Preview file (relative to `out`) when `--out` is given and the track has source media. */
   preview?: string;
   previewMissing?: string;
@@ -59,6 +61,8 @@ export interface RetrieveQuery {
   cached: boolean;
   /** OF-VM-Net segments [start, end) in seconds (time order) used for the query (and for music files). */
   segments: Array<[number, number]>;
+  /** True when the video is a clip the run was trained on (its own track was a training pair). */
+  seenInTraining: boolean;
   /** Gallery rank of the video's own track when the gallery holds it (1 = top), else null. */
   ownTrackRank: number | null;
   top: RetrieveCandidate[];
@@ -98,6 +102,7 @@ interface GalleryTrack {
   audio: Float32Array;
   seconds: number;
   audioPeaks: Float64Array | undefined;
+  seenInTraining: boolean;
 }
 
 function parseK(k: number | undefined): number {
@@ -229,9 +234,10 @@ export async function retrieve(o: RetrieveOptions): Promise<RetrieveResult> {
         );
       }
       galleryClips = data.clips;
+      const trained = new Set(path.resolve(config.dataset) === ds.dir ? (config.trainSplit === 'all' ? ds.clipIds : (ds.split(config.trainSplit) ?? [])) : []);
       tracks = data.clips.map((c) => {
         const entry = ds.clip(c.id);
-        return { id: c.id, source: entry.source?.path ?? null, sha256: entry.source?.sha256 ?? null, audio: c.audio, seconds: c.seconds, audioPeaks: ds.peaks('yariv', 'audio', c.id) };
+        return { id: c.id, source: entry.source?.path ?? null, sha256: entry.source?.sha256 ?? null, audio: c.audio, seconds: c.seconds, audioPeaks: ds.peaks('yariv', 'audio', c.id), seenInTraining: trained.has(c.id) };
       });
       galleryInfo = { kind: 'dataset', name: data.datasetName, path: data.datasetDir, split, synthetic: data.synthetic };
     } else {
@@ -245,7 +251,7 @@ export async function retrieve(o: RetrieveOptions): Promise<RetrieveResult> {
           const m = await ingestCached(f, { ...cacheOpts, role: '--gallery' });
           if (!m.clip.hasAudio) throw new InvalidArgumentError(`--gallery ${f}: no audio stream (a gallery track needs music)`);
           const af = m.dataset.audioFeatures(config.audioFeatures, m.clip.id);
-          tracks.push({ id: path.basename(f), source: m.file, sha256: m.sha256, audio: af.data, seconds: af.rows, audioPeaks: m.dataset.peaks('yariv', 'audio', m.clip.id) });
+          tracks.push({ id: path.basename(f), source: m.file, sha256: m.sha256, audio: af.data, seconds: af.rows, audioPeaks: m.dataset.peaks('yariv', 'audio', m.clip.id), seenInTraining: false });
           gbar.tick(1);
         }
       } finally {
@@ -305,6 +311,7 @@ export async function retrieve(o: RetrieveOptions): Promise<RetrieveResult> {
         cached: q.media.cached,
         segments: q.clip.segments,
         ownTrackRank: ownRank,
+        seenInTraining: ownIdx >= 0 && tracks[ownIdx].seenInTraining,
         top: order.slice(0, k).map((gi, r) => ({
           rank: r + 1,
           id: tracks[gi].id,
@@ -312,6 +319,7 @@ export async function retrieve(o: RetrieveOptions): Promise<RetrieveResult> {
           similarity: sims[gi],
           avAlign: avAlignOf(tracks[gi].audioPeaks, q),
           ownTrack: gi === ownIdx,
+          seenInTraining: tracks[gi].seenInTraining,
         })),
       };
     });
