@@ -191,12 +191,12 @@ describe('vmr retrieve (real CLI, real ffmpeg)', () => {
     const t = new SqliteTracker(store, { reapStaleRuns: false, heartbeatIntervalMs: 0 });
     const a = await t.getRun(runA);
     const cfg = JSON.parse(fs.readFileSync(await t.artifactFile(runA, 'config.json'), 'utf8')) as { config: Record<string, unknown> };
-    const noCk = await t.startRun({ experiment: 'retrieve-e2e', name: 'no-checkpoint', tags: { 'vmr.kind': 'train' } });
+    const noCk = await t.startRun({ experiment: 'retrieve-e2e-bad', name: 'no-checkpoint', tags: { 'vmr.kind': 'train' } });
     const cfgFile = path.join(root, 'config.json');
     fs.writeFileSync(cfgFile, JSON.stringify(cfg));
     await t.logArtifact(noCk.id, cfgFile, 'config.json');
     await t.endRun(noCk.id, 'killed');
-    const resnet = await t.startRun({ experiment: 'retrieve-e2e', name: 'resnet', tags: { 'vmr.kind': 'train' } });
+    const resnet = await t.startRun({ experiment: 'retrieve-e2e-bad', name: 'resnet', tags: { 'vmr.kind': 'train' } });
     const rcfg = path.join(root, 'resnet.json');
     fs.writeFileSync(rcfg, JSON.stringify({ config: { ...cfg.config, features: 'resnet', dataset: path.join(root, 'nowhere') } }));
     await t.logArtifact(resnet.id, rcfg, 'config.json');
@@ -223,7 +223,7 @@ describe('vmr retrieve (real CLI, real ffmpeg)', () => {
   }, 180_000);
 });
 
-function startServe(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+function startServe(args: string[]): Promise<{ proc: ChildProcess; url: string; stdout: () => string }> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'vmr.js'), 'listen', 'serve', ...args], { env: { ...process.env, VMR_QUIET: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -231,7 +231,7 @@ function startServe(args: string[]): Promise<{ proc: ChildProcess; url: string }
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /open (http:\/\/[^ ?]+)/.exec(out);
-      if (m) resolve({ proc, url: m[1] });
+      if (m) resolve({ proc, url: m[1], stdout: () => out });
     });
     proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     proc.on('exit', (code) => reject(new Error(`listen serve exited ${code}: ${err}`)));
@@ -239,11 +239,13 @@ function startServe(args: string[]): Promise<{ proc: ChildProcess; url: string }
 }
 
 describe('vmr listen (real CLI server, real browser)', () => {
-  it('plays, votes on every item, resumes after a reload; stored judgments and report counts match; bad tokens get 401 and store nothing', async () => {
+  it('plays, votes on every item, resumes after a reload and after a server crash; stored judgments and report counts match; bad tokens get 401 and store nothing', async () => {
     const TOKEN = 'listen-e2e-token';
     const clicks: Array<{ item: number; slot: number; rating: number }> = [];
-    const { proc, url } = await startServe(['--runs', `${runA},${runB}`, '--gallery', ds, '--split', 'all', '--truth', '--items', '4', '--port', '0', '--token', TOKEN, '--store', store, '--cache', cache]);
-    const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+    const serveArgs = ['--gallery', ds, '--split', 'all', '--truth', '--items', '4', '--port', '0', '--token', TOKEN, '--store', store, '--cache', cache];
+    const { proc, url } = await startServe(['--runs', `${runA},${runB}`, ...serveArgs]);
+    const killed = new Promise<NodeJS.Signals | null>((r) => proc.on('exit', (_c, sig) => r(sig)));
+    let total = 0;
     try {
       // wrong / missing token: 401, nothing stored
       for (const headers of [{}, { Authorization: 'Bearer wrong' }] as Array<Record<string, string>>) {
@@ -258,7 +260,6 @@ describe('vmr listen (real CLI server, real browser)', () => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(String(e)));
       await page.goto(`${url}?token=${TOKEN}&rater=r1`);
-      let total = 0;
       for (let step = 0; ; step++) {
         await page.waitForFunction(() => !document.getElementById('done')!.hidden || (!document.getElementById('test')!.hidden && !!document.getElementById('progress')!.textContent));
         if (await page.locator('#done').isVisible()) break;
@@ -301,7 +302,18 @@ describe('vmr listen (real CLI server, real browser)', () => {
       expect(again.status).toBe(409);
       await ctx.close();
     } finally {
-      proc.kill('SIGTERM');
+      proc.kill('SIGKILL'); // a crash: every judgment was committed when submitted
+    }
+    expect(await killed).toBe('SIGKILL');
+    // serve the same test again (the experiment's two training runs = A, B): the same run resumes with every judgment
+    const again = await startServe(['-e', 'retrieve-e2e', ...serveArgs]);
+    const exited = new Promise<number | null>((r) => again.proc.on('exit', (c) => r(c)));
+    try {
+      expect(again.stdout()).toContain(`resumed, ${2 * total} judgments so far`);
+      const st = (await (await fetch(`${again.url}api/state?rater=r1&token=${TOKEN}`)).json()) as { done: number; next: unknown };
+      expect(st).toMatchObject({ done: total, next: null });
+    } finally {
+      again.proc.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
 
