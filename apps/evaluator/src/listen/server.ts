@@ -64,7 +64,7 @@ export async function preparePreviews(session: ListeningSession, cacheDir: strin
     for (const it of t.items) {
       for (const c of it.candidates) {
         const out = previewPath(cacheDir, t.gallery.path, it.video, c.track, it.durationSec);
-        if (!fs.existsSync(out)) await muxPreview({ video: it.source, track: c.source, out, durationSec: it.durationSec });
+        if (!fs.existsSync(out)) await muxPreview({ video: it.source, track: c.source, out });
         bar.tick(1);
       }
     }

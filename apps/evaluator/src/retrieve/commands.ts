@@ -22,6 +22,8 @@ export function formatRetrieveResult(r: RetrieveResult): string {
   const lines = [
     `run ${r.runId.slice(0, 8)} (${r.model}, ${r.features}/${r.audioFeatures}) · gallery ${g.name}${g.synthetic ? ' (SYNTHETIC)' : ''}${g.split ? ` split ${g.split}` : ''}: ${g.size} tracks, ${g.segmentation}${g.skipped.length ? `, ${g.skipped.length} skipped` : ''}`,
   ];
+  for (const x of g.skipped.slice(0, 5)) lines.push(`  skipped ${x.id}: ${x.reason}`);
+  if (g.skipped.length > 5) lines.push(`  … and ${g.skipped.length - 5} more skipped (--json lists all)`);
   for (const q of r.queries) {
     lines.push('', `${q.video} (${q.durationSec.toFixed(1)} s${q.cached ? ', cached' : ''}${q.seenInTraining ? ', SEEN IN TRAINING' : ''}) — own track ${q.ownTrackRank === null ? 'not in the gallery' : `at rank ${q.ownTrackRank}`}`);
     lines.push('  rank  similarity  AV-Align  track');

@@ -29,7 +29,7 @@ export async function writeRetrievePage(r: RetrieveResult, outDir: string, o: { 
     for (let qi = 0; qi < r.queries.length; qi++) {
       const q = r.queries[qi];
       const orig = `previews/q${qi + 1}-original.mp4`;
-      await muxPreview({ video: q.video, out: path.join(outDir, orig), durationSec: q.durationSec });
+      await muxPreview({ video: q.video, out: path.join(outDir, orig) });
       q.original = orig;
       bar.tick(1);
       for (const c of q.top) {
@@ -38,7 +38,7 @@ export async function writeRetrievePage(r: RetrieveResult, outDir: string, o: { 
         } else {
           const rel = `previews/q${qi + 1}-${String(c.rank).padStart(2, '0')}-${safeName(c.id)}.mp4`;
           try {
-            await muxPreview({ video: q.video, track: c.source, out: path.join(outDir, rel), durationSec: q.durationSec });
+            await muxPreview({ video: q.video, track: c.source, out: path.join(outDir, rel) });
             c.preview = rel;
           } catch (e) {
             c.previewMissing = errorMessage(e);
@@ -92,6 +92,7 @@ tr.own{background:#eef7ee}
 <p class="meta">run ${escapeHtml(r.runId)} · ${escapeHtml(r.model)} on ${escapeHtml(r.features)} / ${escapeHtml(r.audioFeatures)} features ·
 gallery ${escapeHtml(g.name)}${g.synthetic ? ' (SYNTHETIC)' : ''}${g.split ? `, split ${escapeHtml(g.split)}` : ''}: ${g.size} tracks (${escapeHtml(g.segmentation)})${g.skipped.length ? `, ${g.skipped.length} skipped` : ''} ·
 similarity = dot product of the L2-normalised embeddings · AV-Align ${r.avAlignVariant} (video flow peaks vs the track's onsets over the video's duration)</p>
+${g.skipped.length ? `<details class="meta"><summary>${g.skipped.length} gallery track(s) skipped</summary><ul>${g.skipped.map((x) => `<li>${escapeHtml(x.id)}: ${escapeHtml(x.reason)}</li>`).join('')}</ul></details>` : ''}
 ${sections.join('\n')}
 </body></html>
 `;

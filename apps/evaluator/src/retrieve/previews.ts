@@ -11,8 +11,8 @@ export interface PreviewOptions {
   track?: string;
   /** Output .mp4 (written atomically). */
   out: string;
-  /** Duration of the preview = the video's duration (s); the track is cut or padded with silence to it. */
-  durationSec: number;
+  /** Duration of the preview (s); default the video stream's duration (else the container's). The track is cut or padded with silence to it. */
+  durationSec?: number;
 }
 
 function run(bin: string, args: string[]): Promise<void> {
@@ -42,7 +42,7 @@ export async function muxPreview(o: PreviewOptions): Promise<void> {
   const audioSource = o.track ?? (info.audio ? o.video : undefined);
   fs.mkdirSync(path.dirname(o.out), { recursive: true });
   const tmp = `${o.out}.tmp-${process.pid}`;
-  const dur = o.durationSec.toFixed(3);
+  const dur = (o.durationSec ?? info.video.durationSec ?? info.durationSec).toFixed(3);
   const args = ['-nostdin', '-v', 'error', '-y', '-i', o.video];
   if (audioSource) args.push('-i', audioSource, '-filter_complex', '[1:a:0]asetpts=PTS-STARTPTS,aresample=44100,apad[a]', '-map', '0:v:0', '-map', '[a]');
   else args.push('-f', 'lavfi', '-i', 'anullsrc=r=44100:cl=mono', '-map', '0:v:0', '-map', '1:a:0');
