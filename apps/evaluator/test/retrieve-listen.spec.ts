@@ -86,7 +86,7 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
   });
-}, 300_000);
+}, 420_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -377,5 +377,5 @@ describe('vmr listen (real CLI server, real browser)', () => {
     expect(rep[0].correlation.similarityA.n).toBe(abJudgments);
     const human = ok(['listen', 'report', '--store', store]);
     expect(human).toContain(`${2 * N} judgments`);
-  }, 240_000);
+  }, 360_000);
 });

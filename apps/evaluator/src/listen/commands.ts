@@ -4,7 +4,7 @@ import { RUN_KIND_TAG, useTracker, withStore, type Tracker } from '@vmr/tracking
 import { SPLIT_CHOICES, type SplitChoice } from '@vmr/trainer';
 import { resolveCacheDir } from '../retrieve/media-cache';
 import { formatListeningSummary, listeningSummaries } from './report';
-import { preparePreviews, startListenServer } from './server';
+import { checkListenBind, preparePreviews, startListenServer } from './server';
 import { ListeningSession } from './session';
 import { buildListeningTest } from './test-set';
 
@@ -44,6 +44,7 @@ const serve: VmrCommand = {
       .example('$0 listen serve -e quick --gallery data/my-media --truth --host 0.0.0.0 --token s3cret', 'raters on other machines (link with ?token=s3cret)'),
   handler: async (a: Record<string, unknown>) => {
     const token = (a.token as string | undefined) ?? process.env.VMR_LISTEN_TOKEN;
+    checkListenBind(a.host as string, token);
     const cacheDir = resolveCacheDir(a.cache as string | undefined);
     if (a.items !== undefined && !(Number.isInteger(a.items) && (a.items as number) >= 1)) throw new InvalidArgumentError(`--items must be a positive integer, got ${String(a.items)}`);
     await useTracker({ store: a.store as string | undefined, trackingUri: a['tracking-uri'] as string | undefined }, async (tracker) => {

@@ -31,6 +31,13 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
+/** Refuse a non-loopback address without a token (as `vmr tracking serve`). */
+export function checkListenBind(host: string, token: string | undefined): void {
+  if (!isLoopback(host) && !token) {
+    throw new InvalidArgumentError(`refusing to bind ${host} without a token: anyone who can reach it could submit judgments; pass --token (or VMR_LISTEN_TOKEN) or bind 127.0.0.1`);
+  }
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -81,9 +88,7 @@ export async function preparePreviews(session: ListeningSession, cacheDir: strin
  */
 export async function startListenServer(o: ListenServerOptions): Promise<ListenServer> {
   const host = o.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !o.token) {
-    throw new InvalidArgumentError(`refusing to bind ${host} without a token: anyone who can reach it could submit judgments; pass --token (or VMR_LISTEN_TOKEN) or bind 127.0.0.1`);
-  }
+  checkListenBind(host, o.token);
   const s = o.session;
   const t = s.test;
   const page = listenPageHtml({ items: t.items.length, truth: t.truth, tokenRequired: !!o.token });
