@@ -23,6 +23,7 @@ export { type HtmlReportOptions, type HtmlReportData, type HtmlReportResult, col
 export { type RetrieveOptions, type RetrieveResult, type RetrieveQuery, type RetrieveCandidate, retrieve } from './retrieve/retrieve';
 export { resolveCacheDir } from './retrieve/media-cache';
 export { type ListeningSummary, type PreferenceRate, listeningSummaries, summariseListening, formatListeningSummary } from './listen/report';
+export { listeningSectionHtml } from './listen/html-section';
 import { evaluatorCommands } from './commands';
 
 /** `vmr` subcommands contributed by @vmr/evaluator. */
