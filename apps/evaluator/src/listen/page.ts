@@ -5,7 +5,7 @@
  * must be played before a choice can be submitted; the page always asks the server for the rater's next
  * unjudged item, so a reload resumes where the rater stopped.
  */
-export function listenPageHtml(o: { items: number; truth: boolean; tokenRequired: boolean }): string {
+export function listenPageHtml(o: { truth: boolean }): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Listening test — which soundtrack fits?</title>
 <style>
@@ -19,7 +19,7 @@ body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222;max-width:1100px}
 button{font-size:1rem;padding:.3rem .9rem}
 </style></head><body>
 <h1>Which soundtrack fits the video better?</h1>
-<p>Each item shows the same video with ${o.truth ? 'two or three' : 'two'} different soundtracks in random order. Play every one, then pick the soundtrack that fits the video best${''} (and, if you like, rate how well it fits, 1–5). Your answers are saved as you go; you can close the page and come back.</p>
+<p>Each item shows the same video with ${o.truth ? 'two or three' : 'two'} different soundtracks in random order. Play every one, then pick the soundtrack that fits the video best (and, if you like, rate how well it fits, 1–5). Your answers are saved as you go; you can close the page and come back.</p>
 <form id="who" hidden><label>Your rater id: <input id="rater" name="rater" pattern="[A-Za-z0-9_-]{1,64}" required></label> <button id="start" type="submit">Start</button></form>
 <div id="test" hidden>
 <p id="progress"></p>

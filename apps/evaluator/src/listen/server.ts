@@ -91,7 +91,7 @@ export async function startListenServer(o: ListenServerOptions): Promise<ListenS
   checkListenBind(host, o.token);
   const s = o.session;
   const t = s.test;
-  const page = listenPageHtml({ items: t.items.length, truth: t.truth, tokenRequired: !!o.token });
+  const page = listenPageHtml({ truth: t.truth });
 
   const authorised = (req: http.IncomingMessage, url: URL): boolean => {
     if (!o.token) return true;
