@@ -9,6 +9,8 @@ import { buildTables, compareRuns } from './report';
 import { REPORT_FORMATS, featureLabel, formatComparisons, formatTables, modelLabel, type ReportFormat } from './report-format';
 import { runExperiment, type ExperimentResult } from './experiment';
 import { htmlReportCommand } from './html';
+import { retrieveCommand } from './retrieve/commands';
+import { listenCommand } from './listen/commands';
 
 function f3(x: number | undefined): string {
   return x === undefined ? '—' : x.toFixed(3);
@@ -184,4 +186,4 @@ const quickstart: VmrCommand = {
   },
 };
 
-export const evaluatorCommands: VmrCommand[] = [evalCommand, report, experiment, quickstart];
+export const evaluatorCommands: VmrCommand[] = [evalCommand, report, experiment, quickstart, retrieveCommand, listenCommand];

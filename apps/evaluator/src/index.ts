@@ -19,6 +19,11 @@ export { type RunExperimentOptions, type TrialOutcome, type ExperimentResult, ru
 export { formatEvalResult, formatExperimentResult, quickstartFile } from './commands';
 // Visual report (vmr report html): Vega-Lite charts rendered to inline SVG, one self-contained page.
 export { type HtmlReportOptions, type HtmlReportData, type HtmlReportResult, collectHtmlReportData, renderReportHtml, buildHtmlReport, writeHtmlReport, paretoIndices, htmlReportCommand } from './html';
+// Using a model (vmr retrieve) and asking people (vmr listen): DESIGN.md §2.6.
+export { type RetrieveOptions, type RetrieveResult, type RetrieveQuery, type RetrieveCandidate, retrieve } from './retrieve/retrieve';
+export { resolveCacheDir } from './retrieve/media-cache';
+export { type ListeningSummary, type PreferenceRate, listeningSummaries, summariseListening, formatListeningSummary } from './listen/report';
+export { listeningSectionHtml } from './listen/html-section';
 import { evaluatorCommands } from './commands';
 
 /** `vmr` subcommands contributed by @vmr/evaluator. */
