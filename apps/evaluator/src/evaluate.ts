@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ConflictError, FileFormatError, InvalidArgumentError, createProgress, errorMessage, selectBackend, writeJsonAtomic } from '@vmr/core';
+import { ConflictError, FileFormatError, InvalidArgumentError, createProgress, errorMessage, writeJsonAtomic } from '@vmr/core';
+import { selectBackend } from '@vmr/core/tf';
 import { loadCheckpoint, restoreFromCheckpoint } from '@vmr/models';
 import { avAlignFromPeaks, fad, retrievalMetrics, videoPeakTimes, type AvAlignVariant, type RetrievalDirection } from '@vmr/metrics';
 import { RUN_KIND_TAG, useTracker, type Tracker } from '@vmr/tracking';

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ConflictError, FileFormatError, Rng, createProgress, errorMessage, selectBackend, writeJsonAtomic, type BackendInfo, type Progress } from '@vmr/core';
+import { ConflictError, FileFormatError, Rng, createProgress, errorMessage, writeJsonAtomic, type Progress } from '@vmr/core';
+import { selectBackend, type BackendInfo } from '@vmr/core/tf';
 import { loadCheckpoint, restoreFromCheckpoint, saveCheckpoint, createModel, type Adam, type Model } from '@vmr/models';
 import { MetricBuffer, RUN_KIND_TAG, useTracker, type Tracker } from '@vmr/tracking';
 import { flattenParams, parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config';

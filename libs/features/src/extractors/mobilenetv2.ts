@@ -1,7 +1,8 @@
 import * as path from 'path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { tfjsLib } from './lazy-tfjs';
-import { ExternalToolError, InvalidArgumentError, errorMessage, selectBackend, type BackendName } from '@vmr/core';
+import { ExternalToolError, InvalidArgumentError, errorMessage, type BackendName } from '@vmr/core';
+import { selectBackend } from '@vmr/core/tf';
 import type { PreparedFrame } from '../flow/trajectory';
 
 export const MOBILENETV2_DIM = 1280;

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tfjs from '@tensorflow/tfjs';
-import { FileFormatError, NotFoundError, selectBackend } from '@vmr/core';
+import { FileFormatError, NotFoundError } from '@vmr/core';
+import { selectBackend } from '@vmr/core/tf';
 import { ImageModelAccumulator, loadImageModel, preprocessImages, saveTfjsLayersModel } from './model-file';
 
 // ---- a minimal ONNX (protobuf) writer, enough for a ReduceMean → MatMul graph -------------------

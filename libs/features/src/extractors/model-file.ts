@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { tfjsLib } from './lazy-tfjs';
-import { FileFormatError, InvalidArgumentError, IoError, NotFoundError, UnsupportedError, errorMessage, selectBackend, writeFileAtomic, writeJsonAtomic } from '@vmr/core';
+import { FileFormatError, InvalidArgumentError, IoError, NotFoundError, UnsupportedError, errorMessage, writeFileAtomic, writeJsonAtomic } from '@vmr/core';
+import { selectBackend } from '@vmr/core/tf';
 import type { PreparedFrame } from '../flow/trajectory';
 
 /** Pixel normalisation applied before the model (RGB scaled to [0, 1] first). */
