@@ -3,7 +3,6 @@ import * as path from 'path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { tfjsLib } from './lazy-tfjs';
 import { FileFormatError, InvalidArgumentError, IoError, NotFoundError, UnsupportedError, errorMessage, writeFileAtomic, writeJsonAtomic } from '@vmr/core';
-import { selectBackend } from '@vmr/core/tf';
 import type { PreparedFrame } from '../flow/trajectory';
 
 /** Pixel normalisation applied before the model (RGB scaled to [0, 1] first). */
@@ -134,7 +133,7 @@ export async function loadImageModel(file: string): Promise<ImageModel> {
     };
   }
   if (!file.endsWith('.json')) throw new UnsupportedError(`${file}: unknown model format (expected a TF.js model.json or an .onnx file)`, { details: { path: file } });
-  await selectBackend('auto');
+  await (await import('@vmr/core/tf')).selectBackend('auto');
   const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: string };
   const isGraph = meta.format === 'graph-model';
   let predict: (x: tfjs.Tensor) => tfjs.Tensor;

@@ -1,0 +1,46 @@
+/**
+ * The `vmr` command manifest: every top-level subcommand, its one-line description, and the package
+ * that implements it (loaded only when that command runs, so `vmr --help` loads no package at all).
+ *
+ * Adding a command: export it from the package's `commands` (as before) AND add one line here.
+ * Several packages may contribute subcommands to one parent (`report`): one line per package; their
+ * descriptions are joined. tools/test/cli-manifest.spec.ts fails, naming the line to add, when this
+ * list and the packages' `commands` disagree.
+ */
+import type { VmrCommand } from '@vmr/core';
+
+export interface CommandEntry {
+  /** The yargs `command` string exactly as the package declares it (`'fad <a> <b>'`); its first word is the name. */
+  command: string;
+  /** The command's `describe` (shown by `vmr --help` without loading the package). */
+  describe: string;
+  /** Loads the package whose `commands` export contains the command. */
+  load: () => Promise<{ commands: VmrCommand[] }>;
+}
+
+export const manifest: CommandEntry[] = [
+  { command: 'runs <command>', describe: 'look at the run store: list, show, compare runs', load: () => import('@vmr/tracking') },
+  { command: 'smoke', describe: 'smoke job: open (create, migrate) the run store, log a short run into it, print where it lives', load: () => import('@vmr/tracking') },
+  { command: 'tracking <command>', describe: 'tracking server: serve the run store over HTTP', load: () => import('@vmr/tracking') },
+  { command: 'train', describe: 'train VM-Net or OF-VM-Net from a YAML config and log the run (params, loss terms, validation Recall@k, checkpoints)', load: () => import('@vmr/trainer') },
+  { command: 'eval', describe: 'evaluate a trained run on a dataset (AV-ALIGN (GOT), AV-ALIGN, FAD, R@1/5/10, median rank); logged as a child run', load: () => import('@vmr/evaluator') },
+  { command: 'report <command>', describe: 'reports from the run store: the paper\'s tables, run comparisons, an HTML page', load: () => import('@vmr/evaluator') },
+  { command: 'experiment <command>', describe: 'run experiment files (a grid of training configs plus evaluations)', load: () => import('@vmr/evaluator') },
+  { command: 'quickstart', describe: 'the main job (npm start): synthetic data, VM-Net and OF-VM-Net × ResNet/CLIP/I3D, in- and out-of-distribution evaluation, Tables 1 and 2', load: () => import('@vmr/evaluator') },
+  { command: 'sweep <command>', describe: 'hyper-parameter sweeps: local pool or BullMQ workers', load: () => import('@vmr/sweeper') },
+  { command: 'report <command>', describe: 'sweep reports (ranking, Pareto front, by extractor)', load: () => import('@vmr/sweeper') },
+  { command: 'segment <signal>', describe: 'change-point segmentation of a signal (exact DP or PELT, ruptures semantics)', load: () => import('@vmr/segmentation') },
+  { command: 'fad <a> <b>', describe: 'Fréchet Audio Distance between two embedding sets [n, d] (.npy or .json rows)', load: () => import('@vmr/metrics') },
+  { command: 'flow [video]', describe: 'Optical-flow trajectory of a video (Farnebäck, DESIGN.md §1.1), or dense flow of one image pair', load: () => import('@vmr/features') },
+  { command: 'onsets <file>', describe: 'Onset times (s) of an audio file: librosa onset_detect defaults, or the vmr energy peaks', load: () => import('@vmr/features') },
+  { command: 'synth', describe: 'Generate a SYNTHETIC feature-level dataset with known structure (kind: synthetic)', load: () => import('@vmr/data') },
+  { command: 'synth-media', describe: 'Generate SYNTHETIC media files (moving shapes + synthesized music, ffmpeg-encoded) with known structure', load: () => import('@vmr/data') },
+  { command: 'ingest <inputs..>', describe: 'Ingest media files (folders, files or .txt lists) into a dataset: flow, per-second features, peaks, segments', load: () => import('@vmr/data') },
+  { command: 'segment-dataset <dataset>', describe: '(Re)compute a dataset\'s segments.csv from its flow trajectories (DESIGN.md §1.2)', load: () => import('@vmr/data') },
+  { command: 'import <layout> <dir>', describe: 'Import precomputed features into a dataset (layout: vmr-layout, the reference code\'s folders)', load: () => import('@vmr/data') },
+];
+
+/** The top-level name of a yargs command module (`'runs <command>'` → `runs`). */
+export function commandName(c: Pick<VmrCommand, 'command'>): string {
+  return String(Array.isArray(c.command) ? c.command[0] : (c.command ?? '')).split(' ')[0];
+}
