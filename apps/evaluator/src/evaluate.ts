@@ -18,7 +18,7 @@ import {
   type PreparedData,
   type SplitChoice,
   type TrainConfig,
-} from '@vmr/trainer';
+} from '@vmr/pipeline';
 import type { Dataset } from '@vmr/data';
 
 export const EVAL_PROTOCOLS = ['paper', 'vmr-code'] as const;
