@@ -67,6 +67,13 @@ module.exports = {
       to: { path: '^(libs|apps)/[^/]+/', pathNot: ENTRIES },
     },
     {
+      name: 'unresolvable-vmr-import',
+      comment: 'An @vmr/* import that resolves to no file (a misspelt package or a deep path that does not exist).',
+      severity: 'error',
+      from: {},
+      to: { path: '^@vmr/', couldNotResolve: true },
+    },
+    {
       name: 'tfjs-in-shell-barrel',
       comment: 'TensorFlow.js loads only in code that trains or embeds (@vmr/core/tf): never from @vmr/core or @vmr/tracking, which every command loads.',
       severity: 'error',
@@ -76,7 +83,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist|coverage)/' },
+    exclude: { path: '^(dist|coverage)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.base.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'node', 'default'], extensions: ['.ts', '.js', '.json'] },
