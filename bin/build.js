@@ -70,16 +70,26 @@ function isFresh(cur, o) {
 
 /**
  * esbuild plugins: keep every bare import that is not a `@vmr/*` workspace package external, and give
- * bundled sources their own location (`__dirname`, `__filename`, `require.resolve('./…')` are the source
- * file's, as under tsx: migrations, worker scripts and data files are found beside the sources).
+ * bundled sources their own location (`__dirname`, `__filename`, `require.resolve(…)` are the source
+ * file's, as under tsx: migrations, worker scripts, data files and packages installed beside a package
+ * are found from the sources).
  */
 function plugins(o) {
   return [
     {
       name: 'vmr-externals',
       setup(b) {
+        const rootModules = path.join(o.root, 'node_modules') + path.sep;
         b.onResolve({ filter: /^[^./]/ }, (args) => {
           if (args.path.startsWith('@vmr/') || path.isAbsolute(args.path)) return undefined;
+          // A package installed beside the importing package (libs/x/node_modules, a version conflict)
+          // is required by its absolute path: from dist/ the bare name would not find it.
+          try {
+            const at = require.resolve(args.path, { paths: [args.resolveDir] });
+            if (path.isAbsolute(at) && !at.startsWith(rootModules)) return { path: at, external: true };
+          } catch {
+            /* optional or missing package: fails at run time exactly as from the sources */
+          }
           return { path: args.path, external: true };
         });
       },
@@ -90,12 +100,14 @@ function plugins(o) {
         b.onLoad({ filter: /\.ts$/ }, (args) => {
           if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
           const text = fs.readFileSync(args.path, 'utf8');
-          if (!/__dirname|__filename|require\.resolve\(\s*['"]\./.test(text)) return undefined;
+          if (!/__dirname|__filename|require\.resolve\(/.test(text)) return undefined;
           const dir = path.dirname(args.path);
           const contents = text
             .replace(/\b__dirname\b/g, JSON.stringify(dir))
             .replace(/\b__filename\b/g, JSON.stringify(args.path))
-            .replace(/require\.resolve\(\s*(['"])(\.\.?\/[^'"]*)\1\s*\)/g, (_, _q, rel) => JSON.stringify(path.resolve(dir, rel)));
+            .replace(/require\.resolve\(\s*(['"])(\.\.?\/[^'"]*)\1\s*\)/g, (_, _q, rel) => JSON.stringify(path.resolve(dir, rel)))
+            // require.resolve('pkg') resolves from the source file's folder, as it does under tsx.
+            .replace(/require\.resolve\(\s*(['"])([^./'"][^'"]*)\1\s*\)/g, (_, _q, bare) => `require.resolve(${JSON.stringify(bare)}, { paths: [${JSON.stringify(dir)}] })`);
           return { contents, loader: 'ts' };
         });
       },

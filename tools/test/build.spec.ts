@@ -2,7 +2,7 @@
  * bin/build.js on a miniature project (real esbuild, real node processes): the first start builds, a
  * changed source is rebuilt before it runs (never stale code), processes starting together all run the
  * new code, a build that cannot be made falls back to tsx with a one-line notice, VMR_NO_BUILD=1 runs
- * the sources, and bundled code sees its source file's own __dirname.
+ * the sources, and bundled code sees its source file's own __dirname and nested node_modules.
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -16,7 +16,10 @@ function project(): string {
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true } }));
   fs.mkdirSync(path.join(dir, 'bin'));
   fs.mkdirSync(path.join(dir, 'lib'));
-  fs.writeFileSync(path.join(dir, 'bin', 'main.ts'), "import { value, where } from '../lib/value';\nconst n: number = 1;\nprocess.stdout.write(JSON.stringify({ value, where, n }));\n");
+  fs.writeFileSync(path.join(dir, 'bin', 'main.ts'), "import { value, where, nested } from '../lib/value';\nprocess.stdout.write(JSON.stringify({ value, where, nested }));\n");
+  // A package installed beside the importing sources only (as libs/features/node_modules/nsfwjs).
+  fs.mkdirSync(path.join(dir, 'lib', 'node_modules', 'nested-pkg'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'lib', 'node_modules', 'nested-pkg', 'index.js'), "exports.nested = 'nested ok';\n");
   setValue(dir, 'v1');
   fs.writeFileSync(
     path.join(dir, 'run.js'),
@@ -27,10 +30,13 @@ function project(): string {
 
 function setValue(dir: string, v: string): void {
   // A different length each time, so the change is seen even within one mtime tick.
-  fs.writeFileSync(path.join(dir, 'lib', 'value.ts'), `export const value: string = '${v}';\nexport const where: string = __dirname;\n`);
+  fs.writeFileSync(
+    path.join(dir, 'lib', 'value.ts'),
+    `import { nested as n } from 'nested-pkg';\nexport const value: string = '${v}';\nexport const where: string = __dirname;\nexport const nested: string = n + ' ' + require.resolve('nested-pkg');\n`,
+  );
 }
 
-function run(dir: string, env: NodeJS.ProcessEnv = {}): { out: { value: string; where: string; n: number }; stderr: string } {
+function run(dir: string, env: NodeJS.ProcessEnv = {}): { out: { value: string; where: string; nested: string }; stderr: string } {
   const r = spawnSync(process.execPath, [path.join(dir, 'run.js')], { cwd: dir, encoding: 'utf8', env: { ...process.env, VMR_NO_BUILD: '', ...env }, timeout: 60000 });
   if (r.status !== 0) throw new Error(`run.js exited ${r.status}: ${r.stderr}`);
   return { out: JSON.parse(r.stdout), stderr: r.stderr };
@@ -54,6 +60,8 @@ describe('bin/build.js: the compiled build is never stale', () => {
     expect(fs.existsSync(path.join(dir, 'dist', first.id, 'bin', 'main.js'))).toBe(true);
     // Bundled code keeps its source location (migrations, worker scripts are found beside sources).
     expect(a.out.where).toBe(path.join(dir, 'lib'));
+    // …and packages installed beside them: imported and require.resolve'd from the source's folder.
+    expect(a.out.nested).toBe(`nested ok ${path.join(dir, 'lib', 'node_modules', 'nested-pkg', 'index.js')}`);
 
     // Unchanged sources: the same build is reused.
     run(dir);
