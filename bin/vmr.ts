@@ -37,7 +37,7 @@ async function commandsFor(argv: string[]): Promise<VmrCommand[]> {
     }
   }
   // Commands a loaded package exports that the manifest does not list (see the fallback above).
-  for (const cmds of loaded.values()) for (const c of cmds) if (!names.has(commandName(c))) out.push(c);
+  for (const cmds of loaded.values()) for (const c of cmds) if (!names.has(commandName(c)) && !out.includes(c)) out.push(c);
   return out;
 }
 
