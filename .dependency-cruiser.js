@@ -5,7 +5,7 @@
  *
  * Arrows (nothing else): core ← every lib; segmentation, metrics, tracking, models: core only;
  * features: core; losses: core, models; data: core, features, segmentation;
- * pipeline: core, data, segmentation, models, losses, metrics; apps: any lib; apps do not import each
+ * pipeline: core, data, segmentation, models, losses, metrics, tracking; apps: any lib; apps do not import each
  * other, except the sweeper, which runs the trainer's / evaluator's public entry functions. Libs never
  * import apps.
  * Every package is imported through its public entry (`@vmr/x` = src/index.ts; `@vmr/core/tf`), never
@@ -22,7 +22,7 @@ const LIB_ARROWS = {
   features: ['core'],
   losses: ['core', 'models'],
   data: ['core', 'features', 'segmentation'],
-  pipeline: ['core', 'data', 'segmentation', 'models', 'losses', 'metrics'],
+  pipeline: ['core', 'data', 'segmentation', 'models', 'losses', 'metrics', 'tracking'],
 };
 /** Public entry files: what other packages may import. */
 const ENTRIES = ['^(libs|apps)/[^/]+/src/index\\.ts$', '^libs/core/src/tf/index\\.ts$'];

@@ -40,3 +40,4 @@ export {
 } from './data';
 export { type ClipEmbeddingSet, modelConfigFor, embedClips, similarityMatrix, validationRecall } from './embed';
 export { TRAIN_ARTIFACTS } from './artifacts';
+export { type TrainedRun, loadTrainedRun } from './trained-run';
