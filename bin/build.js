@@ -28,12 +28,21 @@ const ENTRIES = ['bin/vmr.ts', 'libs/data/src/ingest/worker-main.ts'];
 const EXTRA_INPUTS = ['bin/build.js', 'tsconfig.json', 'tsconfig.base.json', 'package.json'];
 const LOCK_STALE_MS = 60000;
 
+/** EXTRA_INPUTS plus every workspace's tsconfig.json (esbuild reads the nearest one for `paths`). */
+function extraInputs(root) {
+  const out = EXTRA_INPUTS.filter((f) => fs.existsSync(path.join(root, f)));
+  for (const group of ['libs', 'apps'])
+    for (const name of fs.existsSync(path.join(root, group)) ? fs.readdirSync(path.join(root, group)) : [])
+      if (fs.existsSync(path.join(root, group, name, 'tsconfig.json'))) out.push(`${group}/${name}/tsconfig.json`);
+  return out;
+}
+
 function defaults(opts = {}) {
   const root = opts.root ?? ROOT;
   return {
     root,
     entries: opts.entries ?? ENTRIES,
-    extraInputs: opts.extraInputs ?? EXTRA_INPUTS.filter((f) => fs.existsSync(path.join(root, f))),
+    extraInputs: opts.extraInputs ?? extraInputs(root),
     dist: opts.dist ?? path.join(root, 'dist'),
     tsconfig: opts.tsconfig ?? path.join(root, 'tsconfig.json'),
   };
