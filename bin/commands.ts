@@ -14,30 +14,34 @@ export interface CommandEntry {
   command: string;
   /** The command's `describe` (shown by `vmr --help` without loading the package). */
   describe: string;
-  /** Loads the package whose `commands` export contains the command. */
-  load: () => Promise<{ commands: VmrCommand[] }>;
+  /**
+   * Loads the package whose `commands` export contains the command: `() => require('@vmr/<pkg>')`.
+   * (`require`, not `import()`: the compiled bundle evaluates it lazily all the same, and under tsx
+   * (VMR_NO_BUILD=1) a dynamic `import()` would load a second copy of the packages as ES modules.)
+   */
+  load: () => { commands: VmrCommand[] };
 }
 
 export const manifest: CommandEntry[] = [
-  { command: 'runs <command>', describe: 'look at the run store: list, show, compare runs', load: () => import('@vmr/tracking') },
-  { command: 'smoke', describe: 'smoke job: open (create, migrate) the run store, log a short run into it, print where it lives', load: () => import('@vmr/tracking') },
-  { command: 'tracking <command>', describe: 'tracking server: serve the run store over HTTP', load: () => import('@vmr/tracking') },
-  { command: 'train', describe: 'train VM-Net or OF-VM-Net from a YAML config and log the run (params, loss terms, validation Recall@k, checkpoints)', load: () => import('@vmr/trainer') },
-  { command: 'eval', describe: 'evaluate a trained run on a dataset (AV-ALIGN (GOT), AV-ALIGN, FAD, R@1/5/10, median rank); logged as a child run', load: () => import('@vmr/evaluator') },
-  { command: 'report <command>', describe: 'reports from the run store: the paper\'s tables, run comparisons, an HTML page', load: () => import('@vmr/evaluator') },
-  { command: 'experiment <command>', describe: 'run experiment files (a grid of training configs plus evaluations)', load: () => import('@vmr/evaluator') },
-  { command: 'quickstart', describe: 'the main job (npm start): synthetic data, VM-Net and OF-VM-Net × ResNet/CLIP/I3D, in- and out-of-distribution evaluation, Tables 1 and 2', load: () => import('@vmr/evaluator') },
-  { command: 'sweep <command>', describe: 'hyper-parameter sweeps: local pool or BullMQ workers', load: () => import('@vmr/sweeper') },
-  { command: 'report <command>', describe: 'sweep reports (ranking, Pareto front, by extractor)', load: () => import('@vmr/sweeper') },
-  { command: 'segment <signal>', describe: 'change-point segmentation of a signal (exact DP or PELT, ruptures semantics)', load: () => import('@vmr/segmentation') },
-  { command: 'fad <a> <b>', describe: 'Fréchet Audio Distance between two embedding sets [n, d] (.npy or .json rows)', load: () => import('@vmr/metrics') },
-  { command: 'flow [video]', describe: 'Optical-flow trajectory of a video (Farnebäck, DESIGN.md §1.1), or dense flow of one image pair', load: () => import('@vmr/features') },
-  { command: 'onsets <file>', describe: 'Onset times (s) of an audio file: librosa onset_detect defaults, or the vmr energy peaks', load: () => import('@vmr/features') },
-  { command: 'synth', describe: 'Generate a SYNTHETIC feature-level dataset with known structure (kind: synthetic)', load: () => import('@vmr/data') },
-  { command: 'synth-media', describe: 'Generate SYNTHETIC media files (moving shapes + synthesized music, ffmpeg-encoded) with known structure', load: () => import('@vmr/data') },
-  { command: 'ingest <inputs..>', describe: 'Ingest media files (folders, files or .txt lists) into a dataset: flow, per-second features, peaks, segments', load: () => import('@vmr/data') },
-  { command: 'segment-dataset <dataset>', describe: '(Re)compute a dataset\'s segments.csv from its flow trajectories (DESIGN.md §1.2)', load: () => import('@vmr/data') },
-  { command: 'import <layout> <dir>', describe: 'Import precomputed features into a dataset (layout: vmr-layout, the reference code\'s folders)', load: () => import('@vmr/data') },
+  { command: 'runs <command>', describe: 'look at the run store: list, show, compare runs', load: () => require('@vmr/tracking') },
+  { command: 'smoke', describe: 'smoke job: open (create, migrate) the run store, log a short run into it, print where it lives', load: () => require('@vmr/tracking') },
+  { command: 'tracking <command>', describe: 'tracking server: serve the run store over HTTP', load: () => require('@vmr/tracking') },
+  { command: 'train', describe: 'train VM-Net or OF-VM-Net from a YAML config and log the run (params, loss terms, validation Recall@k, checkpoints)', load: () => require('@vmr/trainer') },
+  { command: 'eval', describe: 'evaluate a trained run on a dataset (AV-ALIGN (GOT), AV-ALIGN, FAD, R@1/5/10, median rank); logged as a child run', load: () => require('@vmr/evaluator') },
+  { command: 'report <command>', describe: 'reports from the run store: the paper\'s tables, run comparisons, an HTML page', load: () => require('@vmr/evaluator') },
+  { command: 'experiment <command>', describe: 'run experiment files (a grid of training configs plus evaluations)', load: () => require('@vmr/evaluator') },
+  { command: 'quickstart', describe: 'the main job (npm start): synthetic data, VM-Net and OF-VM-Net × ResNet/CLIP/I3D, in- and out-of-distribution evaluation, Tables 1 and 2', load: () => require('@vmr/evaluator') },
+  { command: 'sweep <command>', describe: 'hyper-parameter sweeps: local pool or BullMQ workers', load: () => require('@vmr/sweeper') },
+  { command: 'report <command>', describe: 'sweep reports (ranking, Pareto front, by extractor)', load: () => require('@vmr/sweeper') },
+  { command: 'segment <signal>', describe: 'change-point segmentation of a signal (exact DP or PELT, ruptures semantics)', load: () => require('@vmr/segmentation') },
+  { command: 'fad <a> <b>', describe: 'Fréchet Audio Distance between two embedding sets [n, d] (.npy or .json rows)', load: () => require('@vmr/metrics') },
+  { command: 'flow [video]', describe: 'Optical-flow trajectory of a video (Farnebäck, DESIGN.md §1.1), or dense flow of one image pair', load: () => require('@vmr/features') },
+  { command: 'onsets <file>', describe: 'Onset times (s) of an audio file: librosa onset_detect defaults, or the vmr energy peaks', load: () => require('@vmr/features') },
+  { command: 'synth', describe: 'Generate a SYNTHETIC feature-level dataset with known structure (kind: synthetic)', load: () => require('@vmr/data') },
+  { command: 'synth-media', describe: 'Generate SYNTHETIC media files (moving shapes + synthesized music, ffmpeg-encoded) with known structure', load: () => require('@vmr/data') },
+  { command: 'ingest <inputs..>', describe: 'Ingest media files (folders, files or .txt lists) into a dataset: flow, per-second features, peaks, segments', load: () => require('@vmr/data') },
+  { command: 'segment-dataset <dataset>', describe: '(Re)compute a dataset\'s segments.csv from its flow trajectories (DESIGN.md §1.2)', load: () => require('@vmr/data') },
+  { command: 'import <layout> <dir>', describe: 'Import precomputed features into a dataset (layout: vmr-layout, the reference code\'s folders)', load: () => require('@vmr/data') },
 ];
 
 /** The top-level name of a yargs command module (`'runs <command>'` → `runs`). */

@@ -23,7 +23,7 @@ async function commandsFor(argv: string[]): Promise<VmrCommand[]> {
   const chosen = words.find((w) => names.has(w));
   const unknown = chosen === undefined && words.length > 0 && /^[a-z][a-z0-9-]*$/.test(words[0]);
   const loaded = new Map<CommandEntry['load'], VmrCommand[]>();
-  for (const e of manifest) if ((unknown || commandName(e) === chosen) && !loaded.has(e.load)) loaded.set(e.load, (await e.load()).commands);
+  for (const e of manifest) if ((unknown || commandName(e) === chosen) && !loaded.has(e.load)) loaded.set(e.load, e.load().commands);
   const out: VmrCommand[] = [];
   const standIns = new Set<string>();
   for (const e of manifest) {

@@ -64,7 +64,7 @@ describe('vmr command manifest', () => {
     for (const [pkg, load] of Object.entries(PACKAGES)) {
       for (const c of (await load()).commands) {
         const entry = manifest.find((e) => packageOf(e.load) === pkg && commandName(e) === commandName(c));
-        const line = `{ command: ${JSON.stringify(String(c.command))}, describe: ${JSON.stringify(String(c.describe))}, load: () => import('${pkg}') },`;
+        const line = `{ command: ${JSON.stringify(String(c.command))}, describe: ${JSON.stringify(String(c.describe))}, load: () => require('${pkg}') },`;
         if (!entry) problems.push(`${pkg} exports \`vmr ${commandName(c)}\` but bin/commands.ts does not list it; add:\n  ${line}`);
         else if (entry.command !== c.command || entry.describe !== c.describe) problems.push(`bin/commands.ts line for \`vmr ${commandName(c)}\` (${pkg}) differs from the package's command; make it:\n  ${line}`);
         listed.delete(`${pkg} ${commandName(c)}`);
