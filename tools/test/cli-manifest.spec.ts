@@ -32,7 +32,7 @@ function packageOf(load: () => unknown): string {
 }
 
 /** Run `vmr …` with a preload that records every package loaded from node_modules. */
-function vmrLoading(argsIn: (dir: string) => string[]): { stdout: string; packages: string[] } {
+function vmrLoading(argsIn: (dir: string) => string[], env: NodeJS.ProcessEnv = {}): { stdout: string; packages: string[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-loads-'));
   const log = path.join(dir, 'loaded.json');
   const preload = path.join(dir, 'trace.js');
@@ -47,7 +47,7 @@ process.on('exit', () => F.writeFileSync(${JSON.stringify(log)}, JSON.stringify(
     const r = spawnSync(process.execPath, ['--require', preload, VMR, ...args], {
       cwd: dir,
       encoding: 'utf8',
-      env: { ...process.env, VMR_NO_BUILD: '' },
+      env: { ...process.env, VMR_NO_BUILD: '', ...env },
       timeout: 120000,
     });
     if (r.status !== 0) throw new Error(`vmr ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -85,5 +85,12 @@ describe('vmr command manifest', () => {
     expect(r.stdout).toContain('(no runs)');
     expect(r.packages).toEqual(expect.arrayContaining(['better-sqlite3', 'drizzle-orm']));
     for (const heavy of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', 'vega', 'vega-lite', 'bullmq', 'ioredis', 'axios', '@techstark/opencv-js', 'onnxruntime-node']) expect(r.packages).not.toContain(heavy);
+  });
+
+  it('runs the same lazy way from the TypeScript sources (VMR_NO_BUILD=1, tsx)', () => {
+    const r = vmrLoading((dir) => ['runs', 'list', '--store', path.join(dir, 'runs.db')], { VMR_NO_BUILD: '1' });
+    expect(r.stdout).toContain('(no runs)');
+    expect(r.packages).toContain('tsx');
+    for (const heavy of ['@tensorflow/tfjs', 'vega', 'bullmq', 'axios']) expect(r.packages).not.toContain(heavy);
   });
 });
