@@ -1,7 +1,7 @@
 /**
  * @vmr/trainer — `vmr train` (DESIGN.md §1.5): zod-validated configs, the training loop with progress,
- * run logging, checkpoints and exact resume. The entry functions (`trainRun`, `resumeRun`) and the data
- * and embedding helpers are public so the evaluator and the sweeper share them.
+ * run logging, checkpoints and exact resume. The entry functions (`trainRun`, `resumeRun`) are public
+ * so the sweeper runs trials in-process; the config, data and embedding helpers live in @vmr/pipeline.
  */
 // Re-exported from @vmr/pipeline (where they now live) so code written against the old names keeps
 // building; new code imports them from @vmr/pipeline. To be removed once no app imports them from here.
