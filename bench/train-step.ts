@@ -14,7 +14,8 @@
  * Inputs stay in JS memory (HostTensor): only valid tokens are uploaded (all of them for mean-all).
  * The bar (BENCHMARKS.md): PyTorch 1.13 CPU, 2 threads, padded step: FFN 2048 144.8 s, FFN 128 27.0 s.
  */
-import { tf, selectBackend, Rng, matMul } from '@vmr/core';
+import { Rng } from '@vmr/core';
+import { tf, selectBackend, matMul } from '@vmr/core/tf';
 import { createOfVmNet, Adam, trainStepOfVmNet, planCost, type OfVmNetConfigInput } from '@vmr/models';
 import { ofVmNetLoss } from '@vmr/losses';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `vmr` command-line entry. Packages run as TypeScript through tsx (no build step).
+// The `vmr` command-line entry: runs bin/vmr.ts from the compiled build in dist/ (rebuilt first when
+// any source changed), or through tsx with VMR_NO_BUILD=1. See bin/build.js.
 'use strict';
-require('tsx/cjs');
-require('./vmr.ts');
+require('./build').runEntry('bin/vmr.ts');

@@ -1,20 +1,45 @@
 /**
- * `vmr` — the one command-line entry of VMR Lab. Subcommands are contributed by the apps and libs:
- * each package exports `commands: VmrCommand[]` from its public index.
+ * `vmr` — the one command-line entry of VMR Lab. Subcommands are contributed by the apps and libs
+ * (each package exports `commands: VmrCommand[]` from its public index) and listed in the command
+ * manifest (bin/commands.ts), so that only the package of the command being run is loaded:
+ * `vmr --help` loads none, `vmr runs list` only @vmr/tracking.
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportCliError, type VmrCommand } from '@vmr/core';
-import { commands as trackingCommands } from '@vmr/tracking';
-import { commands as trainerCommands } from '@vmr/trainer';
-import { commands as evaluatorCommands } from '@vmr/evaluator';
-import { commands as sweeperCommands } from '@vmr/sweeper';
-import { commands as segmentationCommands } from '@vmr/segmentation';
-import { commands as metricsCommands } from '@vmr/metrics';
-import { commands as featureCommands } from '@vmr/features';
-import { commands as dataCommands } from '@vmr/data';
+import { commandName, manifest, type CommandEntry } from './commands';
 
-const all: VmrCommand[] = [...trackingCommands, ...trainerCommands, ...evaluatorCommands, ...sweeperCommands, ...segmentationCommands, ...metricsCommands, ...featureCommands, ...dataCommands];
+/**
+ * The commands to register for this invocation: the real command modules of the packages behind the
+ * command named on the line (the first word that is a manifest name), and stand-ins carrying the
+ * manifest's name and description for every other command (enough for `vmr --help` and for yargs'
+ * "did you mean"). A word that is no manifest name but looks like a command loads every package, so a
+ * command a package exports but the manifest lacks still runs (tools/test/cli-manifest.spec.ts fails
+ * on such a gap).
+ */
+async function commandsFor(argv: string[]): Promise<VmrCommand[]> {
+  const names = new Set(manifest.map((e) => commandName(e)));
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const chosen = words.find((w) => names.has(w));
+  const unknown = chosen === undefined && words.length > 0 && /^[a-z][a-z0-9-]*$/.test(words[0]);
+  const loaded = new Map<CommandEntry['load'], VmrCommand[]>();
+  for (const e of manifest) if ((unknown || commandName(e) === chosen) && !loaded.has(e.load)) loaded.set(e.load, e.load().commands);
+  const out: VmrCommand[] = [];
+  const standIns = new Set<string>();
+  for (const e of manifest) {
+    const name = commandName(e);
+    const cmds = loaded.get(e.load);
+    if (cmds) {
+      for (const c of cmds) if (commandName(c) === name && !out.includes(c)) out.push(c);
+    } else if (!standIns.has(name)) {
+      standIns.add(name);
+      out.push({ command: e.command, describe: e.describe, builder: (y: Argv) => y, handler: () => undefined });
+    }
+  }
+  // Commands a loaded package exports that the manifest does not list (see the fallback above).
+  for (const cmds of loaded.values()) for (const c of cmds) if (!names.has(commandName(c)) && !out.includes(c)) out.push(c);
+  return out;
+}
 
 /**
  * Packages may contribute subcommands to the same parent (e.g. `vmr report tables` from the evaluator,
@@ -25,7 +50,7 @@ function mergeSameNamed(cmds: VmrCommand[]): VmrCommand[] {
   const byName = new Map<string, VmrCommand[]>();
   const order: string[] = [];
   for (const c of cmds) {
-    const name = String(Array.isArray(c.command) ? c.command[0] : c.command ?? '').split(' ')[0];
+    const name = commandName(c);
     if (!byName.has(name)) order.push(name);
     byName.set(name, [...(byName.get(name) ?? []), c]);
   }
@@ -67,7 +92,7 @@ async function main(): Promise<void> {
       process.stderr.write(`vmr: ${msg}\nRun with --help for usage.\n`);
       process.exit(2);
     });
-  for (const c of mergeSameNamed(all)) cli = cli.command(c);
+  for (const c of mergeSameNamed(await commandsFor(argv))) cli = cli.command(c);
   try {
     await cli.parseAsync();
   } catch (e) {

@@ -3,7 +3,7 @@ import * as path from 'path';
 import type { Argv } from 'yargs';
 import { InvalidArgumentError, NotFoundError, printResult, repoRoot, writeFileAtomic, type VmrCommand } from '@vmr/core';
 import { resolveTrackingUri, withStore } from '@vmr/tracking';
-import { SPLIT_CHOICES, type SplitChoice } from '@vmr/trainer';
+import { SPLIT_CHOICES, type SplitChoice } from '@vmr/pipeline';
 import { EVAL_PROTOCOLS, evaluateRun, type EvalProtocol, type EvalResult } from './evaluate';
 import { buildTables, compareRuns } from './report';
 import { REPORT_FORMATS, featureLabel, formatComparisons, formatTables, modelLabel, type ReportFormat } from './report-format';

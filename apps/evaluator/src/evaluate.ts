@@ -1,23 +1,22 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ConflictError, FileFormatError, InvalidArgumentError, createProgress, errorMessage, selectBackend, writeJsonAtomic } from '@vmr/core';
-import { loadCheckpoint, restoreFromCheckpoint } from '@vmr/models';
+import { FileFormatError, InvalidArgumentError, createProgress, errorMessage, writeJsonAtomic } from '@vmr/core';
+import { selectBackend } from '@vmr/core/tf';
+import { restoreFromCheckpoint } from '@vmr/models';
 import { avAlignFromPeaks, fad, retrievalMetrics, videoPeakTimes, type AvAlignVariant, type RetrievalDirection } from '@vmr/metrics';
 import { RUN_KIND_TAG, useTracker, type Tracker } from '@vmr/tracking';
 import {
-  TRAIN_ARTIFACTS,
   checkFeatureDims,
   embedClips,
+  loadTrainedRun,
   openDataset,
-  parseTrainConfig,
   prepareData,
   requireClips,
   similarityMatrix,
   type PreparedData,
   type SplitChoice,
-  type TrainConfig,
-} from '@vmr/trainer';
+} from '@vmr/pipeline';
 import type { Dataset } from '@vmr/data';
 
 export const EVAL_PROTOCOLS = ['paper', 'vmr-code'] as const;
@@ -155,14 +154,7 @@ export async function evaluateRun(runIdOrPrefix: string, datasetDir: string, opt
   const direction = options.direction ?? 'video-to-music';
   return useTracker(options, async (tracker) => {
     const t0 = Date.now();
-    const trainRunId = await tracker.resolveRunId(runIdOrPrefix);
-    const train = await tracker.getRun(trainRunId);
-    if (train.tags[RUN_KIND_TAG] !== 'train') throw new ConflictError(`run ${trainRunId} is not a training run (tag ${RUN_KIND_TAG}=${train.tags[RUN_KIND_TAG] ?? 'missing'})`);
-    if (train.status !== 'finished') throw new ConflictError(`run ${trainRunId} is ${train.status}; only a finished training run can be evaluated${train.status === 'killed' ? ` (resume it: vmr train --resume ${trainRunId.slice(0, 8)})` : ''}`);
-    if (!train.artifacts.some((a) => a.path === TRAIN_ARTIFACTS.final)) throw new ConflictError(`run ${trainRunId} has no ${TRAIN_ARTIFACTS.final} artifact`);
-    const cfg = JSON.parse(fs.readFileSync(await tracker.artifactFile(trainRunId, TRAIN_ARTIFACTS.config), 'utf8')) as { config: unknown };
-    const config: TrainConfig = parseTrainConfig(cfg.config, `run ${trainRunId} ${TRAIN_ARTIFACTS.config}`);
-    const ck = loadCheckpoint(await tracker.artifactFile(trainRunId, TRAIN_ARTIFACTS.final));
+    const { runId: trainRunId, run: train, config, checkpoint: ck } = await loadTrainedRun(tracker, runIdOrPrefix);
     const ds = openDataset(datasetDir);
     checkFeatureDims(ds, config, { videoDim: ck.config.videoDim, audioDim: ck.config.audioDim }, `run ${trainRunId.slice(0, 8)}'s model`);
     const split = options.split ?? defaultSplit(ds);

@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import { z } from 'zod';
 import { ConfigError } from '@vmr/core';
 import { SYNTH_PRESETS } from '@vmr/data';
-import { EXPERIMENT_ONLY_KEYS, SPLIT_CHOICES, parseTrainConfig, readConfigFile, type TrainConfig } from '@vmr/trainer';
+import { EXPERIMENT_ONLY_KEYS, SPLIT_CHOICES, parseTrainConfig, readConfigFile, type TrainConfig } from '@vmr/pipeline';
 import { EVAL_PROTOCOLS } from './evaluate';
 
 /** A synthetic dataset to generate when its directory has no dataset.json (vmr synth options). */

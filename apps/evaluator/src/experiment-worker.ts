@@ -3,9 +3,10 @@
  * process (its own tfjs backend, one core), and streams progress back. Started by `runExperiment`.
  */
 import { VmrError, errorMessage } from '@vmr/core';
-import { trainRun, type TrainConfig, type TrainProgress, type TrainResult } from '@vmr/trainer';
+import { trainRun, type TrainProgress, type TrainResult } from '@vmr/trainer';
+import type { TrainConfig } from '@vmr/pipeline';
 import { evaluateRun, type EvalResult, type EvalProtocol } from './evaluate';
-import type { SplitChoice } from '@vmr/trainer';
+import type { SplitChoice } from '@vmr/pipeline';
 
 export interface WorkerJob {
   type: 'job';

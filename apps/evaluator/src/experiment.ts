@@ -5,7 +5,7 @@ import * as cliProgress from 'cli-progress';
 import { NotFoundError, createProgress } from '@vmr/core';
 import { MANIFEST_FILE, writeSyntheticDataset } from '@vmr/data';
 import { SqliteTracker, buildResultTables, openTracker, queryEvalRows, RUN_KIND_TAG, type ResultTable, type Tracker } from '@vmr/tracking';
-import { openDataset } from '@vmr/trainer';
+import { openDataset } from '@vmr/pipeline';
 import type { EvalResult } from './evaluate';
 import { loadExperiment, type ExperimentSpec, type ExperimentTrial, type SynthSpec } from './experiment-spec';
 import type { WorkerJob, WorkerMessage } from './experiment-worker';

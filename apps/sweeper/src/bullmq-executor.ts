@@ -7,7 +7,8 @@
  */
 import * as os from 'os';
 import * as path from 'path';
-import { Queue, Worker, UnrecoverableError, type Job } from 'bullmq';
+import type * as BullMq from 'bullmq';
+import type { Job } from 'bullmq';
 import { InvalidArgumentError, errorMessage } from '@vmr/core';
 import { openTracker, type Tracker } from '@vmr/tracking';
 import type { SweepSnapshot } from './coordinator';
@@ -20,6 +21,9 @@ export interface TrialJobData {
   /** Tracking URI the coordinator used (a worker's own --tracking-uri wins). */
   trackingUri: string;
 }
+
+/** bullmq (and ioredis) are loaded only when a BullMQ executor or worker runs, not by every `vmr` process. */
+const bullmq = (): typeof BullMq => require('bullmq') as typeof BullMq;
 
 /** BullMQ connection options from a redis:// URL (workers need maxRetriesPerRequest: null). */
 export function redisConnection(url: string): { url: string; maxRetriesPerRequest: null; enableOfflineQueue: boolean } {
@@ -58,7 +62,7 @@ function jobId(t: TrialState): string {
 
 /** Enqueue the runnable trials and wait until none is queued or running (or the sweep is cancelled). */
 export async function runBullmqTrials(a: BullmqRunArgs): Promise<number> {
-  const queue = new Queue<TrialJobData>(a.queue, { connection: redisConnection(a.redis) });
+  const queue = new (bullmq().Queue)<TrialJobData>(a.queue, { connection: redisConnection(a.redis) });
   try {
     await queue.waitUntilReady();
     for (const t of a.runnable) {
@@ -110,7 +114,7 @@ export interface SweepWorkerOptions {
 }
 
 export interface SweepWorkerHandle {
-  worker: Worker<TrialJobData>;
+  worker: BullMq.Worker<TrialJobData>;
   /** Graceful: stop taking jobs, let running trials finish. */
   close(): Promise<void>;
   /** Resolves when the worker has shut down. */
@@ -152,11 +156,11 @@ export function startSweepWorker(opts: SweepWorkerOptions): SweepWorkerHandle {
     const r = await settleAttempt(tracker, id, exit, attempt, more);
     await attachLog(tracker, id, logFile, attempt);
     log(`job ${job.id}: trial ${id} attempt ${attempt}: ${r.outcome}${r.reason ? ` (${r.reason})` : ''}`);
-    if (r.outcome === 'failed') throw new UnrecoverableError(r.reason ?? 'trial failed');
+    if (r.outcome === 'failed') throw new (bullmq().UnrecoverableError)(r.reason ?? 'trial failed');
     if (r.outcome === 'crashed') throw new Error(r.reason ?? 'trial process crashed');
     return { outcome: r.outcome };
   };
-  const worker = new Worker<TrialJobData>(opts.queue ?? 'vmr-sweeps', processor, {
+  const worker = new (bullmq().Worker)<TrialJobData>(opts.queue ?? 'vmr-sweeps', processor, {
     connection: redisConnection(opts.redis),
     concurrency: opts.concurrency ?? 1,
     lockDuration: opts.lockDurationMs ?? 30_000,

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, FileFormatError, NotFoundError } from '@vmr/core';
-import { EXPERIMENT_ONLY_KEYS } from '@vmr/trainer';
+import { EXPERIMENT_ONLY_KEYS } from '@vmr/pipeline';
 
 /** A scalar a config key can take. */
 export type ParamScalar = string | number | boolean;

@@ -7,7 +7,8 @@
  */
 import { ConfigError, errorMessage } from '@vmr/core';
 import { openTracker, type MetricPoint, type Tracker } from '@vmr/tracking';
-import { parseTrainConfig, trainRun } from '@vmr/trainer';
+import { parseTrainConfig } from '@vmr/pipeline';
+import { trainRun } from '@vmr/trainer';
 import { spawn } from 'child_process';
 import { TAGS } from './sweep-store';
 import { vmrBin } from './trial-launch';

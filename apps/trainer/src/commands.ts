@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { ConfigError, printResult, type VmrCommand } from '@vmr/core';
 import { withStore } from '@vmr/tracking';
-import { loadTrainConfig } from './config';
+import { loadTrainConfig } from '@vmr/pipeline';
 import { resumeRun, trainRun, type TrainResult } from './train';
 
 function fmt(x: number | undefined, digits = 4): string {

@@ -1,8 +1,10 @@
 /**
  * @vmr/trainer — `vmr train` (DESIGN.md §1.5): zod-validated configs, the training loop with progress,
- * run logging, checkpoints and exact resume. The entry functions (`trainRun`, `resumeRun`) and the data
- * and embedding helpers are public so the evaluator and the sweeper share them.
+ * run logging, checkpoints and exact resume. The entry functions (`trainRun`, `resumeRun`) are public
+ * so the sweeper runs trials in-process; the config, data and embedding helpers live in @vmr/pipeline.
  */
+// Re-exported from @vmr/pipeline (where they now live) so code written against the old names keeps
+// building; new code imports them from @vmr/pipeline. To be removed once no app imports them from here.
 export {
   TRAIN_PROTOCOLS,
   MODEL_KINDS,
@@ -21,7 +23,7 @@ export {
   applySets,
   parseSetValue,
   flattenParams,
-} from './config';
+} from '@vmr/pipeline';
 export {
   type PreparedClip,
   type PreparedData,
@@ -35,8 +37,9 @@ export {
   segmentBatch,
   clipMeans,
   batchPadLength,
-} from './data';
-export { type ClipEmbeddingSet, modelConfigFor, createOptimizer, trainOnBatch, embedClips, similarityMatrix, validationRecall } from './model';
+} from '@vmr/pipeline';
+export { type ClipEmbeddingSet, modelConfigFor, embedClips, similarityMatrix, validationRecall } from '@vmr/pipeline';
+export { createOptimizer, trainOnBatch } from './model';
 export { TRAIN_ARTIFACTS, RUN_KIND_TAG, type TrainOptions, type TrainProgress, type TrainResult, trainRun, resumeRun } from './train';
 export { formatTrainResult } from './commands';
 import { trainerCommands } from './commands';

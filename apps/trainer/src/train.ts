@@ -1,20 +1,27 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ConflictError, FileFormatError, Rng, createProgress, errorMessage, selectBackend, writeJsonAtomic, type BackendInfo, type Progress } from '@vmr/core';
+import { ConflictError, FileFormatError, Rng, createProgress, errorMessage, writeJsonAtomic, type Progress } from '@vmr/core';
+import { selectBackend, type BackendInfo } from '@vmr/core/tf';
 import { loadCheckpoint, restoreFromCheckpoint, saveCheckpoint, createModel, type Adam, type Model } from '@vmr/models';
 import { MetricBuffer, RUN_KIND_TAG, useTracker, type Tracker } from '@vmr/tracking';
-import { flattenParams, parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config';
-import { checkFeatureDims, openDataset, prepareData, requireClips, type PreparedData } from './data';
-import { createOptimizer, modelConfigFor, trainOnBatch, validationRecall } from './model';
+import {
+  TRAIN_ARTIFACTS,
+  checkFeatureDims,
+  flattenParams,
+  modelConfigFor,
+  openDataset,
+  parseTrainConfig,
+  prepareData,
+  requireClips,
+  validationRecall,
+  type PreparedData,
+  type TrainConfig,
+  type TrainConfigInput,
+} from '@vmr/pipeline';
+import { createOptimizer, trainOnBatch } from './model';
 
-/** Artifact paths a training run writes. */
-export const TRAIN_ARTIFACTS = {
-  config: 'config.json',
-  latest: 'checkpoints/latest.ckpt',
-  final: 'checkpoints/final.ckpt',
-  epoch: (e: number) => `checkpoints/epoch-${String(e).padStart(4, '0')}.ckpt`,
-} as const;
+export { TRAIN_ARTIFACTS };
 
 /** Tag marking what a run is (`train` or `eval`). */
 export { RUN_KIND_TAG };

@@ -1,7 +1,6 @@
 import * as fs from 'fs';
 import { Dataset } from '@vmr/data';
-import { batchPadLength, clipMeans, prepareData, segmentBatch, type PreparedClip } from '../src/data';
-import { parseTrainConfig } from '../src/config';
+import { batchPadLength, clipMeans, parseTrainConfig, prepareData, segmentBatch, type PreparedClip } from '@vmr/pipeline';
 import { tinyDataset, tmpDir } from './fixture';
 
 // two clips, Dv = 2, Da = 1; clip a: 4 s, clip b: 3 s; S = 2 segments each

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { ConfigError, NotFoundError } from '@vmr/core';
 import { SqliteTracker } from '@vmr/tracking';
 import { TRAIN_ARTIFACTS, resumeRun, trainRun } from '../src';
-import { parseTrainConfig } from '../src/config';
+import { parseTrainConfig } from '@vmr/pipeline';
 import { tinyConfigYaml, tinyDataset, tmpDir, vmr } from './fixture';
 
 const root = tmpDir('vmr-train-cli-');

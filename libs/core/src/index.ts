@@ -1,6 +1,6 @@
 /**
  * @vmr/core — shared foundations: the error hierarchy, seeded RNG, `.npy` I/O, atomic file writes,
- * progress reporting and CLI plumbing.
+ * progress reporting and CLI plumbing. TensorFlow.js plumbing: `@vmr/core/tf`.
  */
 export * from './errors';
 export { Rng } from './rng';
@@ -18,5 +18,7 @@ export {
 export { writeFileAtomic, writeJsonAtomic, copyFileAtomic, tempPathFor } from './atomic-write';
 export { type Progress, type ProgressFields, type ProgressOptions, createProgress } from './progress';
 export { type VmrCommand, type GlobalOptions, withJson, printResult, reportCliError } from './cli';
-export * from './tf';
+// TensorFlow.js (tf, backends, fast ops) is a separate entry, `@vmr/core/tf`, loaded only by code that
+// trains or embeds; the CLI shell and non-numeric commands never load it.
+export { BackendNameSchema, type BackendName, type ConcreteBackend } from './backend-name';
 export { repoRoot, sharedDir, sharedPath } from './shared-material';

@@ -1,4 +1,5 @@
-import { tf, Rng, ConfigError, InvalidArgumentError, matMul, swapLastAxes, gatherRows, selectRows } from '@vmr/core';
+import { Rng, ConfigError, InvalidArgumentError } from '@vmr/core';
+import { tf, matMul, swapLastAxes, gatherRows, selectRows } from '@vmr/core/tf';
 import type { SegmentEmbeddings } from '@vmr/models';
 import { OfLossConfigSchema, type OfLossConfig, type OfLossConfigInput } from './config';
 import { topKIndices, bottomKIndices, highLowSegments } from './mining';

@@ -1,4 +1,5 @@
-import { tf, ConfigError, InvalidArgumentError, matMul, swapLastAxes } from '@vmr/core';
+import { ConfigError, InvalidArgumentError } from '@vmr/core';
+import { tf, matMul, swapLastAxes } from '@vmr/core/tf';
 import { l2Normalize, type ClipEmbeddings } from '@vmr/models';
 import { VmNetLossConfigSchema, type VmNetLossConfig, type VmNetLossConfigInput } from './config';
 import { topKIndices } from './mining';

@@ -1,4 +1,5 @@
-import { tf, selectBackend, Rng } from '@vmr/core';
+import { Rng } from '@vmr/core';
+import { tf, selectBackend } from '@vmr/core/tf';
 import { createOfVmNet, Adam, trainStep, clipEmbeddings } from '@vmr/models';
 import { ofVmNetLoss } from '../src';
 

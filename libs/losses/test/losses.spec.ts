@@ -1,4 +1,5 @@
-import { tf, selectBackend, Rng, InvalidArgumentError, ConfigError } from '@vmr/core';
+import { Rng, InvalidArgumentError, ConfigError } from '@vmr/core';
+import { tf, selectBackend } from '@vmr/core/tf';
 import { ofVmNetLoss, vmNetLoss, topKIndices, highLowSegments } from '../src';
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { tf, InvalidArgumentError, NumericError } from '@vmr/core';
+import { InvalidArgumentError, NumericError } from '@vmr/core';
+import { tf } from '@vmr/core/tf';
 import type { ParamSet } from './params';
 
 export const AdamConfigSchema = z

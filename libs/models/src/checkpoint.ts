@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { createHash } from 'crypto';
-import { tf, writeFileAtomic, FileFormatError, IoError, NotFoundError, InvalidArgumentError, errorMessage } from '@vmr/core';
+import { writeFileAtomic, FileFormatError, IoError, NotFoundError, InvalidArgumentError, errorMessage } from '@vmr/core';
+import { tf } from '@vmr/core/tf';
 import { ModelConfigSchema, type ModelConfig } from './config';
 import { Adam, AdamConfigSchema, type AdamConfig } from './adam';
 import { createOfVmNet, type OfVmNet } from './of-vm-net';

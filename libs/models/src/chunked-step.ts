@@ -1,4 +1,5 @@
-import { tf, InvalidArgumentError, NumericError } from '@vmr/core';
+import { InvalidArgumentError, NumericError } from '@vmr/core';
+import { tf } from '@vmr/core/tf';
 import type { Adam, LossOutput, StepResult } from './adam';
 import { trainStep } from './adam';
 import { mixSeed } from './params';

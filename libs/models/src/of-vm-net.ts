@@ -1,4 +1,5 @@
-import { tf, Rng, ConfigError, InvalidArgumentError } from '@vmr/core';
+import { Rng, ConfigError, InvalidArgumentError } from '@vmr/core';
+import { tf } from '@vmr/core/tf';
 import { OfVmNetConfigSchema, type OfVmNetConfig, type OfVmNetConfigInput } from './config';
 import { ParamSet, mixSeed } from './params';
 import { planPacking, type PackPlan } from './packing';

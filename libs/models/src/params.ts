@@ -1,4 +1,5 @@
-import { tf, Rng } from '@vmr/core';
+import { Rng } from '@vmr/core';
+import { tf } from '@vmr/core/tf';
 
 /** Named variables in a fixed order (the checkpoint and optimizer key them by name). */
 export class ParamSet {

@@ -1,4 +1,5 @@
-import { tf, Rng, matMul, linear, gatherRows, dropout, reluDropout, swapLastAxes } from '@vmr/core';
+import { Rng } from '@vmr/core';
+import { tf, matMul, linear, gatherRows, dropout, reluDropout, swapLastAxes } from '@vmr/core/tf';
 import { ParamSet, addTorchLinear, uniformInit, mixSeed } from './params';
 import type { PackPlan } from './packing';
 

@@ -1,4 +1,5 @@
-import { tf, Rng, ConfigError, InvalidArgumentError, linear, dropout } from '@vmr/core';
+import { Rng, ConfigError, InvalidArgumentError } from '@vmr/core';
+import { tf, linear, dropout } from '@vmr/core/tf';
 import { VmNetConfigSchema, type VmNetConfig, type VmNetConfigInput } from './config';
 import { ParamSet, addGlorotLinear, mixSeed } from './params';
 import { l2Normalize } from './segment-encoder';

@@ -1,4 +1,5 @@
-import { tf, Rng } from '@vmr/core';
+import { Rng } from '@vmr/core';
+import { tf } from '@vmr/core/tf';
 import type { ParamSet } from '../src';
 
 /** Random batch: lengths per (clip, segment), zero padding, ranks as permutations. */

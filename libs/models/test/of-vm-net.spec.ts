@@ -1,4 +1,5 @@
-import { tf, selectBackend, InvalidArgumentError, ConfigError } from '@vmr/core';
+import { InvalidArgumentError, ConfigError } from '@vmr/core';
+import { tf, selectBackend } from '@vmr/core/tf';
 import { createOfVmNet, sinusoidalPositions, type OfVmNet, type ParamSet } from '../src';
 import { makeBatch, gradCheck } from './helpers';
 

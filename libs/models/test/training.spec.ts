@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { tf, selectBackend, FileFormatError, NotFoundError, Rng } from '@vmr/core';
+import { FileFormatError, NotFoundError, Rng } from '@vmr/core';
+import { tf, selectBackend } from '@vmr/core/tf';
 import {
   createOfVmNet,
   createVmNet,

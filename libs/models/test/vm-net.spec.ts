@@ -1,4 +1,5 @@
-import { tf, selectBackend, InvalidArgumentError } from '@vmr/core';
+import { InvalidArgumentError } from '@vmr/core';
+import { tf, selectBackend } from '@vmr/core/tf';
 import { createVmNet } from '../src';
 import { gradCheck } from './helpers';
 

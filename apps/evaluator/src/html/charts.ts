@@ -3,8 +3,13 @@
  * renderer (no browser, no canvas, no network): `vega-lite` compiles the spec to Vega, `vega` lays it
  * out headless and serialises the scenegraph to SVG.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+
+/** vega and vega-lite are loaded only when a chart is rendered, not by every `vmr` process. */
+const vega = (): typeof Vega => require('vega') as typeof Vega;
+const compile: typeof VegaLite.compile = (...a) => (require('vega-lite') as typeof VegaLite).compile(...a);
 import type { ResultTable } from '@vmr/tracking';
 import { featureLabel, formatCell, modelLabel } from '../report-format';
 import type { LambdaScatter, RunSummary } from './collect';
@@ -22,7 +27,7 @@ const BASE_CONFIG = {
 
 /** Collects vega-lite / vega warnings instead of printing them (the report lists them). */
 function collectingLogger(sink: string[]) {
-  let lvl = vega.Warn;
+  let lvl = vega().Warn;
   const logger = {
     level(l?: number) {
       if (l === undefined) return lvl;
@@ -54,7 +59,7 @@ function collectingLogger(sink: string[]) {
 export async function renderSvg(spec: TopLevelSpec, warnings: string[] = []): Promise<string> {
   const logger = collectingLogger(warnings);
   const { spec: vgSpec } = compile({ ...spec, config: { ...BASE_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec, { logger: logger as never });
-  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', logger: logger as never });
+  const view = new (vega().View)(vega().parse(vgSpec), { renderer: 'none', logger: logger as never });
   try {
     return addHoverTitles(await view.toSVG());
   } finally {

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { InvalidArgumentError, printResult, type VmrCommand } from '@vmr/core';
 import { RUN_KIND_TAG, useTracker, withStore, type Tracker } from '@vmr/tracking';
-import { SPLIT_CHOICES, type SplitChoice } from '@vmr/trainer';
+import { SPLIT_CHOICES, type SplitChoice } from '@vmr/pipeline';
 import { resolveCacheDir } from '../retrieve/media-cache';
 import { formatListeningSummary, listeningSummaries } from './report';
 import { checkListenBind, preparePreviews, startListenServer } from './server';

@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, InsufficientDataError, InvalidArgumentError, Rng, selectBackend } from '@vmr/core';
+import { ConfigError, InsufficientDataError, InvalidArgumentError, Rng } from '@vmr/core';
+import { selectBackend } from '@vmr/core/tf';
 import { avAlignFromPeaks, videoPeakTimes } from '@vmr/metrics';
 import type { Tracker } from '@vmr/tracking';
-import { checkFeatureDims, embedClips, openDataset, prepareData, type SplitChoice } from '@vmr/trainer';
+import { checkFeatureDims, embedClips, openDataset, prepareData, type SplitChoice } from '@vmr/pipeline';
 import { loadTrainedRun, restoreModel } from '../retrieve/trained-run';
 
 /** Systems of a listening test: the two runs' top-1 picks and, optionally, the ground truth. */

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { InvalidArgumentError, printResult, type VmrCommand } from '@vmr/core';
 import { withStore } from '@vmr/tracking';
-import { SPLIT_CHOICES, type SplitChoice } from '@vmr/trainer';
+import { SPLIT_CHOICES, type SplitChoice } from '@vmr/pipeline';
 import { retrieve, type RetrieveResult } from './retrieve';
 
 /** `--model name=path` pairs (as `vmr ingest`). */

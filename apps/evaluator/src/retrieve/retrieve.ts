@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { InsufficientDataError, InvalidArgumentError, createProgress, selectBackend, writeJsonAtomic } from '@vmr/core';
+import { InsufficientDataError, InvalidArgumentError, createProgress, writeJsonAtomic } from '@vmr/core';
+import { selectBackend } from '@vmr/core/tf';
 import { listMediaInputs, MANIFEST_FILE, type Dataset } from '@vmr/data';
 import { avAlignFromPeaks, videoPeakTimes } from '@vmr/metrics';
 import { planClipSegments } from '@vmr/segmentation';
 import { useTracker, type Tracker } from '@vmr/tracking';
-import { checkFeatureDims, embedClips, openDataset, prepareData, type PreparedClip, type SplitChoice } from '@vmr/trainer';
+import { checkFeatureDims, embedClips, openDataset, prepareData, type PreparedClip, type SplitChoice } from '@vmr/pipeline';
 import { ingestCached, resolveCacheDir, type IngestedMedia } from './media-cache';
 import { checkRunExtractors, loadTrainedRun, restoreModel, type TrainedRun } from './trained-run';
 import { writeRetrievePage } from './page';

@@ -5,7 +5,7 @@ import { Dataset, MANIFEST_FILE } from '@vmr/data';
 import { getExtractor, resolveExtractors } from '@vmr/features';
 import { loadCheckpoint, restoreFromCheckpoint, type Checkpoint } from '@vmr/models';
 import { RUN_KIND_TAG, type RunDetail, type Tracker } from '@vmr/tracking';
-import { TRAIN_ARTIFACTS, parseTrainConfig, type TrainConfig } from '@vmr/trainer';
+import { TRAIN_ARTIFACTS, parseTrainConfig, type TrainConfig } from '@vmr/pipeline';
 
 /** A finished training run with its configuration and final checkpoint (the model is built on demand). */
 export interface TrainedRun {

@@ -1,11 +1,8 @@
-import { z } from 'zod';
 import { tf } from './tfjs';
 import { UnsupportedError, errorMessage } from '../errors';
+import { BackendNameSchema, type BackendName, type ConcreteBackend } from '../backend-name';
 
-/** `--backend` values. `auto` tries tensorflow-gpu → tensorflow → wasm → cpu. */
-export const BackendNameSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
-export type BackendName = z.infer<typeof BackendNameSchema>;
-export type ConcreteBackend = Exclude<BackendName, 'auto'>;
+export { BackendNameSchema, type BackendName, type ConcreteBackend };
 
 export interface BackendAttempt {
   backend: ConcreteBackend;

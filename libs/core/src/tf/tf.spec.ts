@@ -1,4 +1,4 @@
-import { tf, selectBackend, activeBackend, matMul, linear, gatherRows, selectRows, dropoutMask, BackendNameSchema } from '../index';
+import { tf, selectBackend, activeBackend, matMul, linear, gatherRows, selectRows, dropoutMask, BackendNameSchema } from './index';
 import { UnsupportedError } from '../errors';
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -149,7 +149,7 @@ describe('dropoutMask', () => {
 describe('reluDropout', () => {
   it('equals dropout(relu(x)) in value and gradient', async () => {
     await selectBackend('wasm');
-    const { dropout, reluDropout } = await import('../index');
+    const { dropout, reluDropout } = await import('./index');
     tf.tidy(() => {
       const x = tf.randomNormal([50, 40], 0, 1, 'float32', 4);
       const w = tf.randomNormal([50, 40], 0, 1, 'float32', 5);

@@ -1,5 +1,5 @@
 /**
- * The one TensorFlow.js instance every VMR Lab package uses (`import { tf } from '@vmr/core'`).
+ * The one TensorFlow.js instance every VMR Lab package uses (`import { tf } from '@vmr/core/tf'`).
  *
  * `@tensorflow/tfjs-core`'s CommonJS build registers no gradients and no chained tensor methods
  * (those live in ES-module files that CommonJS/jest cannot load), so we load the `@tensorflow/tfjs`

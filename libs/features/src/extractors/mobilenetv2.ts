@@ -1,7 +1,7 @@
 import * as path from 'path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { tfjsLib } from './lazy-tfjs';
-import { ExternalToolError, InvalidArgumentError, errorMessage, selectBackend, type BackendName } from '@vmr/core';
+import { ExternalToolError, InvalidArgumentError, errorMessage, type BackendName } from '@vmr/core';
 import type { PreparedFrame } from '../flow/trajectory';
 
 export const MOBILENETV2_DIM = 1280;
@@ -37,7 +37,7 @@ export function nsfwjsModelDir(): { dir: string; version: string } {
 export function loadMobileNetV2(backend: BackendName = 'auto'): Promise<Loaded> {
   if (!loading) {
     loading = (async () => {
-      await selectBackend(backend);
+      await (await import('@vmr/core/tf')).selectBackend(backend);
       const { dir, version } = nsfwjsModelDir();
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const modelJson = require(path.join(dir, 'model.min.js')) as { modelTopology: object; weightsManifest: Array<{ paths: string[]; weights: tfjs.io.WeightsManifestEntry[] }>; format?: string };

@@ -3,7 +3,11 @@
  * (or an MLflow server, for the parts MLflow has). Retries connection errors and 5xx with backoff;
  * writes carry an idempotency key, so a retried batch is never applied twice.
  */
-import axios, { type AxiosInstance, type AxiosRequestConfig, AxiosError } from 'axios';
+import type * as Axios from 'axios';
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
+
+/** axios is loaded only when a tracker talks HTTP, not by every `vmr` process. */
+const axios = (): typeof Axios => require('axios') as typeof Axios;
 import { createHash, randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -73,7 +77,7 @@ export class HttpTracker implements Tracker {
     if (!/^https?:\/\//.test(baseUrl)) throw new InvalidArgumentError(`tracking URI '${baseUrl}' is not an http(s) URL`);
     this.location = baseUrl.replace(/\/+$/, '');
     const token = options.token ?? process.env.VMR_TRACKING_TOKEN ?? process.env.MLFLOW_TRACKING_TOKEN;
-    this.http = axios.create({
+    this.http = axios().default.create({
       baseURL: this.location,
       timeout: options.timeoutMs ?? 30_000,
       headers: token ? { Authorization: `Bearer ${token}` } : {},
@@ -107,7 +111,7 @@ export class HttpTracker implements Tracker {
         }
       } catch (e) {
         if (e instanceof VmrError) throw e;
-        const code = e instanceof AxiosError ? (e.code ?? '') : ((e as NodeJS.ErrnoException).code ?? '');
+        const code = e instanceof axios().AxiosError ? (e.code ?? '') : ((e as NodeJS.ErrnoException).code ?? '');
         const retryable = RETRYABLE_CODES.has(code) || /socket hang up|ECONNRESET|ECONNREFUSED/.test(errorMessage(e));
         if (!retryable) throw new IoError(`${what}: request to ${this.location} failed: ${errorMessage(e)}`, { cause: e });
         retryReason = `${code || 'connection error'}: ${errorMessage(e)}`;
