@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { ConfigError, NotFoundError } from '@vmr/core';
 import { parseSweepSpec, loadSweepSpec } from './spec';
-import { canonicalJson, expandTrials, gridValues, trialKey } from './expand';
+import { canonicalJson } from '@vmr/core';
+import { expandTrials, gridValues, trialKey } from './expand';
 
 const spec = (raw: Record<string, unknown>) => parseSweepSpec({ name: 's', ...raw });
 
