@@ -149,7 +149,7 @@ const status: VmrCommand = {
         const tb = new Table({ head: ['#', 'trial', 'status', 'attempts', ...keys, s.sweep.metric?.name ?? 'metric', 'time', 'progress / alias / error'], style: { head: [], border: [] }, colWidths: [], wordWrap: true });
         for (const r of s.trials) {
           const note = r.aliasOf
-            ? `alias of #${r.aliasOf.index ?? '?'} (λ × ${formatNumber(1 / r.aliasOf.scale)} of this trial's; not run)`
+            ? `alias of #${r.aliasOf.index ?? '?'}: λ = ${formatNumber(r.aliasOf.scale)} × its λ (not run; its results)`
             : r.live
               ? liveLine({ label: '', epoch: r.live.epoch ?? undefined, epochs: r.live.epochs ?? undefined, loss: r.live.loss ?? undefined, val: r.live.val ?? undefined }).trim()
               : (r.error ?? '').slice(0, 80);

@@ -176,12 +176,19 @@ function resolveLinks(links: Map<string, Linked>, values: Record<string, ParamSc
   for (const k of links.keys()) resolve(k);
 }
 
-/** A spec section's dimensions, with the top level's `seeds` inherited. */
+/**
+ * The sections to expand: the top level (when it has a `grid` or `random` space, or there are no
+ * `sweeps`), then each of `sweeps`, which inherit the top level's `model`, `features` and `seeds`
+ * unless they give their own (the top-level `grid` / `random` are not inherited).
+ */
 function sectionsOf(spec: SweepSpec): (Pick<SweepSection, 'features' | 'model' | 'seeds' | 'set' | 'grid' | 'random' | 'maxTrials'> & { name?: string })[] {
   const top = { features: spec.features, model: spec.model, seeds: spec.seeds, set: {}, grid: spec.grid, random: spec.random, maxTrials: undefined };
   if (!spec.sweeps) return [top];
-  const topHasDims = !!(spec.features || spec.model || spec.random || Object.keys(spec.grid).length > 0);
-  return [...(topHasDims ? [top] : []), ...spec.sweeps.map((s) => ({ ...s, seeds: s.seeds ?? spec.seeds }))];
+  const topHasSpace = !!spec.random || Object.keys(spec.grid).length > 0;
+  return [
+    ...(topHasSpace ? [top] : []),
+    ...spec.sweeps.map((s) => ({ ...s, model: s.model ?? (s.grid.model === undefined ? spec.model : undefined), features: s.features ?? (s.grid.features === undefined ? spec.features : undefined), seeds: s.seeds ?? (s.grid.seed === undefined ? spec.seeds : undefined) })),
+  ];
 }
 
 /**

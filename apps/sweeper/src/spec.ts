@@ -128,7 +128,10 @@ const sectionShape = {
   maxTrials: z.number().int().min(1).optional(),
 };
 
-/** A further section of an experiment (e.g. a λ sweep of OF-VM-Net): inherits `seeds` unless it gives its own. */
+/**
+ * A further section of an experiment (e.g. a λ sweep of OF-VM-Net): inherits the top level's `model`,
+ * `features` and `seeds` unless it gives its own; the top-level `set` applies, then the section's.
+ */
 export const sweepSectionSchema = z
   .object({
     /** Shown in status and recorded on its trials (tag `sweep.section`). */

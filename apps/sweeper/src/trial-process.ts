@@ -111,6 +111,7 @@ export async function executeTrial(
   experiment: string,
   config: Record<string, unknown>,
   evaluate: EvaluateEntry[],
+  hooks: { onTrainProgress?: () => void } = {},
 ): Promise<{ trainRunId: string; metrics: MetricPoint[]; interrupted?: boolean; resumedFrom?: string }> {
   // A trial's training run always lives in the sweep's experiment: a base config borrowed from another
   // experiment (e.g. quickstart.yaml) must not add sweep trials to that experiment's tables.
@@ -127,10 +128,10 @@ export async function executeTrial(
   } else if (earlier) {
     await tracker.setTags(earlier.id, ownTags);
     resumedFrom = earlier.id;
-    trained = await resumeRun(earlier.id, { tracker, progress: false, handleSignals: true });
+    trained = await resumeRun(earlier.id, { tracker, progress: false, handleSignals: true, onProgress: hooks.onTrainProgress });
   } else {
     const n = Number(process.env[INTERRUPT_ENV] ?? '');
-    trained = await trainRun(trainConfig, { tracker, parentId: trialRunId, progress: false, handleSignals: true, tags: ownTags, ...(Number.isInteger(n) && n > 0 ? { interruptAfterSteps: n } : {}) });
+    trained = await trainRun(trainConfig, { tracker, parentId: trialRunId, progress: false, handleSignals: true, onProgress: hooks.onTrainProgress, tags: ownTags, ...(Number.isInteger(n) && n > 0 ? { interruptAfterSteps: n } : {}) });
   }
   if (trained.status === 'killed') return { trainRunId: trained.runId, metrics: [], interrupted: true, resumedFrom };
   if (trained.status !== 'finished') throw new ConfigError(`training run ${trained.runId} ended ${trained.status}`);
@@ -230,7 +231,15 @@ export async function runTrialProcess(trialRunId: string, trackingUri: string): 
     await tracker.setStatus(trialRunId, 'running');
     try {
       training = true;
-      const out = await executeTrial(tracker, trialRunId, run.experimentName, config, evaluate).finally(() => {
+      // A signal that arrived while the trainer was still loading data (before its handler existed) is
+      // raised again at the first step, so the run is checkpointed instead of trained to the end.
+      let reRaised = false;
+      const onTrainProgress = () => {
+        if (!interruption || reRaised) return;
+        reRaised = true;
+        process.kill(process.pid, interruption.requeue ? 'SIGINT' : 'SIGTERM');
+      };
+      const out = await executeTrial(tracker, trialRunId, run.experimentName, config, evaluate, { onTrainProgress }).finally(() => {
         training = false;
       });
       if (out.interrupted || interruption) {

@@ -6,7 +6,7 @@
  * problems are collected and reported together, each naming the trial and the key.
  */
 import * as path from 'path';
-import { ConfigError, VmrError, errorMessage } from '@vmr/core';
+import { ConfigError, VmrError, errorMessage, getPath } from '@vmr/core';
 import { synthPreset, viewDim, type Dataset } from '@vmr/data';
 import type { EvalMetrics } from '@vmr/evaluator';
 import { checkFeatureDims, openDataset, parseTrainConfig, type TrainConfig } from '@vmr/trainer';
@@ -112,7 +112,15 @@ export function validateSweep(spec: SweepSpec, trials: readonly TrialPlan[], exp
       const issues = zodIssues(e);
       if (issues) for (const i of issues) add(t, i.key, i.message);
       else add(t, String((e as VmrError).details?.path ?? 'config'), errorMessage(e).replace(/^config: /, ''));
-      continue;
+      // Without the unknown keys the rest of the config may still parse: check its datasets too, so one
+      // report lists every problem.
+      const stripped = withoutUnknownKeys({ ...t.config, experiment }, e);
+      if (!stripped) continue;
+      try {
+        config = parseTrainConfig(stripped, 'config');
+      } catch {
+        continue;
+      }
     }
     const train = viewOf(config.dataset);
     const explicit = config.model === 'vm-net' ? config.vmNet : config.ofVmNet;
@@ -144,6 +152,19 @@ export function validateSweep(spec: SweepSpec, trials: readonly TrialPlan[], exp
     }
   }
   return [...grouped.values()];
+}
+
+/** A copy of `raw` without the keys a zod error reported as unrecognized; undefined when there were none. */
+function withoutUnknownKeys(raw: Record<string, unknown>, e: unknown): Record<string, unknown> | undefined {
+  const issues = e instanceof VmrError ? (e.details.issues as { code: string; path: (string | number)[]; keys?: string[] }[] | undefined) : undefined;
+  const unknown = (issues ?? []).filter((i) => i.code === 'unrecognized_keys' && i.keys);
+  if (unknown.length === 0) return undefined;
+  const out = structuredClone(raw);
+  for (const i of unknown) {
+    const parent = i.path.length ? getPath(out, i.path.join('.')) : out;
+    if (parent && typeof parent === 'object') for (const k of i.keys!) delete (parent as Record<string, unknown>)[k];
+  }
+  return out;
 }
 
 function recipeDims(view: DatasetView, config: TrainConfig, explicit: { videoDim?: number; audioDim?: number }, add: (key: string, message: string) => void, what: string): { videoDim: number; audioDim: number } | undefined {
