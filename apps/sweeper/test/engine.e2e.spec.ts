@@ -173,7 +173,7 @@ describe('the spec check', () => {
       expect(fs.existsSync(path.dirname(db))).toBe(false);
     }
     const j = await runCli(['sweep', 'run', spec, '--store', db, '--dry-run', '--json'], { cwd: dir });
-    const err = JSON.parse(j.stdout) as { code: string; details: { problems: { key: string; trials: string[] }[] } };
+    const { error: err } = JSON.parse(j.stdout) as { error: { code: string; details: { problems: { key: string; trials: string[] }[] } } };
     expect(err.code).toBe('INVALID_CONFIG');
     expect(err.details.problems.map((p) => [p.key, p.trials.length])).toEqual([
       ['loss.lamdbas', 4],
