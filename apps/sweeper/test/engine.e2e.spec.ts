@@ -95,7 +95,7 @@ describe('experiment files run on the sweep engine', () => {
       const aliases = trials.filter((t) => t.tags[TAGS.aliasOf]);
       expect(aliases.map((t) => JSON.parse(t.tags[TAGS.values])['loss.lambdas.l1'] + '/' + JSON.parse(t.tags[TAGS.values])['loss.lambdas.l3'])).toEqual(['1/1', '2/2']);
       const canon = trials.find((t) => t.tags[TAGS.index] === '1')!;
-      expect(canon.tags[TAGS.values]).toBe(JSON.stringify({ model: 'of-vm-net' }));
+      expect(JSON.parse(canon.tags[TAGS.values])).toEqual({ features: 'clip', model: 'of-vm-net' });
       for (const a of aliases) {
         expect(a.tags[TAGS.aliasOf]).toBe(canon.tags[TAGS.key]);
         expect(byKey.get(a.tags[TAGS.aliasOf])).toBe(canon);
