@@ -261,9 +261,17 @@ export function parseSweepSpec(raw: unknown, file = ''): SweepSpec {
     if (!fs.existsSync(basePath)) throw new NotFoundError(`${where}: base config '${spec.base}' not found (looked at ${basePath})`, { details: { file, key: 'base' } });
     const loaded = readYaml(basePath);
     if (loaded === null || typeof loaded !== 'object' || Array.isArray(loaded)) throw new ConfigError(`${basePath}: a trainer config must be a YAML mapping`);
-    // An experiment file (quickstart.yaml) may serve as the base: its sweep keys are not trainer config.
+    // An experiment file (quickstart.yaml) may serve as the base: its sweep keys are not trainer config,
+    // but its synthetic dataset recipes say how to make the data its config uses (kept unless redefined).
     baseConfig = trainerPart(loaded as Record<string, unknown>);
     spec.base = basePath;
+    const inherited = (loaded as Record<string, unknown>).datasets;
+    if (Array.isArray(inherited)) {
+      const parsed = z.array(z.object({ path: z.string().min(1), synth: synthRecipeSchema.optional() }).strict()).safeParse(inherited);
+      if (!parsed.success) throw new ConfigError(`${basePath}: invalid 'datasets': ${parsed.error.issues.map((i) => `${zodPath(i.path)}: ${i.message}`).join('; ')}`, { details: { file: basePath, key: 'datasets' } });
+      const own = new Set(spec.datasets.map((d) => path.resolve(d.path)));
+      spec.datasets.push(...parsed.data.filter((d) => !own.has(path.resolve(d.path))));
+    }
   }
   Object.assign(baseConfig, inline);
   const names = new Set<string>();
