@@ -27,7 +27,7 @@ export function setPath(obj: Record<string, unknown>, key: string, value: unknow
     const next = cur[parts[i]];
     if (next === undefined) cur[parts[i]] = {};
     else if (next === null || typeof next !== 'object' || Array.isArray(next)) {
-      throw new ConfigError(`${what}: '${parts.slice(0, i + 1).join('.')}' is ${Array.isArray(next) ? 'a list' : next === null ? 'null' : `a ${typeof next}`}, not a mapping`, { details: { key } });
+      throw new ConfigError(`${what}: '${parts.slice(0, i + 1).join('.')}' is not a mapping (it is ${Array.isArray(next) ? 'a list' : next === null ? 'null' : `a ${typeof next}`})`, { details: { key } });
     }
     cur = cur[parts[i]] as Record<string, unknown>;
   }
