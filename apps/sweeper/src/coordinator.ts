@@ -302,6 +302,16 @@ export async function runSweep(spec: SweepSpec, opts: RunSweepOptions = {}): Pro
     const { runnable, failedNotRetried } = selectRunnable(current.filter((t) => !t.aliasOf), spec.maxAttempts, !!opts.retryFailed);
     // Trials reset for this run: failed ones retried, killed/orphaned ones requeued.
     for (const t of runnable) if (t.status !== 'queued') await tracker.setStatus(t.runId, 'queued');
+    // Longest first (fewer idle workers at the end): OF-VM-Net before VM-Net, more epochs first; stable.
+    const cost = (t: TrialState) => {
+      try {
+        const c = JSON.parse(t.tags[TAGS.config] ?? '{}') as { model?: string; epochs?: number };
+        return (c.model === 'vm-net' ? 0 : 1) * 1e6 + (typeof c.epochs === 'number' ? c.epochs : 0);
+      } catch {
+        return 0;
+      }
+    };
+    runnable.sort((a, b) => cost(b) - cost(a) || a.index - b.index);
     view = new SweepStatusView({ label: `sweep ${spec.name}`, toRun: runnable.length, quiet, summaryEverySec: opts.summaryEverySec });
     const v = view;
     v.event(`sweep ${spec.name} (${sweep.id.slice(0, 8)}, experiment ${sweep.experiment}): ${trials.length} trials${aliases ? ` (${aliases} λ aliases, not run)` : ''}, ${skipped} already finished, ${runnable.length} to run${failedNotRetried ? `, ${failedNotRetried} failed (not retried: --retry-failed)` : ''}`);
