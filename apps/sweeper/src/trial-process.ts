@@ -111,7 +111,7 @@ export async function executeTrial(
   experiment: string,
   config: Record<string, unknown>,
   evaluate: EvaluateEntry[],
-  hooks: { onTrainProgress?: () => void } = {},
+  hooks: { onTrainProgress?: () => void; beforeEvaluation?: () => void } = {},
 ): Promise<{ trainRunId: string; metrics: MetricPoint[]; interrupted?: boolean; resumedFrom?: string }> {
   // A trial's training run always lives in the sweep's experiment: a base config borrowed from another
   // experiment (e.g. quickstart.yaml) must not add sweep trials to that experiment's tables.
@@ -138,6 +138,7 @@ export async function executeTrial(
   const metrics: MetricPoint[] = [];
   finiteMetrics('train.val.', trained.val, metrics);
   if (Number.isFinite(trained.finalLoss)) metrics.push({ key: 'train.loss', value: trained.finalLoss });
+  hooks.beforeEvaluation?.();
   for (const e of evaluate) {
     const r = (await finishedEval(tracker, trained.runId, e)) ?? (await evalViaCli(trained.runId, e, tracker.location));
     finiteMetrics(`eval.${e.name}.`, r, metrics);
@@ -239,7 +240,13 @@ export async function runTrialProcess(trialRunId: string, trackingUri: string): 
         reRaised = true;
         process.kill(process.pid, interruption.requeue ? 'SIGINT' : 'SIGTERM');
       };
-      const out = await executeTrial(tracker, trialRunId, run.experimentName, config, evaluate, { onTrainProgress }).finally(() => {
+      // Evaluation: a signal stops the `vmr eval` child and settles the trial at once (finished
+      // evaluations are kept for the next attempt).
+      const beforeEvaluation = () => {
+        training = false;
+        if (interruption) throw new ConfigError(`interrupted before evaluation: ${interruption.why}`);
+      };
+      const out = await executeTrial(tracker, trialRunId, run.experimentName, config, evaluate, { onTrainProgress, beforeEvaluation }).finally(() => {
         training = false;
       });
       if (out.interrupted || interruption) {
