@@ -348,7 +348,8 @@ export async function runSweep(spec: SweepSpec, opts: RunSweepOptions = {}): Pro
       }
       const live: LiveTrial[] = [];
       for (const t of states) if (t.status === 'running') live.push(await liveTrial(tracker, t, labels.get(t.key) ?? t.runId.slice(0, 8), spec.metric?.name).catch(() => ({ label: labels.get(t.key) ?? '' })));
-      v.update({ total: s.total, done: s.finished, running: s.running, failed: s.failed, queued: s.queued, live, best: bestCache ? { metric: bestCache.metric, value: bestCache.value, trial: bestCache.runId.slice(0, 8) } : undefined });
+      const waitingAliases = states.filter((t) => t.aliasOf && t.status === 'queued').length;
+      v.update({ total: s.total, done: s.finished, running: s.running, failed: s.failed, queued: s.queued - waitingAliases, aliases: waitingAliases, live, best: bestCache ? { metric: bestCache.metric, value: bestCache.value, trial: bestCache.runId.slice(0, 8) } : undefined });
       opts.onUpdate?.(s);
       // `vmr sweep cancel` marks the sweep run killed.
       if ((await tracker.getRun(sweep!.id)).status === 'killed') cancelled = true;

@@ -35,7 +35,7 @@ describe('sweep status view', () => {
     v.update({ total: 10, done: 7, running: 1, failed: 0, queued: 2, live });
     const lines = s.text().trim().split('\n');
     expect(lines[1]).toBe('sweep g: 7/10 done, 1 running, 2 queued, 0 failed | elapsed 1m00s, ETA 3m00s (1/4 run now)');
-    expect(lines[2]).toBe('  t006 (features=clip)  epoch 3/10  loss 0.1235  val.r1 0.2500');
+    expect(lines[2]).toBe('  epoch 3/10  loss 0.1235  val.r1 0.2500  t006 (features=clip)');
     v.stop();
     expect(s.text().trim().split('\n')).toHaveLength(4); // a final summary
   });
@@ -60,6 +60,6 @@ describe('sweep status view', () => {
     v.update({ total: 1, done: 0, running: 1, failed: 0, queued: 0, live: [{ label: 't000' }] });
     v.event('finished  t000');
     expect(s.text()).toMatch(/\x1b\[2A\x1b\[0Jfinished {2}t000\nsweep g: 0\/1 done/);
-    expect(liveLine({ label: 't1', epoch: 2, resumed: true })).toBe('t1  epoch 2  (resumed)');
+    expect(liveLine({ label: 't1', epoch: 2, resumed: true })).toBe('epoch 2  (resumed)  t1');
   });
 });

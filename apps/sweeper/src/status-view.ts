@@ -24,6 +24,8 @@ export interface StatusCounts {
   running: number;
   failed: number;
   queued: number;
+  /** λ aliases waiting for their canonical trial (not counted in `queued`). */
+  aliases?: number;
   best?: { metric: string; value: number; trial: string };
   /** Running trials with their training progress. */
   live?: LiveTrial[];
@@ -44,14 +46,15 @@ function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(3);
 }
 
+/** A running trial's line: its progress first (so a narrow terminal cuts the label, not the numbers), then the trial. */
 export function liveLine(t: LiveTrial): string {
-  const parts = [t.label];
+  const parts: string[] = [];
   if (t.epoch !== undefined) parts.push(`epoch ${t.epoch}${t.epochs ? `/${t.epochs}` : ''}`);
   if (t.loss !== undefined && Number.isFinite(t.loss)) parts.push(`loss ${fmt(t.loss)}`);
   if (t.val) parts.push(`${t.val.name} ${fmt(t.val.value)}`);
   if (t.resumed) parts.push('(resumed)');
-  if (parts.length === 1) parts.push('starting');
-  return parts.join('  ');
+  if (parts.length === 0) parts.push('starting');
+  return [...parts, t.label].filter(Boolean).join('  ');
 }
 
 export class SweepStatusView {
@@ -93,7 +96,7 @@ export class SweepStatusView {
   summary(c: StatusCounts): string {
     const best = c.best ? ` | best ${c.best.metric}=${fmt(c.best.value)} (${c.best.trial})` : '';
     const elapsed = formatEta((this.now() - this.started) / 1000);
-    return `${this.opts.label}: ${c.done}/${c.total} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed${best} | elapsed ${elapsed}, ETA ${formatEta(this.etaSec())} (${this.endedHere}/${this.opts.toRun} run now)`;
+    return `${this.opts.label}: ${c.done}/${c.total} done, ${c.running} running, ${c.queued} queued${c.aliases ? ` (+${c.aliases} λ aliases)` : ''}, ${c.failed} failed${best} | elapsed ${elapsed}, ETA ${formatEta(this.etaSec())} (${this.endedHere}/${this.opts.toRun} run now)`;
   }
 
   /** One event line (printed above the live block on a TTY; as a log line otherwise). */
