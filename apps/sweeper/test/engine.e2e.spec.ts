@@ -119,6 +119,13 @@ describe('experiment files run on the sweep engine', () => {
         [5, 1, 2],
       ]);
 
+      // the sweep report lists the aliases as such (not ranked, not averaged twice)
+      const rep = json<{ ranked: { index: number; status: string; aliasOf?: string }[] }>(await runCli(['report', 'sweep', 'tinyqs', '--store', db(), '--format', 'json']));
+      expect(rep.ranked.filter((t) => t.status === 'alias').map((t) => [t.index, t.aliasOf])).toEqual([
+        [2, canon.tags[TAGS.key]],
+        [5, canon.tags[TAGS.key]],
+      ]);
+
       const before = (await store.searchRuns({})).length;
       const again = await runCli(['experiment', 'run', spec, '--store', db()], { cwd: dir });
       expect(again.code).toBe(0);
