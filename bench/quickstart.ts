@@ -28,8 +28,9 @@ if (r.status !== 0) {
   process.stderr.write(r.stderr);
   throw new Error(`vmr quickstart exited with ${r.status}`);
 }
-const res = JSON.parse(r.stdout) as { trials: Array<{ status: string; evals: Array<{ model: string; features: string; dataset: { name: string }; metrics: { r1: number } }> }> };
-const rows = res.trials.flatMap((t) => t.evals.map((e) => ({ model: e.model, features: e.features, dataset: e.dataset.name, r1: Number(e.metrics.r1.toFixed(3)) })));
+// the sweep engine's experiment result: trial counts and the tables built from the store
+const res = JSON.parse(r.stdout) as { trials: number; finished: number; tables: Array<{ id: string; rows: Array<{ model: string; features: string; cells: Record<string, { mean: number }> }> }> };
+const rows = res.tables.flatMap((t) => t.rows.map((x) => ({ table: t.id, model: x.model, features: x.features, r1: Number(x.cells.r1?.mean.toFixed(3)) })));
 console.table(rows);
-console.log(JSON.stringify({ bench: 'quickstart', wallSeconds: Number(wall.toFixed(1)), cpus: os.cpus().length, loadavgBefore: load0.map((x) => Number(x.toFixed(2))), loadavgAfter: load1.map((x) => Number(x.toFixed(2))), trialsFinished: res.trials.filter((t) => t.status === 'finished').length }));
+console.log(JSON.stringify({ bench: 'quickstart', wallSeconds: Number(wall.toFixed(1)), cpus: os.cpus().length, loadavgBefore: load0.map((x) => Number(x.toFixed(2))), loadavgAfter: load1.map((x) => Number(x.toFixed(2))), trials: res.trials, trialsFinished: res.finished }));
 fs.rmSync(dir, { recursive: true, force: true });

@@ -1,13 +1,11 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import type { Argv } from 'yargs';
-import { InvalidArgumentError, NotFoundError, printResult, repoRoot, writeFileAtomic, type VmrCommand } from '@vmr/core';
+import { NotFoundError, printResult, writeFileAtomic, type VmrCommand } from '@vmr/core';
 import { resolveTrackingUri, withStore } from '@vmr/tracking';
 import { SPLIT_CHOICES, type SplitChoice } from '@vmr/pipeline';
 import { EVAL_PROTOCOLS, evaluateRun, type EvalProtocol, type EvalResult } from './evaluate';
 import { buildTables, compareRuns } from './report';
 import { REPORT_FORMATS, featureLabel, formatComparisons, formatTables, modelLabel, type ReportFormat } from './report-format';
-import { runExperiment, type ExperimentResult } from './experiment';
 import { htmlReportCommand } from './html';
 import { retrieveCommand } from './retrieve/commands';
 import { listenCommand } from './listen/commands';
@@ -111,79 +109,5 @@ const report: VmrCommand = {
   handler: () => undefined,
 };
 
-/** Human summary of an experiment: trials, then the tables. */
-export function formatExperimentResult(r: ExperimentResult): string {
-  const lines: string[] = [];
-  const failed = r.trials.filter((t) => t.status !== 'finished');
-  lines.push(
-    `experiment ${r.experiment}: ${r.trials.length - failed.length}/${r.trials.length} trials finished` +
-      `${r.trials.some((t) => t.reused) ? ` (${r.trials.filter((t) => t.reused).length} reused from the store)` : ''} in ${formatSeconds(r.seconds)}`,
-  );
-  for (const t of failed) lines.push(`  ${t.status}: ${modelLabel(t.trial.config.model)}/${featureLabel(t.trial.config.features)}${t.trainRunId ? ` run ${t.trainRunId.slice(0, 8)}` : ''}${t.error ? ` — ${t.error}` : ''}`);
-  lines.push('');
-  lines.push(r.tables.length ? formatTables(r.tables, 'markdown') : '(no evaluations to tabulate)');
-  lines.push('', `reprint: vmr report tables -e ${r.experiment}   ·   compare: vmr report compare --by features -e ${r.experiment}   ·   runs: vmr runs list -e ${r.experiment}`);
-  return lines.join('\n');
-}
-
-function formatSeconds(s: number): string {
-  return s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
-}
-
-async function runExperimentCommand(file: string, a: Record<string, unknown>): Promise<void> {
-  const r = await runExperiment(file, {
-    store: a.store as string | undefined,
-    trackingUri: a['tracking-uri'] as string | undefined,
-    workers: a.workers as number | undefined,
-    fresh: a.fresh as boolean,
-  });
-  printResult(a.json as boolean, r, () => formatExperimentResult(r));
-  if (r.interrupted) process.exitCode = 130;
-  else if (r.trials.some((t) => t.status !== 'finished')) process.exitCode = 1;
-}
-
-const experimentRun: VmrCommand = {
-  command: 'run <file>',
-  describe: 'run an experiment file: generate missing synthetic data, train the grid in parallel workers, evaluate, print Tables 1 and 2',
-  builder: (y: Argv) =>
-    withStore(y)
-      .positional('file', { type: 'string', describe: 'experiment YAML (experiments/*.yaml)' })
-      .option('workers', { type: 'number', describe: 'parallel worker processes (default: the file\'s workers)' })
-      .option('fresh', { type: 'boolean', default: false, describe: 'train again even when a finished run with the same config exists' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
-      .example('$0 experiment run experiments/quickstart.yaml', 'the quickstart (what npm start runs)')
-      .example('$0 experiment run experiments/table1.yaml --workers 2', 'the paper\'s Table 1 setting'),
-  handler: async (a: Record<string, unknown>) => {
-    if (a.workers !== undefined && !(Number.isInteger(a.workers) && (a.workers as number) >= 1)) throw new InvalidArgumentError(`--workers must be a positive integer, got ${String(a.workers)}`);
-    await runExperimentCommand(String(a.file), a);
-  },
-};
-
-const experiment: VmrCommand = {
-  command: 'experiment <command>',
-  describe: 'run experiment files (a grid of training configs plus evaluations)',
-  builder: (y: Argv) => y.command(experimentRun).demandCommand(1),
-  handler: () => undefined,
-};
-
-/** The quickstart file: experiments/quickstart.yaml in the repository. */
-export function quickstartFile(): string {
-  return path.join(repoRoot(), 'experiments', 'quickstart.yaml');
-}
-
-const quickstart: VmrCommand = {
-  command: 'quickstart',
-  describe: 'the main job (npm start): synthetic data, VM-Net and OF-VM-Net × ResNet/CLIP/I3D, in- and out-of-distribution evaluation, Tables 1 and 2',
-  builder: (y: Argv) =>
-    withStore(y)
-      .option('workers', { type: 'number', describe: 'parallel worker processes (default 2)' })
-      .option('fresh', { type: 'boolean', default: false, describe: 'train again even when the store already has the quickstart runs' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
-      .example('$0 quickstart', 'run it (about 10 minutes on 2 cores); a second run reuses the finished runs')
-      .example('$0 quickstart --fresh', 'train everything again (new runs)'),
-  handler: async (a: Record<string, unknown>) => {
-    await runExperimentCommand(quickstartFile(), a);
-  },
-};
-
-export const evaluatorCommands: VmrCommand[] = [evalCommand, report, experiment, quickstart, retrieveCommand, listenCommand];
+// `vmr experiment run` and `vmr quickstart` are front ends of the sweep engine (@vmr/sweeper).
+export const evaluatorCommands: VmrCommand[] = [evalCommand, report, retrieveCommand, listenCommand];

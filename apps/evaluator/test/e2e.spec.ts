@@ -1,6 +1,6 @@
 /**
- * train → eval → report through the real CLI and a real run store, on tiny synthetic data; the
- * experiment runner (worker processes) and its reuse of finished runs; evaluation errors.
+ * train → eval → report through the real CLI and a real run store, on tiny synthetic data; evaluation
+ * errors. (Experiment files run through the sweep engine: apps/sweeper/test/experiment.e2e.spec.ts.)
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,7 +9,7 @@ import { ConfigError, NotFoundError, repoRoot } from '@vmr/core';
 import { Dataset, writeSyntheticDataset } from '@vmr/data';
 import { avAlignFromPeaks } from '@vmr/metrics';
 import { SqliteTracker } from '@vmr/tracking';
-import { evaluateRun, runExperiment } from '../src';
+import { evaluateRun } from '../src';
 
 const root = fs.mkdtempSync(path.join(require('os').tmpdir(), 'vmr-e2e-'));
 const himv = path.join(root, 'himv');
@@ -109,39 +109,6 @@ describe('train → eval → report (real CLI, real store)', () => {
     expect(rep.stdout).toMatch(/\| OF-VM-Net \| CLIP \| /);
     expect(rep.stdout).toMatch(/Gallery: 12 clips per query \(full\)/);
     expect(rep.stdout).toMatch(/SYNTHETIC data/);
-  });
-
-  it('vmr experiment run trains the grid in worker processes, evaluates, prints Tables 1 and 2; a re-run reuses everything', async () => {
-    const r = vmr(['experiment', 'run', experimentFile, '--store', store]);
-    expect(r.stderr).not.toMatch(/failed/);
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/experiment e2e: 2\/2 trials finished/);
-    expect(r.stdout).toMatch(/### Table 1: in-distribution — trained and evaluated on synthetic-himv-like-seed5 \(all split\)/);
-    expect(r.stdout).toMatch(/### Table 2: out-of-distribution/);
-    for (const row of [/\| VM-Net \| CLIP \|/, /\| OF-VM-Net \| CLIP \|/]) expect(r.stdout.match(new RegExp(row.source, 'g'))).toHaveLength(2);
-
-    const json = vmr(['report', 'tables', '-e', 'e2e', '--store', store, '--format', 'json']);
-    const tables = JSON.parse(json.stdout) as Array<{ id: string; rows: Array<{ model: string; cells: Record<string, { mean: number; best: boolean }> }>; gallerySizes: number[] }>;
-    expect(tables.map((t) => t.id)).toEqual(['1', '2']);
-    expect(tables[1].gallerySizes).toEqual([12]);
-    for (const t of tables) {
-      expect(t.rows).toHaveLength(2);
-      const r1 = t.rows.map((x) => x.cells.r1.mean);
-      t.rows.forEach((x) => expect(x.cells.r1.best).toBe(x.cells.r1.mean === Math.max(...r1)));
-    }
-    const csv = vmr(['report', 'compare', '--by', 'model', '-e', 'e2e', '--store', store, '--format', 'csv']);
-    expect(csv.stdout.split('\n')[0]).toMatch(/^by,eval_dataset,split,value,runs,avAlignGot_mean/);
-
-    const tr = open();
-    const before = (await tr.searchRuns({ experiment: 'e2e' })).length;
-    await tr.close();
-    expect(before).toBe(2 + 4); // 2 training runs + 2 × 2 evaluations
-    const again = await runExperiment(experimentFile, { store, progress: false, log: () => undefined });
-    expect(again.trials.every((t) => t.reused && t.status === 'finished')).toBe(true);
-    expect(again.tables).toHaveLength(2);
-    const tr2 = open();
-    expect((await tr2.searchRuns({ experiment: 'e2e' })).length).toBe(before);
-    await tr2.close();
   });
 
   it('eval errors: unknown run id, missing dataset, feature dims that do not match the model — nothing written', async () => {

@@ -157,7 +157,8 @@ export function startSweepWorker(opts: SweepWorkerOptions): SweepWorkerHandle {
     await attachLog(tracker, id, logFile, attempt);
     log(`job ${job.id}: trial ${id} attempt ${attempt}: ${r.outcome}${r.reason ? ` (${r.reason})` : ''}`);
     if (r.outcome === 'failed') throw new (bullmq().UnrecoverableError)(r.reason ?? 'trial failed');
-    if (r.outcome === 'crashed') throw new Error(r.reason ?? 'trial process crashed');
+    // an interrupted trial (checkpointed, requeued) is handed out again; a cancelled one is then skipped
+    if (r.outcome === 'crashed' || r.outcome === 'interrupted') throw new Error(r.reason ?? 'trial process crashed');
     return { outcome: r.outcome };
   };
   const worker = new (bullmq().Worker)<TrialJobData>(opts.queue ?? 'vmr-sweeps', processor, {

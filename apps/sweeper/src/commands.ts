@@ -1,23 +1,58 @@
+import * as path from 'path';
 import type { Argv } from 'yargs';
 import Table from 'cli-table3';
-import { InvalidArgumentError, printResult, type VmrCommand } from '@vmr/core';
+import { InvalidArgumentError, printResult, repoRoot, type VmrCommand } from '@vmr/core';
 import { formatNumber, formatDuration, withStore, withTracker, type Tracker } from '@vmr/tracking';
-import { loadSweepSpec } from './spec';
-import { defaultWorkers, runSweep, type SweepRunResult } from './coordinator';
-import { countStatuses, findSweep, listTrials, TAGS } from './sweep-store';
+import { loadSweepSpec, type SweepSpec } from './spec';
+import { defaultWorkers, liveTrial, runSweep, type SweepRunResult } from './coordinator';
+import { experimentTables, formatExperimentResult, type ExperimentRunResult } from './experiment';
+import { countStatuses, findSweep, forgetTrials, listTrials, TAGS } from './sweep-store';
+import { liveLine } from './status-view';
 import { startSweepWorker } from './bullmq-executor';
 import { runTrialProcess } from './trial-process';
 import { buildSweepReport, formatSweepReport, type ReportFormat } from './report';
 
+/** The command line that resumes an interrupted run (this one, without --fresh / --dry-run). */
+export function resumeCommand(argv: string[] = process.argv.slice(2)): string {
+  const quote = (a: string) => (/^[A-Za-z0-9_./:=@,+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return `vmr ${argv.filter((a) => a !== '--fresh' && a !== '--dry-run').map(quote).join(' ')}`;
+}
+
+function planSummary(r: SweepRunResult): string {
+  const lines = [`sweep ${r.name} (experiment ${r.experiment}, code ${r.codeVersion}): ${r.trials} trials${r.expanded > r.trials ? ` (of ${r.expanded}; maxTrials)` : ''} — spec checked, nothing was run or written`];
+  const to = r.trialList.filter((t) => !t.aliasOf && t.status !== 'finished');
+  lines.push(`  would run ${to.length}, ${r.trialList.filter((t) => t.status === 'finished').length} already finished, ${r.aliases} λ aliases (not run)`);
+  for (const d of r.datasetsGenerated) lines.push(`  would generate SYNTHETIC dataset ${d}`);
+  const tb = new Table({ head: ['#', 'trial', 'key', 'store', 'alias of'], style: { head: [], border: [] } });
+  const byKey = new Map(r.trialList.map((t) => [t.key, t]));
+  for (const t of r.trialList) tb.push([String(t.index), t.label.replace(/^t\d+ /, ''), t.key.slice(0, 12), t.status, t.aliasOf ? `t${String(byKey.get(t.aliasOf)?.index ?? '?').padStart(3, '0')}` : '']);
+  return `${lines.join('\n')}\n${tb.toString()}`;
+}
+
 function summary(r: SweepRunResult): string {
+  if (r.status === 'planned') return planSummary(r);
   const lines = [
     `sweep ${r.name} (${r.sweepId}) ${r.status}: ${r.finished}/${r.trials} trials finished, ${r.failed} failed, ${r.killed} cancelled`,
     `  ${r.skipped} already finished (skipped), ${r.attempts} attempt(s) started now${r.expanded > r.trials ? `; ${r.expanded - r.trials} more trials beyond maxTrials` : ''}`,
   ];
   if (r.failedNotRetried > 0) lines.push(`  ${r.failedNotRetried} failed trial(s) not retried: re-run with --retry-failed (while attempts remain)`);
+  if (r.aliases > 0) lines.push(`  ${r.aliases} trial(s) are λ aliases (λ a positive multiple of another trial's): not run, they take the canonical trial's results`);
   if (r.best) lines.push(`  best ${r.best.metric} = ${formatNumber(r.best.value)} (trial ${r.best.runId.slice(0, 8)}: ${JSON.stringify(r.best.values)})`);
   lines.push(`  status: vmr sweep status ${r.name}    report: vmr report sweep ${r.name}`);
   return lines.join('\n');
+}
+
+/** Exit code and resume hint of an interrupted run (130, like a shell's Ctrl-C). */
+function finishExit(r: SweepRunResult): void {
+  if (r.interrupted) {
+    process.stderr.write(`interrupted: running trials were checkpointed and requeued. Resume with:\n  ${resumeCommand()}\n`);
+    process.exitCode = 130;
+  } else if (r.status === 'failed') process.exitCode = 1;
+}
+
+function checkWorkers(w: unknown): number | undefined {
+  if (w !== undefined && (!Number.isInteger(w) || (w as number) < 1)) throw new InvalidArgumentError(`--workers must be a positive integer, got ${String(w)}`);
+  return w as number | undefined;
 }
 
 const run: VmrCommand = {
@@ -33,9 +68,11 @@ const run: VmrCommand = {
       .option('redis', { type: 'string', describe: 'redis://host:port (with --executor bullmq)' })
       .option('queue', { type: 'string', default: 'vmr-sweeps', describe: 'BullMQ queue name' })
       .option('log-dir', { type: 'string', describe: 'per-attempt logs (default: sweep-logs/ beside the store)' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'create the sweep and its trial runs, run nothing' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'check every trial (config keys, datasets, dims, metric) and list the plan; writes nothing' })
+      .option('fresh', { type: 'boolean', default: false, describe: "forget this spec's trials first (their runs stay, marked) and train everything again" })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .example('$0 sweep run experiments/sweeps/lambda-grid.yaml --workers 2', 'λ grid × extractors on a 2-process pool')
+      .example('$0 sweep run experiments/sweeps/lambda-grid.yaml --dry-run', 'check the spec and list the trials, run nothing')
       .example('$0 sweep run experiments/sweeps/lambda-grid.yaml --retry-failed', 're-run: skip finished trials, retry failed ones')
       .example('$0 sweep run spec.yaml --executor bullmq --redis redis://10.0.0.5:6379 --tracking-uri http://10.0.0.5:5000', 'enqueue for workers on other machines'),
   handler: async (a: Record<string, unknown>) => {
@@ -45,9 +82,9 @@ const run: VmrCommand = {
       if (!Number.isInteger(m) || m < 1) throw new InvalidArgumentError(`--max-attempts must be a positive integer, got ${m}`);
       spec.maxAttempts = m;
     }
-    const w = a.workers as number | undefined;
-    if (w !== undefined && (!Number.isInteger(w) || w < 1)) throw new InvalidArgumentError(`--workers must be a positive integer, got ${w}`);
+    const w = checkWorkers(a.workers);
     const r = await runSweep(spec, {
+      fresh: a.fresh as boolean,
       trackingUri: a['tracking-uri'] as string | undefined,
       store: a.store as string | undefined,
       workers: w,
@@ -60,7 +97,7 @@ const run: VmrCommand = {
       dryRun: a['dry-run'] as boolean,
     });
     printResult(a.json as boolean, r, () => summary(r));
-    if (r.status === 'failed') process.exitCode = 1;
+    finishExit(r);
   },
 };
 
@@ -68,9 +105,27 @@ async function statusOf(t: Tracker, ref: string, experiment?: string) {
   const sweep = await findSweep(t, ref, experiment);
   const trials = await listTrials(t, sweep.id);
   const rows = [];
+  const byKey = new Map(trials.map((tr) => [tr.key, tr]));
   for (const tr of trials) {
     const m = sweep.metric ? (await t.latestMetrics(tr.runId))[sweep.metric.name]?.value : undefined;
-    rows.push({ runId: tr.runId, index: tr.index, status: tr.status, attempts: tr.attempts, values: tr.values, metric: m ?? null, error: tr.status === 'failed' ? (tr.failureReason ?? tr.tags[TAGS.lastError] ?? null) : null, startTime: Number(tr.tags[TAGS.attemptStarted] ?? tr.startTime), endTime: tr.endTime });
+    const canon = tr.aliasOf ? byKey.get(tr.aliasOf) : undefined;
+    const live = tr.status === 'running' ? await liveTrial(t, tr, '', sweep.metric?.name) : undefined;
+    rows.push({
+      runId: tr.runId,
+      key: tr.key,
+      index: tr.index,
+      section: tr.tags[TAGS.section] ?? null,
+      status: tr.status,
+      attempts: tr.attempts,
+      interruptions: Number(tr.tags[TAGS.interruptions] ?? 0),
+      values: tr.values,
+      metric: m ?? null,
+      aliasOf: tr.aliasOf ? { key: tr.aliasOf, index: canon?.index ?? null, runId: canon?.runId ?? null, scale: Number(tr.tags[TAGS.aliasScale] || 1) } : null,
+      live: live ? { epoch: live.epoch ?? null, epochs: live.epochs ?? null, loss: live.loss ?? null, val: live.val ?? null } : null,
+      error: tr.status === 'failed' ? (tr.failureReason ?? tr.tags[TAGS.lastError] ?? null) : null,
+      startTime: Number(tr.tags[TAGS.attemptStarted] ?? tr.startTime),
+      endTime: tr.endTime,
+    });
   }
   return { sweep: { id: sweep.id, name: sweep.name, experiment: sweep.experiment, status: sweep.status, metric: sweep.metric ?? null }, counts: countStatuses(trials), trials: rows };
 }
@@ -91,8 +146,15 @@ const status: VmrCommand = {
         const c = s.counts;
         const head = `sweep ${s.sweep.name} (${s.sweep.id.slice(0, 8)}, experiment ${s.sweep.experiment}): ${s.sweep.status} — ${c.finished} finished, ${c.running} running, ${c.queued} queued, ${c.failed} failed, ${c.killed} cancelled of ${s.trials.length}`;
         const keys = [...new Set(s.trials.flatMap((r) => Object.keys(r.values)))];
-        const tb = new Table({ head: ['#', 'trial', 'status', 'attempts', ...keys, s.sweep.metric?.name ?? 'metric', 'time', 'error'], style: { head: [], border: [] }, colWidths: [], wordWrap: true });
-        for (const r of s.trials) tb.push([String(r.index), r.runId.slice(0, 8), r.status, String(r.attempts), ...keys.map((k) => String(r.values[k] ?? '')), r.metric === null ? '' : formatNumber(r.metric), r.status === 'queued' ? '' : formatDuration(r.startTime, r.status === 'running' ? null : r.endTime), (r.error ?? '').slice(0, 80)]);
+        const tb = new Table({ head: ['#', 'trial', 'status', 'attempts', ...keys, s.sweep.metric?.name ?? 'metric', 'time', 'progress / alias / error'], style: { head: [], border: [] }, colWidths: [], wordWrap: true });
+        for (const r of s.trials) {
+          const note = r.aliasOf
+            ? `alias of #${r.aliasOf.index ?? '?'}: λ = ${formatNumber(r.aliasOf.scale)} × its λ (not run; its results)`
+            : r.live
+              ? liveLine({ label: '', epoch: r.live.epoch ?? undefined, epochs: r.live.epochs ?? undefined, loss: r.live.loss ?? undefined, val: r.live.val ?? undefined }).trim()
+              : (r.error ?? '').slice(0, 80);
+          tb.push([String(r.index), r.runId.slice(0, 8), r.status, `${r.attempts}${r.interruptions ? ` (+${r.interruptions} interrupted)` : ''}`, ...keys.map((k) => String(r.values[k] ?? '')), r.metric === null ? '' : formatNumber(r.metric), r.status === 'queued' ? '' : formatDuration(r.startTime, r.status === 'running' ? null : r.endTime), note]);
+        }
         return `${head}\n${tb.toString()}`;
       });
     });
@@ -122,6 +184,33 @@ const cancel: VmrCommand = {
       if (sweep.status === 'running' || sweep.status === 'queued') await t.endRun(sweep.id, 'killed', 'cancelled by vmr sweep cancel');
       const out = { sweep: sweep.id, name: sweep.name, cancelledTrials: n };
       printResult(a.json as boolean, out, () => `sweep ${sweep.name} (${sweep.id.slice(0, 8)}) cancelled: ${n} queued/running trial(s) stopped; its pool or workers stop them within seconds`);
+    });
+  },
+};
+
+const forget: VmrCommand = {
+  command: 'forget <sweep>',
+  describe: 'remove trials from a sweep (e.g. failed ones after fixing the spec); their runs stay in the store, tagged sweep.forgotten',
+  builder: (y: Argv) =>
+    withStore(y)
+      .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep name or run id (prefix)' })
+      .option('failed', { type: 'boolean', default: false, describe: 'every failed trial' })
+      .option('trial', { type: 'string', array: true, describe: 'trial key (≥ 6 leading characters; see `vmr sweep status --json`)' })
+      .option('all', { type: 'boolean', default: false, describe: 'every trial of the sweep' })
+      .option('experiment', { alias: 'e', type: 'string' })
+      .option('json', { type: 'boolean', default: false })
+      .check((a) => {
+        if (!a.failed && !a.all && !(a.trial as string[] | undefined)?.length) throw new Error('give --failed, --trial KEY or --all');
+        return true;
+      })
+      .example('$0 sweep forget lambda-grid --failed', 'drop the failed trials; running the (fixed) spec again runs them afresh')
+      .example('$0 sweep forget lambda-grid --trial 3f2a9c', 'drop one trial by key prefix'),
+  handler: async (a: Record<string, unknown>) => {
+    await withTracker(a, async (t) => {
+      const sweep = await findSweep(t, a.sweep as string, a.experiment as string | undefined);
+      const gone = await forgetTrials(t, sweep, { failed: a.failed as boolean, all: a.all as boolean, keys: (a.trial as string[] | undefined) ?? [] });
+      const out = { sweep: sweep.id, name: sweep.name, forgotten: gone.map((g) => ({ key: g.key, runId: g.runId, status: g.status })) };
+      printResult(a.json as boolean, out, () => `sweep ${sweep.name}: ${gone.length} trial(s) forgotten${gone.length ? ` (${gone.map((g) => `#${g.index} ${g.status}`).join(', ')})` : ''}; their runs stay in the store, tagged ${TAGS.forgotten}`);
     });
   },
 };
@@ -192,7 +281,7 @@ const trial: VmrCommand = {
 export const sweepCommand: VmrCommand = {
   command: 'sweep <command>',
   describe: 'hyper-parameter sweeps: local pool or BullMQ workers',
-  builder: (y: Argv) => y.command(run).command(status).command(cancel).command(worker).command(trial).demandCommand(1),
+  builder: (y: Argv) => y.command(run).command(status).command(cancel).command(forget).command(worker).command(trial).demandCommand(1),
   handler: () => undefined,
 };
 
@@ -236,4 +325,68 @@ export const reportCommand: VmrCommand = {
   handler: () => undefined,
 };
 
-export const sweeperCommands: VmrCommand[] = [sweepCommand, reportCommand];
+async function runExperimentFile(file: string, a: Record<string, unknown>): Promise<void> {
+  const spec: SweepSpec = loadSweepSpec(file);
+  const t0 = Date.now();
+  const r = await runSweep(spec, {
+    trackingUri: a['tracking-uri'] as string | undefined,
+    store: a.store as string | undefined,
+    workers: checkWorkers(a.workers),
+    fresh: a.fresh as boolean,
+    retryFailed: a['retry-failed'] as boolean,
+    dryRun: a['dry-run'] as boolean,
+    quiet: (a.quiet as boolean) || (a.json as boolean),
+  });
+  if (r.status === 'planned') {
+    printResult(a.json as boolean, r, () => summary(r));
+    return;
+  }
+  const tables = await experimentTables(r, { store: a.store as string | undefined, trackingUri: a['tracking-uri'] as string | undefined });
+  const out: ExperimentRunResult = { ...r, file: path.resolve(file), tables, seconds: (Date.now() - t0) / 1000 };
+  printResult(a.json as boolean, out, () => formatExperimentResult(out));
+  finishExit(r);
+}
+
+const experimentOptions = (y: Argv) =>
+  withStore(y)
+    .option('workers', { type: 'number', describe: "parallel trial processes (default: the file's workers, else one per core)" })
+    .option('fresh', { type: 'boolean', default: false, describe: 'train again even when finished trials with the same key exist (the old ones are forgotten, not deleted)' })
+    .option('retry-failed', { type: 'boolean', default: false, describe: 'also re-run failed trials that have attempts left' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'check every trial and list the plan; writes nothing' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' });
+
+const experimentRun: VmrCommand = {
+  command: 'run <file>',
+  describe: 'run an experiment file (a sweep spec with its trainer config inline): generate missing synthetic data, train the trials in parallel processes, evaluate, print Tables 1 and 2',
+  builder: (y: Argv) =>
+    experimentOptions(y)
+      .positional('file', { type: 'string', describe: 'experiment YAML (experiments/*.yaml)' })
+      .example('$0 experiment run experiments/quickstart.yaml', 'the quickstart (what npm start runs)')
+      .example('$0 experiment run experiments/table1.yaml --workers 8', "the paper's Table 1 setting")
+      .example('$0 experiment run experiments/table1.yaml --dry-run', 'check configs and datasets, list the trials'),
+  handler: async (a: Record<string, unknown>) => runExperimentFile(String(a.file), a),
+};
+
+const experiment: VmrCommand = {
+  command: 'experiment <command>',
+  describe: 'run experiment files (sweeps of training configs plus evaluations, printed as Tables 1 and 2)',
+  builder: (y: Argv) => y.command(experimentRun).demandCommand(1),
+  handler: () => undefined,
+};
+
+/** The quickstart file: experiments/quickstart.yaml in the repository. */
+export function quickstartFile(): string {
+  return path.join(repoRoot(), 'experiments', 'quickstart.yaml');
+}
+
+const quickstart: VmrCommand = {
+  command: 'quickstart',
+  describe: 'the main job (npm start): synthetic data, VM-Net and OF-VM-Net × ResNet/CLIP/I3D, in- and out-of-distribution evaluation, Tables 1 and 2',
+  builder: (y: Argv) =>
+    experimentOptions(y)
+      .example('$0 quickstart', 'run it; a second run reuses the finished trials and reprints the tables')
+      .example('$0 quickstart --fresh', 'train everything again (new runs; the old ones stay in the store)'),
+  handler: async (a: Record<string, unknown>) => runExperimentFile(quickstartFile(), a),
+};
+
+export const sweeperCommands: VmrCommand[] = [sweepCommand, reportCommand, experiment, quickstart];

@@ -3,7 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { ConfigError, NotFoundError } from '@vmr/core';
 import { parseSweepSpec, loadSweepSpec } from './spec';
-import { canonicalJson, expandTrials, gridValues, trialKey } from './expand';
+import { canonicalJson } from '@vmr/core';
+import { expandTrials, gridValues, trialKey } from './expand';
+import { installedSourcesVersion, resolveCodeVersion } from './code-version';
 
 const spec = (raw: Record<string, unknown>) => parseSweepSpec({ name: 's', ...raw });
 
@@ -113,5 +115,113 @@ describe('trial keys', () => {
   });
   it('refuses non-finite numbers', () => {
     expect(() => canonicalJson({ a: NaN })).toThrow(ConfigError);
+  });
+});
+
+describe('experiment files are sweep specs', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-expfile-'));
+  const load = (name: string, lines: string[]) => {
+    fs.writeFileSync(path.join(dir, name), lines.join('\n') + '\n');
+    return loadSweepSpec(path.join(dir, name));
+  };
+  it('trainer keys at the top level are the base config; the name defaults to the experiment; unknown keys are named', () => {
+    const s = load('exp.yaml', ['experiment: tables', 'dataset: data/x', 'epochs: 2', 'loss: { lambdas: { l1: 2 } }', 'grid:', '  model: [vm-net, of-vm-net]', '  features: [resnet, clip]', '  seed: [0, 1, 2]', "evaluate: [{ dataset: data/x, split: test, table: '1' }]", 'workers: 2']);
+    expect(s.name).toBe('tables');
+    expect(s.workers).toBe(2);
+    expect(s.baseConfig).toEqual({ experiment: 'tables', dataset: 'data/x', epochs: 2, loss: { lambdas: { l1: 2 } } });
+    expect(s.evaluate).toEqual([{ dataset: path.resolve('data/x'), name: 'x', split: 'test', table: '1' }]);
+    const e = expandTrials(s, 'v');
+    expect(e.trials).toHaveLength(12);
+    expect(e.trials[0].values).toEqual({ model: 'vm-net', features: 'resnet', seed: 0 });
+    expect(() => load('typo.yaml', ['experiment: t', 'dataset: d', 'epoch: 3'])).toThrow(/unrecognized key.*epoch/i);
+  });
+  it('the repository experiment files (quickstart, Tables 1 and 2) still load and expand as before', () => {
+    const root = path.resolve(__dirname, '../../..');
+    const qs = loadSweepSpec(path.join(root, 'experiments/quickstart.yaml'));
+    expect(expandTrials(qs, 'v').trials.map((t) => `${t.values.model}/${t.values.features}`)).toEqual(['vm-net/resnet', 'vm-net/clip', 'vm-net/i3d', 'of-vm-net/resnet', 'of-vm-net/clip', 'of-vm-net/i3d']);
+    expect(qs.evaluate.map((e) => [e.name, e.split, e.table])).toEqual([
+      ['himv-like', 'val', '1'],
+      ['symmv-like', 'all', '2'],
+    ]);
+    expect(qs.datasets.map((d) => d.synth?.preset)).toEqual(['himv-like', 'symmv-like']);
+    for (const f of ['table1', 'table2']) expect(expandTrials(loadSweepSpec(path.join(root, `experiments/${f}.yaml`)), 'v').trials).toHaveLength(18);
+    // the README's λ grid borrows the quickstart's config and its dataset recipes (so a fresh clone can run it)
+    const lg = loadSweepSpec(path.join(root, 'experiments/sweeps/lambda-grid.yaml'));
+    expect(lg.datasets.map((d) => d.synth?.preset)).toEqual(['himv-like', 'symmv-like']);
+    const e = expandTrials(lg, 'v');
+    expect(e.trials).toHaveLength(27);
+    // 12 of the 27 repeat another trial's model: per extractor, λ = (a,a,b,b,b,b) for a, b ∈ {¼, 1, 4} gives 5 ratios a/b
+    expect(e.trials.filter((t) => t.aliasOf)).toHaveLength(12);
+  });
+  it('sweeps: sections share the base, datasets and evaluations, inherit model / features / seeds, and are recorded', () => {
+    const s = spec({
+      set: { dataset: 'd' },
+      features: 'clip',
+      seeds: [0, 1],
+      grid: { model: ['vm-net', 'of-vm-net'] },
+      sweeps: [{ name: 'lambda', model: 'of-vm-net', grid: { 'loss.lambdas.l1': [0.5, 2] } }, { name: 'lr', set: { epochs: 3 }, grid: { lr: [0.01] }, seeds: [7] }],
+    });
+    const e = expandTrials(s, 'v');
+    expect(e.trials.map((t) => [t.section ?? '', t.values])).toEqual([
+      ['', { features: 'clip', model: 'vm-net', seed: 0 }],
+      ['', { features: 'clip', model: 'vm-net', seed: 1 }],
+      ['', { features: 'clip', model: 'of-vm-net', seed: 0 }],
+      ['', { features: 'clip', model: 'of-vm-net', seed: 1 }],
+      ['lambda', { model: 'of-vm-net', features: 'clip', 'loss.lambdas.l1': 0.5, seed: 0 }],
+      ['lambda', { model: 'of-vm-net', features: 'clip', 'loss.lambdas.l1': 0.5, seed: 1 }],
+      ['lambda', { model: 'of-vm-net', features: 'clip', 'loss.lambdas.l1': 2, seed: 0 }],
+      ['lambda', { model: 'of-vm-net', features: 'clip', 'loss.lambdas.l1': 2, seed: 1 }],
+      ['lr', { features: 'clip', lr: 0.01, seed: 7 }],
+    ]);
+    expect(e.trials[8].config).toMatchObject({ epochs: 3, lr: 0.01, seed: 7, features: 'clip' });
+    expect(() => spec({ sweeps: [{ name: 'a' }, { name: 'a' }] })).toThrow(/two sweeps named 'a'/);
+    expect(() => spec({ sweeps: [{ name: 'a', features: ['x'], grid: { features: ['y'] } }] })).toThrow(/sweeps\[0\] \(a\): parameter 'features' is set by both/);
+  });
+});
+
+describe('λ aliases', () => {
+  const base = { dataset: 'd', model: 'of-vm-net' };
+  it('configs that differ only by a positive common factor of λ are aliases of the first; others are not', () => {
+    const s = spec({ set: base, grid: { 'loss.lambdas.l1': [1, 2, 0.5], 'loss.lambdas.l2': { link: 'loss.lambdas.l1' }, 'loss.lambdas.l3': [1, 2], 'loss.lambdas.l4': { link: 'loss.lambdas.l3' }, 'loss.lambdas.l5': { link: 'loss.lambdas.l3' }, 'loss.lambdas.l6': { link: 'loss.lambdas.l3' } } });
+    const e = expandTrials(s, 'v');
+    const v = (t: (typeof e.trials)[number]) => `${t.values['loss.lambdas.l1']}/${t.values['loss.lambdas.l3']}`;
+    const alias = Object.fromEntries(e.trials.map((t) => [v(t), t.aliasOf ? `${v(e.trials[t.aliasOf.index])}×${t.aliasOf.scale}` : '']));
+    // (0.5,0.5,1,1,1,1) = ½ × (1,1,2,2,2,2); (0.5,0.5,2,2,2,2) is a multiple of no other
+    expect(alias).toEqual({ '1/1': '', '1/2': '', '2/1': '', '2/2': '1/1×2', '0.5/1': '1/2×0.5', '0.5/2': '' });
+    expect(e.trials.find((t) => v(t) === '2/2')!.aliasOf!.key).toBe(e.trials[0].key);
+  });
+  it('λ written out equal to the defaults is the same model; VM-Net (no λ) and unparseable configs are never aliased', () => {
+    const e = expandTrials(spec({ set: base, grid: { 'loss.lambdas.l1': [1] }, sweeps: [{ name: 'plain', grid: { lr: [0.0001] } }] }), 'v');
+    expect(e.trials.map((t) => t.aliasOf?.scale ?? null)).toEqual([null, 1]);
+    expect(expandTrials(spec({ set: { ...base, model: 'vm-net' }, grid: { 'loss.lambdas.l1': [1, 2], 'loss.lambdas.l2': { link: 'loss.lambdas.l1' } } }), 'v').trials.some((t) => t.aliasOf)).toBe(false);
+    expect(expandTrials(spec({ grid: { 'loss.lambdas.l1': [1, 2] } }), 'v').trials.some((t) => t.aliasOf)).toBe(false); // no dataset: does not parse
+  });
+});
+
+describe('code version', () => {
+  it('outside a git checkout: package version + a hash of the installed sources, which changes with them (never "unknown")', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-install-'));
+    fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'vmr-lab', version: '1.2.3' }));
+    fs.mkdirSync(path.join(root, 'libs', 'x', 'src'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'libs', 'x', 'node_modules'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'libs', 'x', 'src', 'a.ts'), 'export const a = 1;\n');
+    fs.writeFileSync(path.join(root, 'libs', 'x', 'node_modules', 'dep.js'), 'ignored');
+    const saved = process.env.VMR_CODE_VERSION;
+    delete process.env.VMR_CODE_VERSION;
+    try {
+      const v1 = resolveCodeVersion('git', root);
+      expect(v1).toMatch(/^vmr-lab@1\.2\.3\+src\.[0-9a-f]{16}$/);
+      const other = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-install-'));
+      fs.cpSync(root, other, { recursive: true });
+      fs.writeFileSync(path.join(other, 'libs', 'x', 'node_modules', 'dep.js'), 'changed');
+      expect(installedSourcesVersion(other)).toBe(v1); // node_modules are not "the code"
+      fs.writeFileSync(path.join(other, 'libs', 'x', 'src', 'a.ts'), 'export const a = 2;\n');
+      const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-install-'));
+      fs.cpSync(other, fresh, { recursive: true });
+      expect(installedSourcesVersion(fresh)).not.toBe(v1);
+      expect(resolveCodeVersion('release-7', root)).toBe('release-7');
+    } finally {
+      if (saved !== undefined) process.env.VMR_CODE_VERSION = saved;
+    }
   });
 });

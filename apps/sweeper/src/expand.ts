@@ -1,11 +1,13 @@
 /**
  * Trial expansion: a spec → the ordered list of resolved trial configs, each with its key
- * (sha256 of the canonical resolved config, the evaluation datasets and the code version).
+ * (sha256 of the canonical resolved config, the evaluation datasets and the code version), and the
+ * λ aliases among them. The one implementation of the cartesian product, the dotted-path set and the
+ * hashing that sweeps, experiments and the quickstart share.
  */
-import { createHash } from 'crypto';
 import * as path from 'path';
-import { ConfigError, Rng } from '@vmr/core';
-import type { ParamScalar, ParamSpace, SweepSpec } from './spec';
+import { ConfigError, Rng, canonicalJson, getPath, setPath, sha256Hex } from '@vmr/core';
+import { parseTrainConfig } from '@vmr/pipeline';
+import type { EvaluateEntry, ParamScalar, ParamSpace, SweepSection, SweepSpec } from './spec';
 
 /** One trial: its position in the expansion, the values it varies, its full config and key. */
 export interface TrialPlan {
@@ -17,6 +19,14 @@ export interface TrialPlan {
   values: Record<string, ParamScalar>;
   /** Base config with `set`, the dimensions and the linked params applied. */
   config: Record<string, unknown>;
+  /** The spec section (`sweeps[].name`) the trial comes from; undefined for the top level. */
+  section?: string;
+  /**
+   * Set when this trial's config equals an earlier trial's except for a positive common factor of the
+   * λ vector (loss.lambdas.l1…l6): Adam is invariant to the loss scale, so it is not run; its results
+   * are the canonical trial's.
+   */
+  aliasOf?: { key: string; index: number; scale: number };
 }
 
 export interface Expansion {
@@ -96,53 +106,42 @@ export function sampleValue(key: string, space: ParamSpace, rng: Rng): ParamScal
   throw new ConfigError(`random.params.${key}: a linked parameter is not sampled`, { details: { key } });
 }
 
-/** Read a dotted key from a nested object. */
-export function getPath(obj: Record<string, unknown>, key: string): unknown {
-  let cur: unknown = obj;
-  for (const part of key.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
-/** Set a dotted key in a nested object (creating intermediate mappings). */
-export function setPath(obj: Record<string, unknown>, key: string, value: unknown): void {
-  const parts = key.split('.');
-  let cur = obj;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const next = cur[parts[i]];
-    if (next === undefined) cur[parts[i]] = {};
-    else if (next === null || typeof next !== 'object' || Array.isArray(next)) {
-      throw new ConfigError(`cannot set '${key}': '${parts.slice(0, i + 1).join('.')}' is a ${Array.isArray(next) ? 'list' : typeof next}, not a mapping`, { details: { key } });
-    }
-    cur = cur[parts[i]] as Record<string, unknown>;
-  }
-  cur[parts[parts.length - 1]] = value;
-}
-
-/** JSON with object keys sorted at every level (stable across key order and machines). */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') {
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new ConfigError(`cannot hash a non-finite number (${v})`);
-    return JSON.stringify(v);
-  }
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-    .join(',')}}`;
-}
-
 /** The trial key: sha256 over the resolved config, the evaluation datasets and the code version. */
-export function trialKey(config: Record<string, unknown>, evaluate: SweepSpec['evaluate'], codeVersion: string): string {
-  const material = canonicalJson({ config, evaluate: evaluate.map((e) => ({ dataset: e.dataset, name: e.name, split: e.split ?? null })), codeVersion });
-  return createHash('sha256').update(material).digest('hex');
+export function trialKey(config: Record<string, unknown>, evaluate: readonly EvaluateEntry[], codeVersion: string): string {
+  const material = canonicalJson({
+    config,
+    // table / protocol enter only when given, so keys of specs without them stay as they were
+    evaluate: evaluate.map((e) => ({ dataset: e.dataset, name: e.name, split: e.split ?? null, ...(e.table ? { table: e.table } : {}), ...(e.protocol ? { protocol: e.protocol } : {}) })),
+    codeVersion,
+  });
+  return sha256Hex(material);
 }
 
-function cartesian(dims: [string, ParamScalar[]][]): Record<string, ParamScalar>[] {
+const LAMBDA_KEYS = ['l1', 'l2', 'l3', 'l4', 'l5', 'l6'] as const;
+
+/**
+ * The λ-scale class of a trial config: the resolved config (trainer defaults applied) with its λ vector
+ * divided by its largest entry, and that factor. Configs in one class differ only by a positive common
+ * factor of λ and train identically under Adam. Undefined for a config that does not parse (validation
+ * reports it) or whose λ are all zero.
+ */
+export function lambdaClass(config: Record<string, unknown>): { key: string; scale: number } | undefined {
+  let parsed: ReturnType<typeof parseTrainConfig>;
+  try {
+    parsed = parseTrainConfig(config);
+  } catch {
+    return undefined;
+  }
+  if (parsed.model !== 'of-vm-net') return undefined;
+  const l = parsed.loss.lambdas as Record<string, number>;
+  const scale = Math.max(...LAMBDA_KEYS.map((k) => l[k]));
+  if (!(scale > 0)) return undefined;
+  const normalized = Object.fromEntries(LAMBDA_KEYS.map((k) => [k, clean(l[k] / scale)]));
+  return { key: sha256Hex(canonicalJson({ ...parsed, loss: { ...parsed.loss, lambdas: normalized } })), scale };
+}
+
+/** The cartesian product of named value lists, in order (the last dimension varies fastest). */
+export function cartesian(dims: [string, ParamScalar[]][]): Record<string, ParamScalar>[] {
   let out: Record<string, ParamScalar>[] = [{}];
   for (const [k, vals] of dims) {
     const next: Record<string, ParamScalar>[] = [];
@@ -178,46 +177,80 @@ function resolveLinks(links: Map<string, Linked>, values: Record<string, ParamSc
 }
 
 /**
- * Expand a spec into its trials. Order: model, features, the grid keys in spec order, seeds last
- * (so the seeds of one setting are adjacent); each grid point is crossed with `random.samples` draws
- * from a `Rng(random.seed)`, so the expansion is reproducible.
+ * The sections to expand: the top level (when it has a `grid` or `random` space, or there are no
+ * `sweeps`), then each of `sweeps`, which inherit the top level's `model`, `features` and `seeds`
+ * unless they give their own (the top-level `grid` / `random` are not inherited).
+ */
+function sectionsOf(spec: SweepSpec): (Pick<SweepSection, 'features' | 'model' | 'seeds' | 'set' | 'grid' | 'random' | 'maxTrials'> & { name?: string })[] {
+  const top = { features: spec.features, model: spec.model, seeds: spec.seeds, set: {}, grid: spec.grid, random: spec.random, maxTrials: undefined };
+  if (!spec.sweeps) return [top];
+  const topHasSpace = !!spec.random || Object.keys(spec.grid).length > 0;
+  return [
+    ...(topHasSpace ? [top] : []),
+    ...spec.sweeps.map((s) => ({ ...s, model: s.model ?? (s.grid.model === undefined ? spec.model : undefined), features: s.features ?? (s.grid.features === undefined ? spec.features : undefined), seeds: s.seeds ?? (s.grid.seed === undefined ? spec.seeds : undefined) })),
+  ];
+}
+
+/**
+ * Expand a spec into its trials: each section in turn (the top level, then `sweeps` in order). Order
+ * within a section: model, features, the grid keys in spec order, seeds last (so the seeds of one
+ * setting are adjacent); each grid point is crossed with `random.samples` draws from a
+ * `Rng(random.seed)`, so the expansion is reproducible. Identical configs are one trial; configs that
+ * differ only by a positive common factor of λ are aliases of the first (`aliasOf`).
  */
 export function expandTrials(spec: SweepSpec, codeVersion: string): Expansion {
-  const links = new Map<string, Linked>();
-  const gridDims: [string, ParamScalar[]][] = [];
-  if (spec.model) gridDims.push(['model', spec.model]);
-  if (spec.features) gridDims.push(['features', spec.features]);
-  for (const [k, space] of Object.entries(spec.grid)) {
-    if (isLink(space)) links.set(k, space);
-    else gridDims.push([k, gridValues(k, space)]);
-  }
-  if (spec.seeds) gridDims.push(['seed', spec.seeds]);
-  const randomDims: [string, ParamSpace][] = [];
-  for (const [k, space] of Object.entries(spec.random?.params ?? {})) {
-    if (isLink(space)) links.set(k, space);
-    else randomDims.push([k, space]);
-  }
-  const gridPoints = cartesian(gridDims);
-  // Random draws are made once (not per grid point), so every grid point sees the same samples.
-  const rng = new Rng(spec.random?.seed ?? 0);
-  const samples: Record<string, ParamScalar>[] = spec.random ? Array.from({ length: spec.random.samples }, () => Object.fromEntries(randomDims.map(([k, s]) => [k, sampleValue(k, s, rng)]))) : [{}];
   const all: TrialPlan[] = [];
   const seen = new Map<string, number>();
-  for (const g of gridPoints) {
-    for (const s of samples) {
-      const values: Record<string, ParamScalar> = { ...g, ...s };
-      const config = structuredClone(spec.baseConfig);
-      for (const [k, v] of Object.entries(spec.set)) setPath(config, k, v);
-      for (const [k, v] of Object.entries(values)) setPath(config, k, v);
-      resolveLinks(links, values, config);
-      for (const k of links.keys()) setPath(config, k, values[k]);
-      // `dataset` is relative to the working directory (as for `vmr train`); workers elsewhere need it absolute.
-      if (typeof config.dataset === 'string') config.dataset = path.resolve(config.dataset);
-      const key = trialKey(config, spec.evaluate, codeVersion);
-      // Identical configs (e.g. a random space that drew the same value twice) are one trial.
-      if (seen.has(key)) continue;
-      seen.set(key, all.length);
-      all.push({ index: all.length, key, values, config });
+  const classes = new Map<string, number>();
+  for (const sec of sectionsOf(spec)) {
+    const links = new Map<string, Linked>();
+    const gridDims: [string, ParamScalar[]][] = [];
+    if (sec.model) gridDims.push(['model', sec.model]);
+    if (sec.features) gridDims.push(['features', sec.features]);
+    for (const [k, space] of Object.entries(sec.grid)) {
+      if (isLink(space)) links.set(k, space);
+      else gridDims.push([k, gridValues(k, space)]);
+    }
+    if (sec.seeds) gridDims.push(['seed', sec.seeds]);
+    const randomDims: [string, ParamSpace][] = [];
+    for (const [k, space] of Object.entries(sec.random?.params ?? {})) {
+      if (isLink(space)) links.set(k, space);
+      else randomDims.push([k, space]);
+    }
+    const gridPoints = cartesian(gridDims);
+    // Random draws are made once (not per grid point), so every grid point sees the same samples.
+    const rng = new Rng(sec.random?.seed ?? 0);
+    const samples: Record<string, ParamScalar>[] = sec.random ? Array.from({ length: sec.random.samples }, () => Object.fromEntries(randomDims.map(([k, s]) => [k, sampleValue(k, s, rng)]))) : [{}];
+    let inSection = 0;
+    for (const g of gridPoints) {
+      for (const s of samples) {
+        if (sec.maxTrials !== undefined && inSection >= sec.maxTrials) break;
+        const values: Record<string, ParamScalar> = { ...g, ...s };
+        const config = structuredClone(spec.baseConfig);
+        for (const [k, v] of Object.entries(spec.set)) setPath(config, k, v);
+        for (const [k, v] of Object.entries(sec.set)) setPath(config, k, v);
+        for (const [k, v] of Object.entries(values)) setPath(config, k, v);
+        resolveLinks(links, values, config);
+        for (const k of links.keys()) setPath(config, k, values[k]);
+        // `dataset` is relative to the working directory (as for `vmr train`); workers elsewhere need it absolute.
+        if (typeof config.dataset === 'string') config.dataset = path.resolve(config.dataset);
+        const key = trialKey(config, spec.evaluate, codeVersion);
+        // Identical configs (e.g. a random space that drew the same value twice) are one trial.
+        if (seen.has(key)) continue;
+        seen.set(key, all.length);
+        inSection++;
+        const plan: TrialPlan = { index: all.length, key, values, config, ...(sec.name ? { section: sec.name } : {}) };
+        const cls = lambdaClass(config);
+        if (cls) {
+          const first = classes.get(cls.key);
+          if (first === undefined) classes.set(cls.key, all.length);
+          else {
+            const canon = all[first];
+            plan.aliasOf = { key: canon.key, index: canon.index, scale: clean(cls.scale / lambdaClass(canon.config)!.scale) };
+          }
+        }
+        all.push(plan);
+      }
     }
   }
   const trials = spec.maxTrials !== undefined ? all.slice(0, spec.maxTrials) : all;

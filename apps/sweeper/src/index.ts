@@ -4,10 +4,14 @@
  * a local pool of worker processes, a BullMQ executor and workers, status / cancel, and sweep reports.
  */
 export { sweepSpecSchema, paramSpaceSchema, parseSweepSpec, loadSweepSpec, type SweepSpec, type SweepSpecInput, type ParamSpace, type ParamScalar } from './spec';
-export { expandTrials, gridValues, sampleValue, trialKey, canonicalJson, getPath, setPath, type TrialPlan, type Expansion } from './expand';
+export { expandTrials, gridValues, sampleValue, trialKey, cartesian, lambdaClass, type TrialPlan, type Expansion } from './expand';
+export { validateSweep, trialMetricNames, formatProblems, SpecValidationError, EVAL_METRIC_KEYS, type SpecProblem } from './validate';
+export { generateMissingDatasets, datasetExists } from './datasets';
+export { installedSourcesVersion } from './code-version';
 export { resolveCodeVersion } from './code-version';
-export { TAGS, findSweep, openSweep, ensureTrials, listTrials, countStatuses, flattenConfig, experimentOf, type SweepInfo, type TrialState } from './sweep-store';
-export { runSweep, defaultWorkers, bestTrial, type RunSweepOptions, type SweepRunResult, type SweepSnapshot, type ExecutorKind } from './coordinator';
+export { synthRecipeSchema, sweepSectionSchema, type SynthRecipe, type SweepSection, type EvaluateEntry } from './spec';
+export { TAGS, FORGOTTEN_ROLE, forgetTrials, findSweep, openSweep, ensureTrials, listTrials, countStatuses, flattenConfig, experimentOf, type SweepInfo, type TrialState } from './sweep-store';
+export { runSweep, planSweep, defaultWorkers, bestTrial, type RunSweepOptions, type SweepRunResult, type SweepSnapshot, type ExecutorKind } from './coordinator';
 export { startSweepWorker, redisConnection, type SweepWorkerOptions, type SweepWorkerHandle, type TrialJobData } from './bullmq-executor';
 export { runTrialProcess, executeTrial, evalViaCli, type TrialProcessResult } from './trial-process';
 export { launchTrial, beginAttempt, settleAttempt, vmrBin, type TrialExit, type AttemptOutcome } from './trial-launch';

@@ -15,6 +15,8 @@ export interface ReportTrial {
   attempts: number;
   values: Record<string, unknown>;
   metrics: Record<string, number>;
+  /** A λ alias (not run): the canonical trial's key; its status reads `alias`, so it is not ranked or averaged twice. */
+  aliasOf?: string;
 }
 
 export interface ParetoPoint {
@@ -101,7 +103,7 @@ export async function buildSweepReport(tracker: Tracker, sweepRef: string, opts:
   const trials: ReportTrial[] = [];
   for (const t of states) {
     const lm = await tracker.latestMetrics(t.runId);
-    trials.push({ runId: t.runId, index: t.index, key: t.key, status: t.status, attempts: t.attempts, values: t.values, metrics: Object.fromEntries(Object.values(lm).map((m) => [m.key, m.value])) });
+    trials.push({ runId: t.runId, index: t.index, key: t.key, status: t.aliasOf ? 'alias' : t.status, attempts: t.attempts, values: t.values, metrics: Object.fromEntries(Object.values(lm).map((m) => [m.key, m.value])), ...(t.aliasOf ? { aliasOf: t.aliasOf } : {}) });
   }
   const metricName = opts.metric ?? sweep.metric?.name;
   const direction = opts.direction ?? sweep.metric?.direction ?? 'max';

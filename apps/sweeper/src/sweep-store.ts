@@ -33,7 +33,20 @@ export const TAGS = {
   workerPid: 'sweep.worker_pid',
   trainRun: 'sweep.train_run',
   lastError: 'sweep.last_error',
+  /** The spec section a trial comes from (`sweeps[].name`). */
+  section: 'sweep.section',
+  /** On an alias trial: the canonical trial's key (its λ vector is a positive multiple of this one's). */
+  aliasOf: 'sweep.alias_of',
+  /** On an alias trial: λ(alias) / λ(canonical). */
+  aliasScale: 'sweep.alias_scale',
+  /** Interrupted attempts (SIGINT/SIGTERM/cancel): not counted in `attempts`. */
+  interruptions: 'sweep.interruptions',
+  /** Set (to the time, ms) on a trial removed by `vmr sweep forget`, and on its training runs. */
+  forgotten: 'sweep.forgotten',
 } as const;
+
+/** `sweep.role` of a trial removed by `vmr sweep forget` (its run stays in the store). */
+export const FORGOTTEN_ROLE = 'forgotten-trial';
 
 export interface SweepInfo {
   id: string;
@@ -57,6 +70,8 @@ export interface TrialState {
   startTime: number;
   endTime: number | null;
   tags: Record<string, string>;
+  /** The canonical trial's key when this trial is a λ alias. */
+  aliasOf?: string;
 }
 
 export function experimentOf(spec: SweepSpec): string {
@@ -166,6 +181,7 @@ function parseTrial(run: RunInfo & { tags: Record<string, string> }): TrialState
     startTime: run.startTime,
     endTime: run.endTime,
     tags: run.tags,
+    ...(run.tags[TAGS.aliasOf] ? { aliasOf: run.tags[TAGS.aliasOf] } : {}),
   };
 }
 
@@ -196,12 +212,21 @@ export function flattenConfig(config: Record<string, unknown>, prefix = '', out:
 export async function ensureTrials(tracker: Tracker, sweep: SweepInfo, spec: SweepSpec, plans: TrialPlan[]): Promise<TrialState[]> {
   const existing = new Map((await listTrials(tracker, sweep.id)).map((t) => [t.key, t]));
   const out: TrialState[] = [];
+  let forgotten: Map<string, number> | undefined;
   for (const p of plans) {
+    const aliasTags = { [TAGS.aliasOf]: p.aliasOf?.key ?? '', [TAGS.aliasScale]: p.aliasOf ? String(p.aliasOf.scale) : '' };
     const have = existing.get(p.key);
     if (have) {
-      out.push(have);
+      // The alias relation follows the current expansion (a canonical trial may have left the spec).
+      if ((have.tags[TAGS.aliasOf] ?? '') !== aliasTags[TAGS.aliasOf]) {
+        await tracker.setTags(have.runId, aliasTags);
+        out.push(parseTrial(await tracker.getRun(have.runId)));
+      } else out.push(have);
       continue;
     }
+    // A key forgotten before gets a new run: the request id carries how many were forgotten.
+    forgotten ??= await forgottenCounts(tracker, sweep.id);
+    const generation = forgotten.get(p.key) ?? 0;
     const seed = typeof p.config.seed === 'number' ? p.config.seed : undefined;
     const run = await tracker.startRun({
       experiment: sweep.experiment,
@@ -218,13 +243,48 @@ export async function ensureTrials(tracker: Tracker, sweep: SweepInfo, spec: Swe
         [TAGS.values]: JSON.stringify(p.values),
         [TAGS.config]: JSON.stringify(p.config),
         [TAGS.evaluate]: JSON.stringify(spec.evaluate),
+        ...(p.section ? { [TAGS.section]: p.section } : {}),
+        ...(p.aliasOf ? aliasTags : {}),
       },
-      requestId: `sweep:${sweep.id}:trial:${p.key}`,
+      requestId: `sweep:${sweep.id}:trial:${p.key}${generation ? `:${generation}` : ''}`,
     });
     await tracker.logParams(run.id, { ...flattenConfig(p.config), trial_key: p.key });
     out.push(parseTrial(await tracker.getRun(run.id)));
   }
   return out;
+}
+
+async function forgottenCounts(tracker: Tracker, sweepId: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const r of await tracker.searchRuns({ parentId: sweepId, tags: { [TAGS.role]: FORGOTTEN_ROLE } })) {
+    const key = (await tracker.getRun(r.id)).tags[TAGS.key] ?? '';
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * `vmr sweep forget`: take trials out of the sweep. Their runs (and their training and evaluation runs)
+ * stay in the store, marked: the trial's role becomes `forgotten-trial` and `sweep.forgotten` is set on
+ * it and on its training runs. Running the spec again creates fresh trials for those keys. Running
+ * trials are refused (cancel first).
+ */
+export async function forgetTrials(tracker: Tracker, sweep: SweepInfo, which: { failed?: boolean; keys?: string[]; all?: boolean }): Promise<TrialState[]> {
+  const trials = await listTrials(tracker, sweep.id);
+  const chosen = trials.filter((t) => which.all || (which.failed && t.status === 'failed') || (which.keys ?? []).some((k) => k.length >= 6 && t.key.startsWith(k)));
+  for (const k of which.keys ?? []) {
+    if (k.length < 6) throw new InvalidArgumentError(`--trial '${k}': give at least 6 characters of the trial key (see vmr sweep status ${sweep.name} --json)`);
+    if (!trials.some((t) => t.key.startsWith(k))) throw new NotFoundError(`sweep ${sweep.name} has no trial with key ${k}…`);
+  }
+  const running = chosen.filter((t) => t.status === 'running');
+  if (running.length > 0) throw new ConflictError(`trial${running.length > 1 ? 's' : ''} ${running.map((t) => t.key.slice(0, 12)).join(', ')} of sweep ${sweep.name} ${running.length > 1 ? 'are' : 'is'} running; stop the sweep first (vmr sweep cancel ${sweep.name})`);
+  const now = String(Date.now());
+  for (const t of chosen) {
+    if (t.status === 'queued') await tracker.endRun(t.runId, 'killed', 'forgotten (vmr sweep forget)');
+    await tracker.setTags(t.runId, { [TAGS.role]: FORGOTTEN_ROLE, [TAGS.forgotten]: now });
+    for (const c of await tracker.searchRuns({ parentId: t.runId })) await tracker.setTags(c.id, { [TAGS.forgotten]: now });
+  }
+  return chosen;
 }
 
 /** Counts by status, for status views and reports. */

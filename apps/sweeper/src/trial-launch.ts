@@ -66,7 +66,13 @@ export type AttemptOutcome =
   /** The process died (signal, lost) without ending the trial: retry when attempts remain. */
   | 'crashed'
   /** The trial was cancelled (run marked killed). */
-  | 'cancelled';
+  | 'cancelled'
+  /**
+   * The trial process was interrupted (SIGINT/SIGTERM, its parent gone) and left the trial queued or
+   * killed after checkpointing: not a failed attempt (the attempt count is given back); the next
+   * attempt resumes from the checkpoint.
+   */
+  | 'interrupted';
 
 /**
  * What an attempt's exit means, from the exit and the trial run's status. A process that died without
@@ -77,6 +83,11 @@ export type AttemptOutcome =
 export async function settleAttempt(tracker: Tracker, runId: string, exit: TrialExit & { pid?: number }, attempt: number, retry: boolean): Promise<{ outcome: AttemptOutcome; reason?: string }> {
   const run = await tracker.getRun(runId);
   if (run.status === 'finished') return { outcome: 'finished' };
+  if (exit.signal === null && (exit.code === 130 || exit.code === 143) && (run.status === 'queued' || run.status === 'killed')) {
+    // An interruption the trial process handled (checkpointed, requeued or cancelled): not an attempt.
+    await tracker.setTags(runId, { [TAGS.attempts]: String(Math.max(0, attempt - 1)), [TAGS.interruptions]: String(Number(run.tags[TAGS.interruptions] ?? 0) + 1) });
+    return { outcome: 'interrupted', reason: run.tags[TAGS.lastError] };
+  }
   if (run.status === 'killed') return { outcome: 'cancelled' };
   if (run.status === 'failed' && exit.signal === null) return { outcome: 'failed', reason: run.failureReason ?? `exited with code ${exit.code}` };
   const how = exit.signal ? `killed by ${exit.signal}` : run.status === 'queued' ? 'interrupted' : `exited with code ${exit.code} without ending the trial`;

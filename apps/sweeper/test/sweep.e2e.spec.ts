@@ -124,8 +124,9 @@ describe('local pool', () => {
     expect(md.stdout).toMatch(/\| rank \| trial \| status \| attempts \| features \| loss\.lambdas\.l1 \|/);
   });
 
-  it('a trial with a bad λ fails with the reason recorded; only --retry-failed re-runs it, up to maxAttempts', async () => {
-    const spec = writeSpec(path.join(dir, 'bad.yaml'), ['name: bad-lambda', 'base: tiny.yaml', 'codeVersion: test-v1', 'maxAttempts: 2', 'features: resnet', 'grid:', '  loss.lambdas.l1: [1, -1]', 'evaluate: [{ dataset: ds, name: tiny, split: all }]']);
+  it('a trial that fails at run time (no clip can be cut into 40 segments) records the reason; only --retry-failed re-runs it, up to maxAttempts', async () => {
+    // (a bad λ such as -1 no longer gets this far: the spec check refuses the whole sweep before it starts)
+    const spec = writeSpec(path.join(dir, 'bad.yaml'), ['name: bad-lambda', 'base: tiny.yaml', 'codeVersion: test-v1', 'maxAttempts: 2', 'features: resnet', 'grid:', '  segmentation.segments: [3, 40]', 'evaluate: [{ dataset: ds, name: tiny, split: all }]']);
     const args = ['sweep', 'run', spec, '--workers', '2', '--store', localDb(), '--json'];
     const first = await runCli(args, { cwd: dir });
     expect(first.code).toBe(1);
@@ -139,14 +140,14 @@ describe('local pool', () => {
     const store = openStore(localDb());
     try {
       const trials = await trialsByKey(store, (plain as { sweepId: string }).sweepId);
-      const bad = [...trials.values()].flat().find((t) => JSON.parse(t.tags[TAGS.values])['loss.lambdas.l1'] === -1)!;
+      const bad = [...trials.values()].flat().find((t) => JSON.parse(t.tags[TAGS.values])['segmentation.segments'] === 40)!;
       expect(bad.status).toBe('failed');
       expect(bad.attempts).toBe(2);
       const run = await store.getRun(bad.id);
-      expect(run.failureReason).toMatch(/lambdas\.l1/);
+      expect(run.failureReason).toMatch(/clips?/);
       expect(run.artifacts.map((a) => a.path).sort()).toEqual(['logs/attempt-1.log', 'logs/attempt-2.log']);
       // the good trial was evaluated by `vmr eval` (a child run of its training run); R@1 and AV-Align copied up
-      const good = [...trials.values()].flat().find((t) => JSON.parse(t.tags[TAGS.values])['loss.lambdas.l1'] === 1)!;
+      const good = [...trials.values()].flat().find((t) => JSON.parse(t.tags[TAGS.values])['segmentation.segments'] === 3)!;
       expect(good.status).toBe('finished');
       for (const k of ['eval.tiny.r1', 'eval.tiny.avAlign']) {
         expect(good.metrics[k]).toBeGreaterThanOrEqual(0);

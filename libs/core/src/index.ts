@@ -15,8 +15,9 @@ export {
   toFloat32,
   readNpyMatrix,
 } from './npy';
+export { getPath, setPath, canonicalJson, sha256Hex } from './config-path';
 export { writeFileAtomic, writeJsonAtomic, copyFileAtomic, tempPathFor } from './atomic-write';
-export { type Progress, type ProgressFields, type ProgressOptions, createProgress } from './progress';
+export { type Progress, type ProgressFields, type ProgressOptions, createProgress, formatEta, rateAndEta } from './progress';
 export { type VmrCommand, type GlobalOptions, withJson, printResult, reportCliError } from './cli';
 // TensorFlow.js (tf, backends, fast ops) is a separate entry, `@vmr/core/tf`, loaded only by code that
 // trains or embeds; the CLI shell and non-numeric commands never load it.

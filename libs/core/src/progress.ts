@@ -30,6 +30,30 @@ export interface Progress {
   stop(): void;
 }
 
+/**
+ * A duration for progress lines: `42s`, `2m05s`, `1h07m`; `?` when unknown (NaN, ±Inf, negative). Seconds
+ * are rounded once, before splitting, so 119.6 s is `2m00s`, never `1m60s`.
+ */
+export function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * Rate and ETA of work that started at `startValue` (work already done before — e.g. the steps of a
+ * resumed run — counts neither for the rate nor as time spent): units per second since the first
+ * update, and the seconds left at that rate; NaN while unknown.
+ */
+export function rateAndEta(startValue: number, value: number, total: number, elapsedSec: number): { rate: number; etaSec: number } {
+  const done = value - startValue;
+  if (!(elapsedSec > 0) || done <= 0) return { rate: Number.NaN, etaSec: Number.NaN };
+  const rate = done / elapsedSec;
+  return { rate, etaSec: Math.max(0, total - value) / rate };
+}
+
 function formatFields(fields: ProgressFields | undefined): string {
   if (!fields) return '';
   return Object.entries(fields)
@@ -54,7 +78,7 @@ class BarProgress implements Progress {
     const unit = opts.unit ? ` ${opts.unit}` : '';
     this.bar = new cliProgress.SingleBar(
       {
-        format: `${opts.label} [{bar}] {percentage}% {value}/{total}${unit} | {rate}/s | ETA {eta_formatted} {fields}`,
+        format: `${opts.label} [{bar}] {percentage}% {value}/{total}${unit} | {rate}/s | ETA {eta} {fields}`,
         stream: opts.stream ?? process.stderr,
         hideCursor: true,
         clearOnComplete: false,
@@ -63,14 +87,18 @@ class BarProgress implements Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(opts.total, 0, { fields: '', rate: '0' });
+    this.total = opts.total;
+    this.bar.start(opts.total, 0, { fields: '', rate: '-', eta: '?' });
   }
 
-  private started = Date.now();
+  private readonly total: number;
+  /** Position and time of the first update: a resumed run starts at its checkpoint, not at 0. */
+  private start: { value: number; time: number } | undefined;
 
   private payload(fields?: ProgressFields): Record<string, string> {
-    const secs = (Date.now() - this.started) / 1000;
-    return { fields: formatFields(fields), rate: secs > 0 ? (this.value / secs).toFixed(2) : '0' };
+    this.start ??= { value: this.value, time: Date.now() };
+    const { rate, etaSec } = rateAndEta(this.start.value, this.value, this.total, (Date.now() - this.start.time) / 1000);
+    return { fields: formatFields(fields), rate: Number.isFinite(rate) ? rate.toFixed(2) : '-', eta: formatEta(etaSec) };
   }
 
   tick(delta = 1, fields?: ProgressFields): void {
@@ -79,6 +107,11 @@ class BarProgress implements Progress {
   }
 
   update(value: number, fields?: ProgressFields): void {
+    // the first update sets the starting point (e.g. a resumed run's checkpoint step)
+    if (this.start === undefined) {
+      this.value = value;
+      this.start = { value, time: Date.now() };
+    }
     this.value = value;
     this.bar.update(value, this.payload(fields));
   }

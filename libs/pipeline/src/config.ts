@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { BackendNameSchema, ConfigError, NotFoundError, errorMessage } from '@vmr/core';
+import { BackendNameSchema, ConfigError, NotFoundError, errorMessage, setPath } from '@vmr/core';
 import { OfLossConfigSchema, VmNetLossConfigSchema } from '@vmr/losses';
 import { PoolingSchema, VmNetLayerSchema } from '@vmr/models';
 
@@ -114,8 +114,12 @@ export type TrainConfig = Omit<ParsedTrainConfig, 'batchSize' | 'segmentation' |
   ofVmNet: z.infer<typeof OfVmNetOverridesSchema> & { pooling: z.infer<typeof PoolingSchema> };
 };
 
-/** Keys an experiment file may add on top of a train config (read by `vmr experiment run`, ignored by `vmr train`). */
-export const EXPERIMENT_ONLY_KEYS = ['description', 'datasets', 'grid', 'evaluate', 'workers'] as const;
+/**
+ * Keys an experiment file (a sweep spec with its trainer config inline) may add on top of a train
+ * config: read by `vmr experiment run` / `vmr sweep run`, ignored by `vmr train -c` (so
+ * `vmr train -c experiments/quickstart.yaml` trains the file's base setting).
+ */
+export const EXPERIMENT_ONLY_KEYS = ['description', 'datasets', 'grid', 'evaluate', 'workers', 'seeds', 'sweeps', 'set', 'random', 'metric', 'maxTrials', 'maxParallel', 'maxAttempts', 'codeVersion', 'base'] as const;
 
 function zodConfigError(e: z.ZodError, source: string): ConfigError {
   const issue = e.issues[0];
@@ -183,16 +187,7 @@ export function applySets(raw: Record<string, unknown>, sets: readonly string[])
   for (const s of sets) {
     const i = s.indexOf('=');
     if (i <= 0) throw new ConfigError(`--set expects key.path=value, got '${s}'`);
-    const keys = s.slice(0, i).trim().split('.');
-    if (keys.some((k) => k.length === 0)) throw new ConfigError(`--set '${s}': empty key segment in '${s.slice(0, i)}'`);
-    let node: Record<string, unknown> = out;
-    keys.slice(0, -1).forEach((k, j) => {
-      const next = node[k];
-      if (next === undefined) node[k] = {};
-      else if (!isObject(next)) throw new ConfigError(`--set '${s}': '${keys.slice(0, j + 1).join('.')}' is not a mapping`);
-      node = node[k] as Record<string, unknown>;
-    });
-    node[keys[keys.length - 1]] = parseSetValue(s.slice(i + 1));
+    setPath(out, s.slice(0, i).trim(), parseSetValue(s.slice(i + 1)), `--set '${s}'`);
   }
   return out;
 }
