@@ -257,7 +257,7 @@ async function runPool(pending: Job[], spec: ExperimentSpec, tty: boolean, log: 
                 job!.outcome.evals.push(m.result);
                 doneTasks++;
                 overall?.update(doneTasks);
-                logLine(`evaluated ${trialLabel(job!.trial)} on ${m.result.dataset.name} (${m.result.split}): R@1 ${m.result.metrics.r1.toFixed(3)} R@10 ${m.result.metrics.r10.toFixed(3)} FAD ${m.result.metrics.fad.toFixed(3)} (gallery ${m.result.metrics.gallerySize})`);
+                logLine(`evaluated ${trialLabel(job!.trial)} on ${m.result.dataset.name} (${m.result.split}): R@1 ${m.result.metrics.r1?.toFixed(3) ?? '—'} R@10 ${m.result.metrics.r10?.toFixed(3) ?? '—'} FAD ${m.result.metrics.fad?.toFixed(3) ?? '—'} (gallery ${m.result.metrics.gallerySize})`);
                 break;
               case 'done':
                 job!.outcome.trainRunId = m.runId;

@@ -3,9 +3,10 @@
  * `vmr report tables|compare` (Tables 1 and 2 from the run store), `vmr experiment run` and
  * `vmr quickstart` (the main job: `npm start`). DESIGN.md §1.6, §2.
  */
-export { EVAL_PROTOCOLS, type EvalProtocol, type EvalOptions, type EvalMetrics, type EvalResult, evaluateRun, top1 } from './evaluate';
-export { type ReportSource, buildTables, compareRuns } from './report';
-export { REPORT_FORMATS, type ReportFormat, formatTables, formatComparisons, formatCell, tableNotes, modelLabel, featureLabel } from './report-format';
+export { EVAL_PROTOCOLS, PER_QUERY_ARTIFACT, type EvalProtocol, type EvalOptions, type EvalMetrics, type EvalResult, evaluateRun, top1, trainingOverlap, chooseAvAlignVariant } from './evaluate';
+export { type ReportSource, buildTables, compareRuns, comparePair } from './report';
+export { type PerQueryResults, type PairedDifference, type PairComparison, readPerQuery, perQueryValues, matchesSelector, pairedDifferences, compareConfigurations, formatPairComparisons, pairComparisonsCsv } from './report-compare';
+export { REPORT_FORMATS, type ReportFormat, formatTables, formatComparisons, formatCell, tableNotes, tableRecords, comparisonRecords, modelLabel, featureLabel } from './report-format';
 export {
   SynthSpecSchema,
   ExperimentSectionsSchema,

@@ -1,4 +1,5 @@
 import { NotFoundError, UnsupportedError } from '@vmr/core';
+import { compareConfigurations, type PairComparison } from './report-compare';
 import {
   SqliteTracker,
   buildResultTables,
@@ -58,4 +59,9 @@ export async function compareRuns(by: CompareBy, experiment: string | string[] |
     if (rows.length === 0) throw new NotFoundError(`no finished evaluations${experiment ? ` in experiment ${String(experiment)}` : ''} in ${t.location}`);
     return compareEvalRows(rows, by);
   });
+}
+
+/** `vmr report compare A B`: paired differences of two configurations (per evaluation context). */
+export async function comparePair(a: string, b: string, experiment: string | string[] | undefined, options: { seed?: number; resamples?: number } = {}, src: ReportSource = {}): Promise<PairComparison[]> {
+  return withLocalStore(src, (t) => compareConfigurations(t, a, b, { ...options, experiment }));
 }

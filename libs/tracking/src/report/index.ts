@@ -37,3 +37,4 @@ export {
   pairedBootstrap,
   slopeAndCorrelation,
 } from './statistics';
+export { TIDY_COLUMNS, type TidyRecord, toTidyCsv, csvField } from './tidy';
