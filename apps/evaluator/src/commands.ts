@@ -5,7 +5,7 @@ import { InvalidArgumentError, NotFoundError, printResult, repoRoot, writeFileAt
 import { resolveTrackingUri, withStore } from '@vmr/tracking';
 import { SPLIT_CHOICES, type SplitChoice } from '@vmr/trainer';
 import { EVAL_PROTOCOLS, evaluateRun, type EvalProtocol, type EvalResult } from './evaluate';
-import { buildTables, comparePair, compareRuns } from './report';
+import { buildTables, comparePair, compareRuns, verdictOf } from './report';
 import { formatPairComparisons, pairComparisonsCsv } from './report-compare';
 import { REPORT_FORMATS, featureLabel, formatComparisons, formatTables, modelLabel, type ReportFormat } from './report-format';
 import { runExperiment, type ExperimentResult } from './experiment';
@@ -121,6 +121,23 @@ const compare: VmrCommand = {
   },
 };
 
+const verdict: VmrCommand = {
+  command: 'verdict',
+  describe: 'short conclusions from the numbers: does OF-VM-Net beat VM-Net on AV-Align, does it lose on R@1 (paired intervals), is there an R@1 / AV-Align trade-off across λ settings',
+  builder: (y: Argv) =>
+    withStore(y)
+      .option('experiment', { alias: 'e', type: 'string', demandOption: true, describe: 'experiment name' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the verdict as JSON' })
+      .option('seed', { type: 'number', default: 0, describe: 'bootstrap seed' })
+      .option('resamples', { type: 'number', default: 2000, describe: 'bootstrap resamples' })
+      .example('$0 report verdict -e quickstart', 'what the quickstart\'s numbers say'),
+  handler: async (a: Record<string, unknown>) => {
+    requireStoreFile(a);
+    const v = await verdictOf(String(a.experiment), { seed: a.seed as number, resamples: a.resamples as number }, { store: a.store as string | undefined, trackingUri: a['tracking-uri'] as string | undefined });
+    printResult(a.json as boolean, v, () => v.lines.join('\n'));
+  },
+};
+
 function emit(text: string, out: string | undefined): void {
   if (!out) {
     process.stdout.write(text + '\n');
@@ -133,7 +150,7 @@ function emit(text: string, out: string | undefined): void {
 const report: VmrCommand = {
   command: 'report <command>',
   describe: 'reports from the run store: the paper\'s tables, run comparisons, an HTML page',
-  builder: (y: Argv) => y.command(tables).command(compare).command(htmlReportCommand).demandCommand(1),
+  builder: (y: Argv) => y.command(tables).command(compare).command(verdict).command(htmlReportCommand).demandCommand(1),
   handler: () => undefined,
 };
 

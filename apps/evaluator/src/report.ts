@@ -1,5 +1,6 @@
 import { NotFoundError, UnsupportedError } from '@vmr/core';
 import { compareConfigurations, type PairComparison } from './report-compare';
+import { buildVerdict, type Verdict } from './report-verdict';
 import {
   SqliteTracker,
   buildResultTables,
@@ -64,4 +65,9 @@ export async function compareRuns(by: CompareBy, experiment: string | string[] |
 /** `vmr report compare A B`: paired differences of two configurations (per evaluation context). */
 export async function comparePair(a: string, b: string, experiment: string | string[] | undefined, options: { seed?: number; resamples?: number } = {}, src: ReportSource = {}): Promise<PairComparison[]> {
   return withLocalStore(src, (t) => compareConfigurations(t, a, b, { ...options, experiment }));
+}
+
+/** `vmr report verdict -e NAME`: conclusions from the store's numbers (see report-verdict.ts). */
+export async function verdictOf(experiment: string, options: { seed?: number; resamples?: number } = {}, src: ReportSource = {}): Promise<Verdict> {
+  return withLocalStore(src, (t) => buildVerdict(t, experiment, options));
 }
