@@ -9,6 +9,9 @@
 import { NotFoundError } from '@vmr/core';
 import {
   aggregateEvalRows,
+  configurationKey,
+  configurationLabel,
+  differingKeys,
   evalContext,
   lambdaRatio,
   latestPerTrainRun,
@@ -64,9 +67,14 @@ function contextLabel(r: EvalRow): string {
   return `${r.evalDataset} (${r.split}, ${r.direction}, gallery ${r.metrics.gallerySize ?? '?'})`;
 }
 
-/** The configuration to speak for a model: the paper's λ = all ones when present, else the one with most seeds. */
+/** The configuration to speak for a model: the paper's λ = all ones when present, else the one with most seeds (ties: first by configuration key). */
 function pick(gs: Array<AggregatedGroup<EvalRow>>): AggregatedGroup<EvalRow> | undefined {
-  return gs.find((g) => g.config['λ'] === DEFAULT_LAMBDA) ?? [...gs].sort((a, b) => b.n - a.n)[0];
+  return gs.find((g) => g.config['λ'] === DEFAULT_LAMBDA) ?? [...gs].sort((a, b) => b.n - a.n || configurationKey(a.config).localeCompare(configurationKey(b.config)))[0];
+}
+
+/** A configuration's values on the keys that differ from its model's other configurations. */
+function labelAmong(g: AggregatedGroup<EvalRow>, all: Array<AggregatedGroup<EvalRow>>): string {
+  return configurationLabel(g.config, differingKeys(all.map((x) => x.config)));
 }
 
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
@@ -101,10 +109,12 @@ export async function buildVerdict(tracker: SqliteTracker, experiment: string, o
         const pc = await pairedDifferences(tracker, a, b, options);
         const av = pc.differences.find((d) => d.metric === 'avAlign') ?? null;
         const r1 = pc.differences.find((d) => d.metric === 'r1') ?? null;
-        comparisons.push({ context: ctx, features: f, ofConfig: a.config['λ'] ? `λ ${a.config['λ']}` : '', vmConfig: '', nOf: a.n, nVm: b.n, avAlign: av, r1 });
+        comparisons.push({ context: ctx, features: f, ofConfig: labelAmong(a, of), vmConfig: labelAmong(b, vm), nOf: a.n, nVm: b.n, avAlign: av, r1 });
         const avWord = !av || av.distinguishable === null ? 'cannot tell' : !av.distinguishable ? 'not distinguishable' : av.favours === 'A' ? 'OF-VM-Net better' : 'VM-Net better';
         const r1Word = !r1 || r1.distinguishable === null ? 'cannot tell' : !r1.distinguishable ? 'not distinguishable' : r1.favours === 'A' ? 'OF-VM-Net better (no loss)' : 'OF-VM-Net loses';
-        lines.push(`${featureLabel(f)} on ${ctx}: OF-VM-Net${a.config['λ'] ? ` (λ ${a.config['λ']})` : ''}, n = ${a.n} vs VM-Net, n = ${b.n}`);
+        const la = labelAmong(a, of);
+        const lb = labelAmong(b, vm);
+        lines.push(`${featureLabel(f)} on ${ctx}: OF-VM-Net${la ? ` (${la})` : ''}, n = ${a.n} vs VM-Net${lb ? ` (${lb})` : ''}, n = ${b.n}${of.length > 1 || vm.length > 1 ? ` — of ${of.length} / ${vm.length} configurations; compare others with vmr report compare` : ''}`);
         lines.push(`  beats VM-Net on AV-Align? ${diffText(av, 'Δ AV-Align')} → ${avWord}`);
         lines.push(`  loses on R@1?             ${diffText(r1, 'Δ R@1')} → ${r1Word}`);
       }

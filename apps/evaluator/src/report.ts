@@ -21,7 +21,7 @@ export interface ReportSource {
   trackingUri?: string;
 }
 
-async function withLocalStore<R>(src: ReportSource, fn: (t: SqliteTracker) => R): Promise<R> {
+async function withLocalStore<R>(src: ReportSource, fn: (t: SqliteTracker) => R | Promise<R>): Promise<R> {
   if (src.tracker) {
     if (!(src.tracker instanceof SqliteTracker)) throw new UnsupportedError('reports query the run store directly: give a local store (--store), not a tracking server URI');
     return fn(src.tracker);
@@ -30,7 +30,7 @@ async function withLocalStore<R>(src: ReportSource, fn: (t: SqliteTracker) => R)
   if (/^https?:\/\//.test(uri)) throw new UnsupportedError(`reports query the run store directly: ${uri} is a tracking server; run the report where its store file is (--store)`);
   const t = new SqliteTracker(uri, { reapStaleRuns: false, heartbeatIntervalMs: 0 });
   try {
-    return fn(t);
+    return await fn(t); // awaited: async reports read artifacts before the store is closed
   } finally {
     await t.close();
   }

@@ -53,21 +53,32 @@ export function configurationKey(config: Record<string, string>): string {
     .join('\u0001');
 }
 
-/** Keys whose values differ between configurations (missing counts as a value), sorted with λ and model/features first. */
+/**
+ * Keys whose values differ between configurations, sorted with model / features / λ first. A key only
+ * some configurations have counts when its values differ among those that have it, or when configurations
+ * of one model disagree on having it (a key of one model only — λ of OF-VM-Net — is not a difference by itself).
+ */
 export function differingKeys(configs: ReadonlyArray<Record<string, string>>): string[] {
   const keys = new Set(configs.flatMap((c) => Object.keys(c)));
   const first = ['model', 'features', 'λ'];
-  return [...keys]
-    .filter((k) => new Set(configs.map((c) => c[k] ?? '—')).size > 1)
-    .sort((a, b) => (first.indexOf(a) + 1 || 99) - (first.indexOf(b) + 1 || 99) || a.localeCompare(b));
+  const differs = (k: string) => {
+    if (new Set(configs.filter((c) => k in c).map((c) => c[k])).size > 1) return true;
+    const byModel = new Map<string, Set<boolean>>();
+    for (const c of configs) byModel.set(c.model ?? '', (byModel.get(c.model ?? '') ?? new Set()).add(k in c));
+    return [...byModel.values()].some((s) => s.size > 1);
+  };
+  return [...keys].filter(differs).sort((a, b) => (first.indexOf(a) + 1 || 99) - (first.indexOf(b) + 1 || 99) || a.localeCompare(b));
 }
 
-/** `λ=1:1:0.25:… · lr=0.001`: a configuration's values on the given keys. */
+/** `λ=1:1:0.25:… · lr=0.001`: a configuration's values on the given keys (keys it does not have are left out). */
 export function configurationLabel(config: Record<string, string>, keys: readonly string[]): string {
-  return keys.map((k) => `${k}=${config[k] ?? '—'}`).join(' · ');
+  return keys
+    .filter((k) => config[k] !== undefined)
+    .map((k) => `${k}=${config[k]}`)
+    .join(' · ');
 }
 
-/** λ1/λ3, the ratio of the ground-truth weight to the first optical-flow weight (Infinity when λ3 = 0). */
+/** The λ ratio mean(λ1, λ2) / mean(λ3…λ6): ground-truth vs optical-flow weight (Infinity without optical-flow terms). */
 export function lambdaRatio(config: Record<string, string>): number | null {
   const s = config['λ'];
   if (!s) return null;

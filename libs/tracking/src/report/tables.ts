@@ -255,7 +255,7 @@ export function compareEvalRows(rowsIn: readonly EvalRow[], by: CompareBy, colum
     const groups: ComparisonGroup[] = rr
       .map((r) => ({
         value: attr === 'λ' ? (r.config['λ'] ?? `(${r.model}: no λ)`) : attr === 'model' ? r.model : r.features,
-        label: configurationLabel(r.config, others.filter((o) => o in r.config || o === 'λ')),
+        label: configurationLabel(r.config, others),
         config: r.config,
         runs: r.runs,
         seeds: r.seeds,
