@@ -15,8 +15,12 @@ import {
   evalContext,
   latestPerTrainRun,
   pairedBootstrap,
+  bootstrapQueries,
+  markBest,
   queryEvalRows,
   type AggregatedGroup,
+  type CellStats,
+  type ResultTable,
   type EvalRow,
   type MetricDef,
   type SqliteTracker,
@@ -223,4 +227,39 @@ export function formatPairComparisons(cs: readonly PairComparison[]): string {
     out.push('');
   }
   return out.join('\n').trimEnd();
+}
+
+/**
+ * For rows of a single run (n = 1: no interval over seeds), a 95 % percentile bootstrap interval over
+ * the run's queries for every metric its per-query results give (not FAD: a set statistic); best
+ * marks are then recomputed with these intervals.
+ */
+export async function attachQueryIntervals(tracker: SqliteTracker, tables: ResultTable[], options: { seed?: number; resamples?: number } = {}): Promise<ResultTable[]> {
+  const rows = new Map(queryEvalRows(tracker.db, {}).map((r) => [r.evalRunId, r]));
+  for (const t of tables) {
+    let attached = false;
+    for (const row of t.rows) {
+      if (row.runs !== 1 || row.evalRunIds.length !== 1) continue;
+      const er = rows.get(row.evalRunIds[0]);
+      const pq = er ? await readPerQuery(tracker, er) : null;
+      if (!pq) continue;
+      for (const c of t.columns) {
+        const cell = row.cells[c.key];
+        const def = METRICS.find((m) => m.key === c.key);
+        if (!cell || cell.n !== 1 || !def?.perQuery || cell.undefinedFor !== undefined) continue;
+        const vals = perQueryValues(pq, def);
+        if (!vals || vals.length < 2) continue;
+        const iv = bootstrapQueries(vals, def.perQuery, { seed: options.seed ?? 0, resamples: options.resamples ?? 1000 });
+        cell.ciLow = iv.low;
+        cell.ciHigh = iv.high;
+        cell.ciMethod = 'bootstrap-over-queries';
+        attached = true;
+      }
+    }
+    if (attached) {
+      markBest(t.rows.map((r) => ({ cells: r.cells as Record<string, CellStats>, reference: r.reference })), t.columns.map((c) => c.key));
+      t.flags.push('Rows with n = 1: the interval is a 95 % bootstrap over the run\'s queries (query sampling only, not seed variation).');
+    }
+  }
+  return tables;
 }

@@ -1,5 +1,5 @@
 import { NotFoundError, UnsupportedError } from '@vmr/core';
-import { compareConfigurations, type PairComparison } from './report-compare';
+import { attachQueryIntervals, compareConfigurations, type PairComparison } from './report-compare';
 import { buildVerdict, type Verdict } from './report-verdict';
 import {
   SqliteTracker,
@@ -49,7 +49,7 @@ export async function buildTables(experiment: string | string[], src: ReportSour
           '; train and evaluate first (vmr train, vmr eval) or run the quickstart (npm start)',
       );
     }
-    return buildResultTables(rows);
+    return attachQueryIntervals(t, buildResultTables(rows));
   });
 }
 

@@ -161,6 +161,14 @@ describe('train → eval → report (real CLI, real store)', () => {
     expect(rep.stdout).toMatch(/TRAINING OVERLAP: up to \d+ evaluated clips were training clips/);
     expect(rep.stdout).not.toMatch(/in-distribution — trained and evaluated on synthetic-himv-like-seed5 \(all/);
     expect(rep.stdout).toMatch(/Rows differ in: .*direction/);
+    // one-run rows: a 95 % bootstrap interval over the run's queries (from its per-query artifact); none for FAD
+    const js = vmr(['report', 'tables', '-e', 'cli', '--store', store, '--json']);
+    const tt = JSON.parse(js.stdout) as Array<{ rows: Array<{ runs: number; cells: Record<string, { ciMethod: string; ciLow: number | null; ciHigh: number | null; mean: number }> }> }>;
+    const one = tt.flatMap((t) => t.rows).find((r) => r.runs === 1 && r.cells.r1 && r.cells.fad)!;
+    expect(one.cells.r1.ciMethod).toBe('bootstrap-over-queries');
+    expect(one.cells.r1.ciLow!).toBeLessThanOrEqual(one.cells.r1.mean);
+    expect(one.cells.r1.ciHigh!).toBeGreaterThanOrEqual(one.cells.r1.mean);
+    expect(one.cells.fad.ciMethod).toBe('none');
   });
 
   it('vmr experiment run trains the grid in worker processes, evaluates, prints Tables 1 and 2; a re-run reuses everything', async () => {

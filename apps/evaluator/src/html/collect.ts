@@ -34,6 +34,7 @@ import {
   type StoredMetricPoint,
 } from '@vmr/tracking';
 import { buildTables } from '../report';
+import { attachQueryIntervals } from '../report-compare';
 
 /** Sweep tags (written by @vmr/sweeper; an app does not import another app, so the keys are repeated here). */
 export const SWEEP_ROLE_TAG = 'sweep.role';
@@ -365,7 +366,7 @@ export async function collectHtmlReportData(tracker: SqliteTracker, options: Htm
     // A sweep's training runs may live in another experiment (the base config's): select them by id.
     // Tables over the sweep's evaluations are built by the same function `vmr report tables` uses.
     scopeRows = queryEvalRows(tracker.db, { trainRunIds: trainRuns.map((r) => r.id) });
-    tables = scopeRows.length ? buildResultTables(scopeRows) : [];
+    tables = scopeRows.length ? await attachQueryIntervals(tracker, buildResultTables(scopeRows)) : [];
   } else {
     // Tables 1 and 2: exactly what `vmr report tables --experiment <name>` prints.
     try {

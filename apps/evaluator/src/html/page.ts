@@ -32,6 +32,7 @@ th { background: #f3f4f6; }
 td.label, th.label { text-align: left; }
 td.best { font-weight: 700; background: #ecfdf5; }
 td.near-chance { color: #9a3412; }
+span.ci { display: block; font-size: 11px; color: #4b5563; font-weight: normal; }
 tr.reference td { color: #6b7280; font-style: italic; }
 p.note.flag { color: #9a3412; font-weight: 600; }
 table.runs { table-layout: fixed; width: 100%; }
@@ -70,6 +71,12 @@ async function figure(id: string, svgPromise: Promise<string>, caption?: string)
   return `<figure data-chart="${esc(id)}">${svg}${caption ? `<figcaption>${esc(caption)}</figcaption>` : ''}</figure>`;
 }
 
+/** A formatted cell as HTML: the interval `[lo, hi]` on its own line (the text content stays the formatted string). */
+function cellHtml(text: string): string {
+  const i = text.indexOf(' [');
+  return i < 0 ? esc(text) : `${esc(text.slice(0, i))} <span class="ci">${esc(text.slice(i + 1))}</span>`;
+}
+
 function resultTableHtml(t: ResultTable): string {
   const showCfg = t.rows.some((r) => r.label);
   const head = `<tr><th class="label">Model</th><th class="label">Features</th>${showCfg ? '<th class="label">Configuration</th>' : ''}<th>n</th>${t.columns.map((c) => `<th data-metric="${c.key}" title="${c.better === 'none' ? 'not ranked' : `${c.better} is better`}">${esc(c.label)}</th>`).join('')}</tr>`;
@@ -80,7 +87,7 @@ function resultTableHtml(t: ResultTable): string {
         .map((c) => {
           const cell = r.cells[c.key];
           const title = !cell ? 'no value' : cell.undefinedFor !== undefined ? `not reported: k ≥ gallery ${cell.undefinedFor}` : `n=${cell.n}, mean ${cell.mean}, std ${cell.std}, 95 % interval [${cell.ciLow}, ${cell.ciHigh}] (${cell.ciMethod})`;
-          return `<td data-metric="${c.key}" data-mean="${cell && Number.isFinite(cell.mean) ? cell.mean : ''}" data-n="${cell?.n ?? ''}"${cell?.best ? ' class="best"' : cell?.nearChance ? ' class="near-chance"' : ''} title="${esc(title)}">${esc(formatCell(cell, c.key))}</td>`;
+          return `<td data-metric="${c.key}" data-mean="${cell && Number.isFinite(cell.mean) ? cell.mean : ''}" data-n="${cell?.n ?? ''}"${cell?.best ? ' class="best"' : cell?.nearChance ? ' class="near-chance"' : ''} title="${esc(title)}">${cellHtml(formatCell(cell, c.key))}</td>`;
         })
         .join('');
       return `<tr data-model="${esc(r.model)}" data-features="${esc(r.features)}" data-config="${esc(r.label)}"${r.reference ? ' class="reference"' : ''} title="${esc(hover)}"><td class="label">${esc(modelLabel(r.model))}${r.reference ? ' <small>[reference]</small>' : ''}</td><td class="label">${esc(featureLabel(r.features))}</td>${showCfg ? `<td class="label"><code>${esc(r.label || '—')}</code></td>` : ''}<td data-n>${r.runs}</td>${cells}</tr>`;
@@ -101,7 +108,7 @@ function comparisonHtml(c: Comparison): string {
     .map(
       (g) =>
         `<tr data-features="${esc(g.value)}" data-config="${esc(g.label)}"><td class="label">${esc(featureLabel(g.value))}</td><td class="label">${esc(modelLabel(g.config.model ?? ''))}${g.reference ? ' <small>[reference]</small>' : ''}</td>${showCfg ? `<td class="label"><code>${esc(g.label || '—')}</code></td>` : ''}<td>${g.runs}</td>${cols
-          .map((k) => `<td data-metric="${k.key}"${g.cells[k.key]?.best ? ' class="best"' : ''}>${esc(formatCell(g.cells[k.key], k.key))}</td>`)
+          .map((k) => `<td data-metric="${k.key}"${g.cells[k.key]?.best ? ' class="best"' : ''}>${cellHtml(formatCell(g.cells[k.key], k.key))}</td>`)
           .join('')}</tr>`,
     )
     .join('\n');
