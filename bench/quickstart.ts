@@ -29,7 +29,7 @@ if (r.status !== 0) {
   throw new Error(`vmr quickstart exited with ${r.status}`);
 }
 const res = JSON.parse(r.stdout) as { trials: Array<{ status: string; evals: Array<{ model: string; features: string; dataset: { name: string }; metrics: { r1: number } }> }> };
-const rows = res.trials.flatMap((t) => t.evals.map((e) => ({ model: e.model, features: e.features, dataset: e.dataset.name, r1: Number(e.metrics.r1.toFixed(3)) })));
+const rows = res.trials.flatMap((t) => t.evals.map((e) => ({ model: e.model, features: e.features, dataset: e.dataset.name, r1: e.metrics.r1 === undefined ? null : Number(e.metrics.r1.toFixed(3)) })));
 console.table(rows);
 console.log(JSON.stringify({ bench: 'quickstart', wallSeconds: Number(wall.toFixed(1)), cpus: os.cpus().length, loadavgBefore: load0.map((x) => Number(x.toFixed(2))), loadavgAfter: load1.map((x) => Number(x.toFixed(2))), trialsFinished: res.trials.filter((t) => t.status === 'finished').length }));
 fs.rmSync(dir, { recursive: true, force: true });
