@@ -32,6 +32,8 @@ th { background: #f3f4f6; }
 td.label, th.label { text-align: left; }
 td.best { font-weight: 700; background: #ecfdf5; }
 td.near-chance { color: #9a3412; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
+figure { max-width: 100%; overflow-x: auto; box-sizing: border-box; }
 span.ci { display: block; font-size: 11px; color: #4b5563; font-weight: normal; }
 tr.reference td { color: #6b7280; font-style: italic; }
 p.note.flag { color: #9a3412; font-weight: 600; }
@@ -95,7 +97,7 @@ function resultTableHtml(t: ResultTable): string {
     .join('\n');
   return [
     `<h3>${esc(t.title)}${t.synthetic ? ' <small>[SYNTHETIC]</small>' : ''}</h3>`,
-    `<table class="results" data-table="${esc(t.id)}" data-eval-dataset="${esc(t.evalDataset)}"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`,
+    `<div class="table-wrap"><table class="results" data-table="${esc(t.id)}" data-eval-dataset="${esc(t.evalDataset)}"><thead>${head}</thead><tbody>\n${body}\n</tbody></table></div>`,
     ...tableNotes(t).map((n) => `<p class="note${/^(Small gallery|Not reported|Within 2×|TRAINING OVERLAP)/.test(n) ? ' flag' : ''}">${esc(n)}</p>`),
   ].join('\n');
 }
@@ -116,7 +118,7 @@ function comparisonHtml(c: Comparison): string {
     .map(([k, v]) => `${k}: ${v.join(', ')}`)
     .join('; ');
   return `<h3>By feature extractor on ${esc(c.evalDataset)} (${esc(c.split)} split)${c.synthetic ? ' <small>[SYNTHETIC]</small>' : ''}</h3>
-<table class="comparison" data-comparison="features" data-eval-dataset="${esc(c.evalDataset)}"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>
+<div class="table-wrap"><table class="comparison" data-comparison="features" data-eval-dataset="${esc(c.evalDataset)}"><thead>${head}</thead><tbody>\n${body}\n</tbody></table></div>
 <p class="note">One row per configuration (never merged); across ${esc(spans)}; n seeds, mean ± sample std [95 % t-interval]; bold = best only when its interval excludes the runner-up.</p>${c.flags.map((f) => `<p class="note flag">${esc(f)}</p>`).join('')}`;
 }
 
