@@ -381,6 +381,7 @@ describe('vmr report html (headless Chromium)', () => {
         const charts = await chartMarks(page);
         expect(charts['pareto-synth-a-test'].marks.symbol).toBe(6);
         expect(charts['ratio-avAlign-synth-a-test'].marks.symbol).toBe(3); // the 3 λ settings of OF-VM-Net
+        expect(charts['ratio-avAlign-synth-a-test'].marks.area).toBe(1); // one seed band per (model, features) line, not one per point
         // the runs table fits a 1400 px window
         await page.setViewportSize({ width: 1400, height: 900 });
         const width = await page.evaluate(() => document.querySelector('table.runs')!.getBoundingClientRect().right);

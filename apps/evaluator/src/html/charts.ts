@@ -240,7 +240,7 @@ export function lambdaRatioSpec(s: LambdaScatter, metric: 'r1' | 'avAlign' | 'fa
     layer: [
       {
         mark: { type: 'area', opacity: 0.18 },
-        encoding: { x: { field: 'ratio', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { field: 'series', type: 'nominal' }, order: { field: 'ratio', type: 'quantitative' } },
+        encoding: { x: { field: 'ratio', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { field: 'series', type: 'nominal' } },
       },
       {
         mark: { type: 'line', point: true, strokeWidth: 1.5 },

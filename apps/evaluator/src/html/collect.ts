@@ -243,7 +243,8 @@ export function lambdaScatters(rowsIn: readonly EvalRow[]): LambdaScatter[] {
     const [evalDataset, split] = k.split('\u0000');
     const usable = list.filter((r) => Number.isFinite(r.metrics.r1) && Number.isFinite(r.metrics.avAlign));
     const groups = aggregateEvalRows(usable, ['r1', 'avAlign', 'fad', 'r5', 'r10', 'medianRank', 'avAlignGot']);
-    const differing = differingConfigKeys(groups.filter((g) => !g.reference));
+    // model and features have their own columns / encodings: the label names the rest (λ, margins, …)
+    const differing = differingConfigKeys(groups.filter((g) => !g.reference)).filter((k) => k !== 'model' && k !== 'features');
     const points: LambdaPoint[] = groups.map((g) => {
       const r1 = g.cells.r1;
       const av = g.cells.avAlign;
