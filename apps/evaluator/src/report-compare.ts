@@ -9,6 +9,7 @@ import { InvalidArgumentError, NotFoundError } from '@vmr/core';
 import {
   METRICS,
   aggregateEvalRows,
+  canonicalLambdas,
   configurationLabel,
   csvField,
   differingKeys,
@@ -93,7 +94,13 @@ export function matchesSelector(g: AggregatedGroup<EvalRow>, sel: string): boole
     return sel.split(',').every((kv) => {
       const [k, ...rest] = kv.split('=');
       const key = k.trim() === 'lambda' ? 'λ' : k.trim();
-      return g.config[key] === rest.join('=').trim();
+      let value = rest.join('=').trim();
+      // λ may be given un-normalised (2:2:1:1:1:1): compare canonical forms
+      if (key === 'λ') {
+        const v = value.split(':').map(Number);
+        if (v.length === 6 && v.every(Number.isFinite)) value = canonicalLambdas(v);
+      }
+      return g.config[key] === value;
     });
   }
   return g.members.some((r) => r.trainRunId.startsWith(sel) || r.evalRunId.startsWith(sel));

@@ -332,6 +332,10 @@ describe('vmr report html (headless Chromium)', () => {
       // FAD (set statistic): bootstrap over paired seeds only; 5 − 7 = −2 exactly, lower is better → A
       expect([d.fad.diff, d.fad.low, d.fad.high].map((x) => Number(x.toFixed(10)))).toEqual([-2, -2, -2]);
       expect(d.fad).toMatchObject({ method: 'bootstrap over seeds (set statistic)', favours: 'A' });
+      // λ selectors are compared in canonical form: 4:4:1:1:1:1 is the configuration 1:1:0.25:0.25:0.25:0.25
+      const [byMultiple] = await comparePair('λ=4:4:1:1:1:1', 'λ=1:1:1:1:1:1', MS_EXPERIMENT, {}, { tracker: t });
+      expect([byMultiple.a.label, byMultiple.a.n]).toEqual(['λ=1:1:0.25:0.25:0.25:0.25', 3]);
+      await expect(comparePair('model=of-vm-net', 'model=vm-net', MS_EXPERIMENT, {}, { tracker: t })).rejects.toThrow(/'model=of-vm-net' matches 3 configurations on synth-a, differing in λ/);
       expect(formatPairComparisons([pc])).toMatch(/A − B AV-ALIGN +\s*= \+0\.050 \[\+0\.050, \+0\.050\] — A better/);
 
       // --- verdict (library and CLI)

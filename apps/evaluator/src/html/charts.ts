@@ -263,12 +263,11 @@ export function shortLambdas(lambdas: string): string {
   return off.length ? off.join(',') : 'all λ=1';
 }
 
-const EXTRACTOR_METRICS: Array<{ key: 'r1' | 'r10' | 'avAlign' | 'fad'; label: string }> = [
-  { key: 'r1', label: 'R@1' },
-  { key: 'r10', label: 'R@10' },
-  { key: 'avAlign', label: 'AV-ALIGN' },
-  { key: 'fad', label: 'FAD (lower is better)' },
-];
+/** Panels of the per-extractor chart; labels and directions from the metric registry. */
+const EXTRACTOR_METRICS: Array<{ key: 'r1' | 'r10' | 'avAlign' | 'fad'; label: string }> = (['r1', 'r10', 'avAlign', 'fad'] as const).map((key) => {
+  const m = metricDef(key);
+  return { key, label: m.direction === 'lower' ? `${m.label} (lower is better)` : m.label };
+});
 
 /** One table's rows as grouped bars: features on x, model side by side, one panel per metric, ±std whiskers. */
 export function extractorSpec(t: ResultTable): TopLevelSpec {
