@@ -17,6 +17,7 @@ import {
   formatNumber,
   isBetter,
   markBest,
+  SMALL_GALLERY,
   metricDef,
   toTidyCsv,
   type AggregatedGroup,
@@ -82,6 +83,8 @@ export interface SweepReport {
   counts: Record<string, number>;
   /** Metric keys summarised per configuration. */
   metricKeys: string[];
+  /** Gallery size per evaluation dataset (`eval.<ds>.gallerySize` of the finished trials; smallest). */
+  galleries: Record<string, number>;
 }
 
 /**
@@ -226,6 +229,9 @@ export async function buildSweepReport(tracker: Tracker, sweepRef: string, opts:
     byFeatures,
     counts,
     metricKeys,
+    galleries: Object.fromEntries(
+      [...new Set(allKeys.filter((k) => k.endsWith('.gallerySize')))].map((k) => [splitKey(k).dataset, Math.min(...finished.map((t) => t.metrics[k]).filter(Number.isFinite))]),
+    ),
   };
 }
 
@@ -315,5 +321,7 @@ export function formatSweepReport(r: SweepReport, format: ReportFormat = 'text',
   out.push('', h('Trials'));
   out.push(grid(format, ['#', 'trial', 'status', 'attempts', 'seed', ...r.varied, ...metricCols], r.trials.map((t) => [String(t.index), t.runId.slice(0, 8), t.status, String(t.attempts), fmt(t.seed), ...r.varied.map((k) => fmt(t.config[k])), ...metricCols.map((k) => fmt(t.metrics[k]))])));
   if (r.metric) out.push('', `* = best, marked only when its interval excludes the runner-up's mean; ~ = within 2× chance (R@k = k/N).`);
+  const g = Object.entries(r.galleries);
+  if (g.length) out.push(`Galleries: ${g.map(([d, n]) => `${d} ${n} clips${n < SMALL_GALLERY ? ` (< ${SMALL_GALLERY}: Recall@k is coarse, chance R@1 = ${(1 / n).toFixed(3)})` : ''}`).join('; ')}.`);
   return out.join('\n');
 }
