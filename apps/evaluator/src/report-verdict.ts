@@ -44,6 +44,7 @@ export interface VerdictTradeOff {
   seeds: number[];
   /** Pearson r between R@1 and AV-Align across λ settings, per seed. */
   perSeedR: number[];
+  /** tanh of the mean Fisher z over seeds, and its 95 % t-interval (on z, mapped back). */
   r: number;
   rLow: number;
   rHigh: number;
@@ -128,7 +129,9 @@ export async function buildVerdict(tracker: SqliteTracker, experiment: string, o
           return slopeAndCorrelation(pts.map((p) => p.r1 ?? NaN), pts.map((p) => p.avAlign ?? NaN));
         });
         const rs = perSeed.map((p) => p.r).filter(Number.isFinite);
-        const sum = seedSummary(rs);
+        // interval on Fisher's z = atanh(r) over seeds, mapped back with tanh (stays inside [−1, 1])
+        const zs = seedSummary(rs.map((r) => Math.atanh(Math.max(-0.999999, Math.min(0.999999, r)))));
+        const sum = { mean: Math.tanh(zs.mean), ciLow: Math.tanh(zs.ciLow), ciHigh: Math.tanh(zs.ciHigh) };
         const slope = perSeed.map((p) => p.slope).filter(Number.isFinite).reduce((x, y, _, arr) => x + y / arr.length, 0);
         const verdict: VerdictTradeOff['verdict'] = rs.length === 0 ? 'too few settings' : rs.length < 2 ? 'one seed: no interval' : sum.ciHigh < 0 ? 'trade-off' : sum.ciLow > 0 ? 'move together' : 'no trade-off detected';
         tradeOffs.push({ context: ctx, features: f, settings: settings.length, seeds, perSeedR: rs, r: sum.mean, rLow: sum.ciLow, rHigh: sum.ciHigh, slope, verdict });
