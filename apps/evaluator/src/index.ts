@@ -3,9 +3,11 @@
  * `vmr report tables|compare` (Tables 1 and 2 from the run store). `vmr experiment run` and
  * `vmr quickstart` are front ends of the sweep engine in @vmr/sweeper. DESIGN.md §1.6, §2.
  */
-export { EVAL_PROTOCOLS, type EvalProtocol, type EvalOptions, type EvalMetrics, type EvalResult, evaluateRun, top1 } from './evaluate';
-export { type ReportSource, buildTables, compareRuns } from './report';
-export { REPORT_FORMATS, type ReportFormat, formatTables, formatComparisons, formatCell, tableNotes, modelLabel, featureLabel } from './report-format';
+export { EVAL_PROTOCOLS, PER_QUERY_ARTIFACT, type EvalProtocol, type EvalOptions, type EvalMetrics, type EvalResult, evaluateRun, top1, trainingOverlap, chooseAvAlignVariant } from './evaluate';
+export { type ReportSource, buildTables, compareRuns, comparePair, verdictOf } from './report';
+export { type Verdict, type VerdictComparison, type VerdictTradeOff, buildVerdict } from './report-verdict';
+export { type PerQueryResults, type PairedDifference, type PairComparison, readPerQuery, perQueryValues, matchesSelector, pairedDifferences, compareConfigurations, formatPairComparisons, pairComparisonsCsv } from './report-compare';
+export { REPORT_FORMATS, type ReportFormat, formatTables, formatComparisons, formatCell, tableNotes, tableRecords, comparisonRecords, modelLabel, featureLabel } from './report-format';
 export { formatEvalResult } from './commands';
 // Visual report (vmr report html): Vega-Lite charts rendered to inline SVG, one self-contained page.
 export { type HtmlReportOptions, type HtmlReportData, type HtmlReportResult, collectHtmlReportData, renderReportHtml, buildHtmlReport, writeHtmlReport, paretoIndices, htmlReportCommand } from './html';

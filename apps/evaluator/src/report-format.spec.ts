@@ -1,5 +1,7 @@
-import { RESULT_COLUMNS, type ResultTable } from '@vmr/tracking';
+import { RESULT_COLUMNS, type CellStats, type ResultTable } from '@vmr/tracking';
 import { formatCell, formatTables } from './report-format';
+
+const cell = (n: number, mean: number, std: number, best: boolean, ci?: [number, number]): CellStats => ({ n, mean, std, best, ciLow: ci?.[0] ?? NaN, ciHigh: ci?.[1] ?? NaN, ciMethod: ci ? 't-over-seeds' : 'none', values: [] });
 
 const table: ResultTable = {
   id: '1',
@@ -14,39 +16,47 @@ const table: ResultTable = {
   evalProtocols: ['paper'],
   retrievalProtocols: ['full'],
   directions: ['video-to-music'],
+  differing: ['λ'],
+  trainOverlap: 0,
+  flags: ['Small gallery (28 < 100 clips): Recall@k is coarse'],
   columns: RESULT_COLUMNS.filter((c) => c.key === 'r1' || c.key === 'fad'),
   rows: [
-    { model: 'vm-net', features: 'clip', runs: 1, seeds: [0], cells: { fad: { n: 1, mean: 16.0064, std: 0, best: true }, r1: { n: 1, mean: 0.5, std: 0, best: false } } },
-    { model: 'of-vm-net', features: 'clip', runs: 2, seeds: [0, 1], cells: { fad: { n: 2, mean: 20, std: 1.41421, best: false }, r1: { n: 2, mean: 0.75, std: 0.05, best: true } } },
+    { model: 'vm-net', features: 'clip', config: {}, label: '', runs: 1, seeds: [0], reference: false, evalRunIds: [], cells: { fad: cell(1, 16.0064, 0, false), r1: cell(1, 0.5, 0, false) } },
+    { model: 'of-vm-net', features: 'clip', config: {}, label: 'λ=1:1:0.25:0.25:0.25:0.25', runs: 2, seeds: [0, 1], reference: false, evalRunIds: [], cells: { fad: cell(2, 20, 1.41421, false, [7.29, 32.71]), r1: cell(2, 0.75, 0.05, true, [0.3, 1.2]) } },
   ],
 };
 
 describe('report formats', () => {
-  it('cells: 3 decimals, ± only with several runs, median rank 1 decimal', () => {
-    expect(formatCell({ n: 1, mean: 0.5, std: 0, best: false }, 'r1')).toBe('0.500');
-    expect(formatCell({ n: 3, mean: 0.12345, std: 0.0456, best: false }, 'r1')).toBe('0.123 ± 0.046');
-    expect(formatCell({ n: 1, mean: 2.5, std: 0, best: false }, 'medianRank')).toBe('2.5');
+  it('cells: mean ± std [95 % interval], a single run without ±, MedR 1 decimal, R@k beyond the gallery not reported', () => {
+    expect(formatCell(cell(1, 0.5, 0, false), 'r1')).toBe('0.500');
+    expect(formatCell(cell(3, 0.12345, 0.0456, false, [0.01, 0.236]), 'r1')).toBe('0.123 ± 0.046 [0.010, 0.236]');
+    expect(formatCell(cell(1, 2.5, 0, false), 'medianRank')).toBe('2.5');
     expect(formatCell(undefined, 'r1')).toBe('—');
+    expect(formatCell({ ...cell(0, NaN, NaN, false), undefinedFor: 7 }, 'r10')).toBe('—, gallery 7');
+    expect(formatCell({ ...cell(1, 0.02, 0, false), nearChance: true }, 'r1')).toBe('0.020 ~');
   });
 
-  it('markdown marks the best in bold and states gallery, protocol and the synthetic label', () => {
+  it('markdown: n and the differing configuration column, best in bold, gallery / protocol / flags / synthetic label', () => {
     const md = formatTables([table], 'markdown');
     expect(md).toContain('### Table 1: in-distribution — trained and evaluated on A (val split) [SYNTHETIC]');
-    expect(md).toContain('| Model | Features | FAD | R@1 |');
-    expect(md).toContain('| VM-Net | CLIP | **16.006** | 0.500 |');
-    expect(md).toContain('| OF-VM-Net | CLIP | 20.000 ± 1.414 | **0.750 ± 0.050** |');
+    expect(md).toContain('| Model | Features | Configuration | n | FAD | R@1 |');
+    expect(md).toContain('| VM-Net | CLIP | — | 1 | 16.006 | 0.500 |');
+    expect(md).toContain('| OF-VM-Net | CLIP | λ=1:1:0.25:0.25:0.25:0.25 | 2 | 20.000 ± 1.414 [7.290, 32.710] | **0.750 ± 0.050 [0.300, 1.200]** |');
     expect(md).toContain('_Gallery: 28 clips per query (full); direction video-to-music; split val; ties pessimistic._');
-    expect(md).toMatch(/1\/2 runs per row, mean ± sample std over seeds/);
+    expect(md).toMatch(/n = 1\/2 seed\(s\) per row/);
+    expect(md).toMatch(/Rows differ in: λ/);
+    expect(md).toMatch(/Small gallery/);
     expect(md).toMatch(/SYNTHETIC data/);
   });
 
-  it('csv has one line per row with mean, std and best per column; latex bolds the best', () => {
+  it('csv is tidy (one line per row × metric with n, mean, std, interval); latex bolds the best; json round-trips', () => {
     const csv = formatTables([table], 'csv').split('\n');
-    expect(csv[0]).toBe('table,eval_dataset,synthetic,model,features,runs,seeds,gallery_size,protocol,fad_mean,fad_std,fad_best,r1_mean,r1_std,r1_best');
-    expect(csv[2]).toBe('1,A,true,of-vm-net,clip,2,0 1,28,paper,20,1.41421,false,0.75,0.05,true');
+    expect(csv[0]).toBe('report,table,experiment,eval_dataset,split,direction,protocol,gallery_size,synthetic,model,features,configuration,reference,metric,direction_better,n,mean,std,ci_low,ci_high,ci_method,best,not_reported,seeds');
+    expect(csv).toHaveLength(5);
+    expect(csv[4]).toBe('tables,1,x,A,val,video-to-music,paper/full,28,true,of-vm-net,clip,λ=1:1:0.25:0.25:0.25:0.25,false,r1,higher,2,0.75,0.05,0.3,1.2,t-over-seeds,true,,0 1');
     const tex = formatTables([table], 'latex');
-    expect(tex).toContain('OF-VM-Net & CLIP & 20.000 $\\pm$ 1.414 & \\textbf{0.750 $\\pm$ 0.050} \\\\');
+    expect(tex).toContain('OF-VM-Net & CLIP & λ=1:1:0.25:0.25:0.25:0.25 & 2 & 20.000 $\\pm$ 1.414 [7.290, 32.710] & \\textbf{0.750 $\\pm$ 0.050 [0.300, 1.200]} \\\\');
     expect(tex).toContain('\\caption{Table 1: in-distribution — trained and evaluated on A (val split) (synthetic data)}');
-    expect(JSON.parse(formatTables([table], 'json'))).toEqual([table]);
+    expect(JSON.parse(JSON.stringify(table))).toEqual(JSON.parse(formatTables([table], 'json'))[0]);
   });
 });

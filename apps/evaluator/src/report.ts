@@ -1,4 +1,6 @@
 import { NotFoundError, UnsupportedError } from '@vmr/core';
+import { attachQueryIntervals, compareConfigurations, type PairComparison } from './report-compare';
+import { buildVerdict, type Verdict } from './report-verdict';
 import {
   SqliteTracker,
   buildResultTables,
@@ -19,7 +21,7 @@ export interface ReportSource {
   trackingUri?: string;
 }
 
-async function withLocalStore<R>(src: ReportSource, fn: (t: SqliteTracker) => R): Promise<R> {
+async function withLocalStore<R>(src: ReportSource, fn: (t: SqliteTracker) => R | Promise<R>): Promise<R> {
   if (src.tracker) {
     if (!(src.tracker instanceof SqliteTracker)) throw new UnsupportedError('reports query the run store directly: give a local store (--store), not a tracking server URI');
     return fn(src.tracker);
@@ -28,7 +30,7 @@ async function withLocalStore<R>(src: ReportSource, fn: (t: SqliteTracker) => R)
   if (/^https?:\/\//.test(uri)) throw new UnsupportedError(`reports query the run store directly: ${uri} is a tracking server; run the report where its store file is (--store)`);
   const t = new SqliteTracker(uri, { reapStaleRuns: false, heartbeatIntervalMs: 0 });
   try {
-    return fn(t);
+    return await fn(t); // awaited: async reports read artifacts before the store is closed
   } finally {
     await t.close();
   }
@@ -47,7 +49,7 @@ export async function buildTables(experiment: string | string[], src: ReportSour
           '; train and evaluate first (vmr train, vmr eval) or run the quickstart (npm start)',
       );
     }
-    return buildResultTables(rows);
+    return attachQueryIntervals(t, buildResultTables(rows));
   });
 }
 
@@ -58,4 +60,14 @@ export async function compareRuns(by: CompareBy, experiment: string | string[] |
     if (rows.length === 0) throw new NotFoundError(`no finished evaluations${experiment ? ` in experiment ${String(experiment)}` : ''} in ${t.location}`);
     return compareEvalRows(rows, by);
   });
+}
+
+/** `vmr report compare A B`: paired differences of two configurations (per evaluation context). */
+export async function comparePair(a: string, b: string, experiment: string | string[] | undefined, options: { seed?: number; resamples?: number } = {}, src: ReportSource = {}): Promise<PairComparison[]> {
+  return withLocalStore(src, (t) => compareConfigurations(t, a, b, { ...options, experiment }));
+}
+
+/** `vmr report verdict -e NAME`: conclusions from the store's numbers (see report-verdict.ts). */
+export async function verdictOf(experiment: string, options: { seed?: number; resamples?: number } = {}, src: ReportSource = {}): Promise<Verdict> {
+  return withLocalStore(src, (t) => buildVerdict(t, experiment, options));
 }

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { ConfigError, NotFoundError, repoRoot } from '@vmr/core';
+import { ConfigError, ConflictError, InvalidArgumentError, NotFoundError, repoRoot } from '@vmr/core';
 import { Dataset, writeSyntheticDataset } from '@vmr/data';
 import { avAlignFromPeaks } from '@vmr/metrics';
 import { SqliteTracker } from '@vmr/tracking';
@@ -39,7 +39,7 @@ validateEvery: 1
 grid:
   model: [vm-net, of-vm-net]
 evaluate:
-  - { dataset: ${himv}, split: all }
+  - { dataset: ${himv}, split: test }
   - { dataset: ${symmv}, split: all }
 workers: 2
 `;
@@ -109,6 +109,66 @@ describe('train → eval → report (real CLI, real store)', () => {
     expect(rep.stdout).toMatch(/\| OF-VM-Net \| CLIP \| /);
     expect(rep.stdout).toMatch(/Gallery: 12 clips per query \(full\)/);
     expect(rep.stdout).toMatch(/SYNTHETIC data/);
+  });
+
+  it('guards: training-overlap split refused (then labelled), vmr AV-Align without vmr video peaks refused, music-to-video on correct pairs, per-query artifact', async () => {
+    const tr = open();
+    try {
+      const n0 = (await tr.searchRuns({})).length;
+      // the training dataset's `all` split contains the run's training clips
+      await expect(evaluateRun(trainId, himv, { tracker: tr, split: 'all', progress: false })).rejects.toBeInstanceOf(ConflictError);
+      await expect(evaluateRun(trainId, himv, { tracker: tr, split: 'all', progress: false })).rejects.toThrow(/split 'all' of dataset synthetic-himv-like-seed5 .* contains \d+ of run [0-9a-f]{8}'s training clips .* --allow-train-overlap/);
+      // a copy of symmv whose manifest has `vmr` audio peaks but no `vmr` video peaks
+      const noVmrVideo = path.join(root, 'symmv-vmr-audio-only');
+      fs.cpSync(symmv, noVmrVideo, { recursive: true });
+      fs.cpSync(path.join(noVmrVideo, 'peaks', 'yariv', 'audio'), path.join(noVmrVideo, 'peaks', 'vmr', 'audio'), { recursive: true });
+      const mf = path.join(noVmrVideo, 'dataset.json');
+      const man = JSON.parse(fs.readFileSync(mf, 'utf8')) as { peaks: Record<string, unknown> };
+      man.peaks.vmr = { audio: true, video: false, description: 'energy onsets only (test copy)' };
+      fs.writeFileSync(mf, JSON.stringify(man));
+      await expect(evaluateRun(trainId, noVmrVideo, { tracker: tr, avAlignVariant: 'vmr', progress: false })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(evaluateRun(trainId, noVmrVideo, { tracker: tr, avAlignVariant: 'vmr', progress: false })).rejects.toThrow(/--av-align-variant vmr: dataset .* has no 'vmr' video peaks/);
+      expect((await tr.searchRuns({})).length).toBe(n0); // nothing logged for refused evaluations
+      // vmr-code protocol without vmr video peaks: yariv, named as such
+      const vc = await evaluateRun(trainId, noVmrVideo, { tracker: tr, protocol: 'vmr-code', progress: false });
+      expect(vc.avAlignVariant).toBe('yariv');
+
+      const over = await evaluateRun(trainId, himv, { tracker: tr, split: 'all', allowTrainOverlap: true, progress: false });
+      expect(over.trainOverlap).toBeGreaterThan(0);
+      expect((await tr.getRun(over.evalRunId)).params['eval.trainOverlap']).toBe(String(over.trainOverlap));
+
+      // music-to-video: FAD not computed (it scores retrieved music), AV-Align of each query track over its top-1 video
+      const m2v = await evaluateRun(trainId, symmv, { tracker: tr, direction: 'music-to-video', progress: false });
+      expect(m2v.metrics.fad).toBeUndefined();
+      expect(m2v.fadMissing).toMatch(/not defined for music-to-video/);
+      const detail = JSON.parse(fs.readFileSync(await tr.artifactFile(m2v.evalRunId, 'retrieval.json'), 'utf8')) as { clips: string[]; top1Index: number[]; ranks: number[]; avAlign: number[]; avAlignGot: number[]; direction: string; ranksInClipOrder: boolean };
+      expect(detail.direction).toBe('music-to-video');
+      expect(detail.ranksInClipOrder).toBe(true);
+      const ds = Dataset.open(symmv);
+      const score = (audioOf: string, video: string) => avAlignFromPeaks(Array.from(ds.peaks('yariv', 'audio', audioOf)!).filter((x) => x <= ds.clip(video).seconds), ds.peaks('yariv', 'video', video)!, 3, 'yariv').score;
+      const ret = detail.clips.map((id, j) => score(id, detail.clips[detail.top1Index[j]]));
+      detail.avAlign.forEach((v, j) => expect(v).toBeCloseTo(ret[j], 12));
+      expect(m2v.metrics.avAlign).toBeCloseTo(ret.reduce((a, b) => a + b, 0) / ret.length, 12);
+      // top-1 follows R@1's tie policy: top-1 is the ground truth exactly when the rank is 1
+      detail.ranks.forEach((rk, j) => expect(detail.top1Index[j] === j).toBe(rk === 1));
+      expect(m2v.metrics.r1).toBeCloseTo(detail.ranks.filter((x) => x === 1).length / detail.clips.length, 12);
+    } finally {
+      await tr.close();
+    }
+    const rep = vmr(['report', 'tables', '-e', 'cli', '--store', store]);
+    expect(rep.status).toBe(0);
+    expect(rep.stdout).toMatch(/Table 1: trained and evaluated on synthetic-himv-like-seed5 \(all split — NOT held out/);
+    expect(rep.stdout).toMatch(/TRAINING OVERLAP: up to \d+ evaluated clips were training clips/);
+    expect(rep.stdout).not.toMatch(/in-distribution — trained and evaluated on synthetic-himv-like-seed5 \(all/);
+    expect(rep.stdout).toMatch(/Rows differ in: .*direction/);
+    // one-run rows: a 95 % bootstrap interval over the run's queries (from its per-query artifact); none for FAD
+    const js = vmr(['report', 'tables', '-e', 'cli', '--store', store, '--json']);
+    const tt = JSON.parse(js.stdout) as Array<{ rows: Array<{ runs: number; cells: Record<string, { ciMethod: string; ciLow: number | null; ciHigh: number | null; mean: number }> }> }>;
+    const one = tt.flatMap((t) => t.rows).find((r) => r.runs === 1 && r.cells.r1 && r.cells.fad)!;
+    expect(one.cells.r1.ciMethod).toBe('bootstrap-over-queries');
+    expect(one.cells.r1.ciLow!).toBeLessThanOrEqual(one.cells.r1.mean);
+    expect(one.cells.r1.ciHigh!).toBeGreaterThanOrEqual(one.cells.r1.mean);
+    expect(one.cells.fad.ciMethod).toBe('none');
   });
 
   it('eval errors: unknown run id, missing dataset, feature dims that do not match the model — nothing written', async () => {

@@ -288,25 +288,25 @@ export const sweepCommand: VmrCommand = {
 /** `vmr report sweep <sweep>` (mounted under `vmr report`). */
 export const reportSweepCommand: VmrCommand = {
   command: 'sweep <sweep>',
-  describe: "a sweep's trials ranked, the Pareto front of Recall@1 vs AV-Align, a comparison by feature extractor",
+  describe: "a sweep's configurations (over seeds: n, mean ± std, 95 % interval) ranked, the Pareto front (directions from the metric registry), the best configuration per extractor, every trial",
   builder: (y: Argv) =>
     withStore(y)
       .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep name or run id (prefix)' })
       .option('experiment', { alias: 'e', type: 'string' })
-      .option('format', { choices: ['text', 'markdown', 'csv', 'json'] as const, default: 'text' as const })
+      .option('format', { choices: ['text', 'markdown', 'csv', 'json'] as const, default: 'text' as const, describe: 'csv: tidy, one row per configuration × dataset × metric (n, mean, std, ci_low, ci_high)' })
       .option('json', { type: 'boolean', default: false, describe: 'same as --format json' })
-      .option('metric', { type: 'string', describe: "rank by this trial metric (default: the spec's)" })
-      .option('direction', { choices: ['max', 'min'] as const })
+      .option('metric', { type: 'string', describe: "rank by this trial metric (default: the spec's); its direction comes from the metric registry (FAD, ranks: lower is better)" })
       .option('x', { type: 'string', describe: 'Pareto x metric (default: a *.r1 key)' })
       .option('y', { type: 'string', describe: 'Pareto y metric (default: an AV-Align key)' })
       .option('top', { type: 'number', describe: 'show only the best N trials' })
       .example('$0 report sweep lambda-grid', 'tables on the terminal')
-      .example('$0 report sweep lambda-grid --format markdown > sweep.md', 'for a write-up'),
+      .example('$0 report sweep lambda-grid --format markdown > sweep.md', 'for a write-up')
+      .example('$0 report sweep lambda-grid -y eval.himv-like.fad', 'Pareto front of R@1 (max) vs FAD (min)')
+      .example('$0 report sweep lambda-grid --format csv > sweep.csv', 'tidy CSV for pandas'),
   handler: async (a: Record<string, unknown>) => {
     await withTracker(a, async (t) => {
       const r = await buildSweepReport(t, a.sweep as string, {
         metric: a.metric as string | undefined,
-        direction: a.direction as 'max' | 'min' | undefined,
         x: a.x as string | undefined,
         y: a.y as string | undefined,
         experiment: a.experiment as string | undefined,

@@ -15,7 +15,7 @@ export { runSweep, planSweep, defaultWorkers, bestTrial, type RunSweepOptions, t
 export { startSweepWorker, redisConnection, type SweepWorkerOptions, type SweepWorkerHandle, type TrialJobData } from './bullmq-executor';
 export { runTrialProcess, executeTrial, evalViaCli, type TrialProcessResult } from './trial-process';
 export { launchTrial, beginAttempt, settleAttempt, vmrBin, type TrialExit, type AttemptOutcome } from './trial-launch';
-export { buildSweepReport, formatSweepReport, paretoFront, type SweepReport, type ReportFormat, type ReportTrial, type FeatureRow } from './report';
+export { buildSweepReport, formatSweepReport, formatStat, sweepRecords, paretoFront, type SweepReport, type SweepConfiguration, type ReportFormat, type ReportTrial, type FeatureRow } from './report';
 export { sweepCommand, reportCommand, reportSweepCommand } from './commands';
 import { sweeperCommands } from './commands';
 

@@ -23,6 +23,16 @@ describe('paretoFront', () => {
     expect(paretoFront(pts)).toEqual([1, 2, 5, 3]);
     expect(paretoFront([])).toEqual([]);
   });
+  it('minimises an axis whose metric is lower-is-better (FAD)', () => {
+    // x = R@1 (max), y = FAD (min): (0.5, 10) and (0.3, 5) trade off; (0.2, 8) is dominated by (0.3, 5)
+    const pts = [
+      { x: 0.5, y: 10 },
+      { x: 0.3, y: 5 },
+      { x: 0.2, y: 8 },
+    ];
+    expect(paretoFront(pts, { x: 'max', y: 'min' })).toEqual([0, 1]);
+    expect(paretoFront(pts)).toEqual([0]); // maximising FAD would keep the worst
+  });
 });
 
 describe('sweep store + report on a real run store', () => {
@@ -37,54 +47,59 @@ describe('sweep store + report on a real run store', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('creates one trial run per key (idempotently), ranks, builds the Pareto front and the extractor table', async () => {
-    const spec = parseSweepSpec({ name: 'rep', features: ['resnet', 'clip'], grid: { 'loss.lambdas.l1': [0.5, 1] }, metric: { name: 'eval.val.r1', direction: 'max' } });
+  it('aggregates over the seeds of each configuration, ranks configurations, fronts follow the registry directions', async () => {
+    const spec = parseSweepSpec({ name: 'rep', features: ['resnet'], grid: { 'loss.lambdas.l3': [0.5, 1] }, seeds: [0, 1], metric: { name: 'eval.val.r1', direction: 'max' } });
     const exp = expandTrials(spec, 'v');
     const sweep = await openSweep(store, spec, exp, 'local');
     const trials = await ensureTrials(store, sweep, spec, exp.trials);
     expect(trials).toHaveLength(4);
-    // a second coordinator (or a retried request) makes no new runs
     const again = await ensureTrials(store, await openSweep(store, spec, exp, 'local'), spec, exp.trials);
     expect(again.map((t) => t.runId)).toEqual(trials.map((t) => t.runId));
-    expect(await store.searchRuns({ parentId: sweep.id })).toHaveLength(4);
-    expect((await store.getRun(trials[0].runId)).params).toMatchObject({ features: 'resnet', 'loss.lambdas.l1': '0.5', trial_key: trials[0].key });
-    // hand-made results: r1 / AV-Align per trial (resnet 0.5, resnet 1, clip 0.5, clip 1)
+    // trial order: l3 = 0.5 seeds 0, 1; l3 = 1 seeds 0, 1. r1 / AV-Align / FAD per trial:
     const results = [
-      [0.4, 0.2],
-      [0.3, 0.3],
-      [0.2, 0.1],
-      [0.1, 0.35],
+      [0.4, 0.2, 10],
+      [0.2, 0.3, 12],
+      [0.3, 0.4, 5],
+      [0.1, 0.5, 7],
     ];
     for (let i = 0; i < 4; i++) {
       await store.setStatus(trials[i].runId, 'running');
       await store.logMetrics(trials[i].runId, [
         { key: 'eval.val.r1', value: results[i][0] },
-        { key: 'eval.val.av_align', value: results[i][1] },
+        { key: 'eval.val.avAlign', value: results[i][1] },
+        { key: 'eval.val.fad', value: results[i][2] },
       ]);
-      await store.endRun(trials[i].runId, i === 2 ? 'failed' : 'finished');
+      await store.endRun(trials[i].runId, 'finished');
     }
     const r = await buildSweepReport(store, 'rep');
-    expect(r.metric).toEqual({ name: 'eval.val.r1', direction: 'max' });
-    expect(r.varied).toEqual(['features', 'loss.lambdas.l1']);
-    expect(r.ranked.map((t) => t.index)).toEqual([0, 1, 3, 2]); // failed trial last
-    expect(r.pareto!.x).toBe('eval.val.r1');
-    expect(r.pareto!.y).toBe('eval.val.av_align');
-    expect(r.pareto!.front.map((t) => t.index)).toEqual([0, 1, 3]);
-    const resnet = r.byFeatures.find((f) => f.features === 'resnet')!;
-    expect(resnet.mean).toBeCloseTo(0.35, 12);
-    expect(resnet.std).toBeCloseTo(Math.sqrt(0.005), 12);
-    expect(resnet.best).toBe(0.4);
-    const clip = r.byFeatures.find((f) => f.features === 'clip')!;
-    expect(clip).toMatchObject({ trials: 2, finished: 1, mean: 0.1, std: null, best: 0.1 });
-    expect(r.byFeatures[0].features).toBe('resnet');
-    const csv = formatSweepReport(r, 'csv');
-    expect(csv).toContain('rank,trial,status,attempts,features,loss.lambdas.l1,eval.val.r1,eval.val.av_align');
-    expect(csv).toContain(`1,${trials[0].runId.slice(0, 8)},finished,0,resnet,0.5000,0.4000,0.2000`);
-    // min direction reverses the ranking
-    const rmin = await buildSweepReport(store, sweep.id.slice(0, 10), { direction: 'min' });
-    expect(rmin.ranked.map((t) => t.index)).toEqual([3, 1, 0, 2]);
-    await expect(buildSweepReport(store, 'rep', { metric: 'nope' })).rejects.toThrow(/--metric 'nope': no trial of sweep rep has it/);
+    expect(r.metric).toEqual({ name: 'eval.val.r1', direction: 'max', label: 'R@1' });
+    expect(r.varied).toEqual(['λ']);
+    expect(r.configurations.map((c) => [c.label, c.n, c.seeds])).toEqual([
+      ['λ=1:1:0.5:1:1:1', 2, [0, 1]],
+      ['λ=1:1:1:1:1:1', 2, [0, 1]],
+    ]);
+    const [half, one] = r.configurations;
+    // λ3 = 0.5: R@1 0.4, 0.2 → mean 0.3, std √0.02, t(1)·std/√2 = 12.706205 · 0.1 = 1.2706205
+    expect(half.cells['eval.val.r1'].mean).toBeCloseTo(0.3, 12);
+    expect(half.cells['eval.val.r1'].std).toBeCloseTo(Math.sqrt(0.02), 12);
+    expect(half.cells['eval.val.r1'].ciHigh).toBeCloseTo(0.3 + 1.2706205, 6);
+    expect(one.cells['eval.val.r1'].mean).toBeCloseTo(0.2, 12);
+    expect(half.rank).toBe(1);
+    // front over configuration means: (0.3, 0.25) vs (0.2, 0.45): both optimal
+    expect(r.pareto!.front.map((c) => c.label)).toEqual(['λ=1:1:0.5:1:1:1', 'λ=1:1:1:1:1:1']);
+    // FAD on y is minimised: means 11 (λ3 = 0.5) vs 6 (λ3 = 1) with R@1 0.3 vs 0.2 → both optimal; ranking by FAD puts 6 first
+    const fad = await buildSweepReport(store, 'rep', { y: 'eval.val.fad', metric: 'eval.val.fad' });
+    expect(fad.pareto!.yDirection).toBe('min');
+    expect(fad.metric!.direction).toBe('min');
+    expect(fad.configurations[0].cells['eval.val.fad'].mean).toBe(6);
+    const csv = formatSweepReport(r, 'csv').split('\n');
+    expect(csv[0]).toMatch(/^report,table,experiment,eval_dataset,split,direction,protocol,gallery_size,synthetic,model,features,configuration,reference,metric,direction_better,n,mean,std,ci_low,ci_high,ci_method,best,not_reported,seeds$/);
+    expect(csv.filter((l) => l.includes(',r1,'))).toHaveLength(2);
+    await expect(buildSweepReport(store, 'rep', { metric: 'nope' })).rejects.toThrow(/--metric 'nope' is not a known metric \(known: /);
+    await expect(buildSweepReport(store, 'rep', { metric: 'eval.other.r1' })).rejects.toThrow(/--metric 'eval.other.r1': no trial of sweep rep has it/);
     await expect(findSweep(store, 'no-such-sweep')).rejects.toThrow(/no sweep named 'no-such-sweep'/);
-    expect((await listTrials(store, sweep.id)).map((t) => t.status)).toEqual(['finished', 'finished', 'failed', 'finished']);
+    expect((await listTrials(store, sweep.id)).map((t) => t.status)).toEqual(['finished', 'finished', 'finished', 'finished']);
+    const text = formatSweepReport(r, 'text');
+    expect(text).toMatch(/Each row is one configuration/);
   });
 });

@@ -113,20 +113,26 @@ describe('local pool', () => {
     const s = json<{ counts: Record<string, number>; trials: { metric: number | null }[] }>(st);
     expect(s.counts).toEqual({ queued: 0, running: 0, finished: 12, failed: 0, killed: 0 });
     expect(s.trials.every((t) => typeof t.metric === 'number')).toBe(true);
-    const rep = json<{ ranked: { metrics: Record<string, number> }[]; byFeatures: { features: string; trials: number; mean: number }[] }>(await runCli(['report', 'sweep', 'grid', '--store', localDb(), '--format', 'json']));
-    const vals = rep.ranked.map((t) => t.metrics['train.val.r1']);
+    // one seed per trial: 12 configurations with n = 1 each, ranked by their mean
+    const rep = json<{ configurations: { n: number; cells: Record<string, { mean: number }> }[]; byFeatures: { features: string; configurations: number }[] }>(await runCli(['report', 'sweep', 'grid', '--store', localDb(), '--format', 'json']));
+    expect(rep.configurations).toHaveLength(12);
+    expect(rep.configurations.every((c) => c.n === 1)).toBe(true);
+    const vals = rep.configurations.map((c) => c.cells['train.val.r1'].mean);
     expect(vals).toEqual([...vals].sort((a, b) => b - a));
     expect(vals[0]).toBe(grid.best!.value);
     expect(rep.byFeatures.map((f) => f.features).sort()).toEqual(['clip', 'i3d', 'resnet']);
-    for (const f of rep.byFeatures) expect(f.trials).toBe(4);
+    for (const f of rep.byFeatures) expect(f.configurations).toBe(4);
     const md = await runCli(['report', 'sweep', 'grid', '--store', localDb(), '--format', 'markdown']);
     expect(md.stdout).toMatch(/^# Sweep grid/m);
-    expect(md.stdout).toMatch(/\| rank \| trial \| status \| attempts \| features \| loss\.lambdas\.l1 \|/);
+    expect(md.stdout).toMatch(/\| rank \| features \| λ \| n \| seeds \|/);
   });
 
   it('a trial that fails at run time (no clip can be cut into 40 segments) records the reason; only --retry-failed re-runs it, up to maxAttempts', async () => {
     // (a bad λ such as -1 no longer gets this far: the spec check refuses the whole sweep before it starts)
-    const spec = writeSpec(path.join(dir, 'bad.yaml'), ['name: bad-lambda', 'base: tiny.yaml', 'codeVersion: test-v1', 'maxAttempts: 2', 'features: resnet', 'grid:', '  segmentation.segments: [3, 40]', 'evaluate: [{ dataset: ds, name: tiny, split: all }]']);
+    // evaluated on another dataset: `vmr eval` refuses a split that contains the training clips
+    const ood = await runCli(['synth', '--clips', '8', '--seed', '2', '--preset', 'symmv-like', '--out', path.join(dir, 'ds-ood'), '--min-duration', '20', '--max-duration', '30', '--segments', '3', '--json']);
+    expect(ood.code).toBe(0);
+    const spec = writeSpec(path.join(dir, 'bad.yaml'), ['name: bad-lambda', 'base: tiny.yaml', 'codeVersion: test-v1', 'maxAttempts: 2', 'features: resnet', 'grid:', '  segmentation.segments: [3, 40]', 'evaluate: [{ dataset: ds-ood, name: tiny, split: all }]']);
     const args = ['sweep', 'run', spec, '--workers', '2', '--store', localDb(), '--json'];
     const first = await runCli(args, { cwd: dir });
     expect(first.code).toBe(1);

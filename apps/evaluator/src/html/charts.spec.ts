@@ -25,6 +25,7 @@ function run(over: Partial<RunSummary> = {}): RunSummary {
     features: 'resnet',
     seed: 0,
     lambdas: 'l1=1,l2=1,l3=1,l4=1,l5=1,l6=1',
+    lambda: '1:1:1:1:1:1',
     dataset: 'a',
     startTime: 0,
     params: {},
@@ -66,27 +67,34 @@ describe('charts: Vega-Lite specs rendered to SVG by vega (headless)', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('Pareto scatter: a symbol per setting, one front line, a label per front point', async () => {
-    const mk = (lambdas: string, r1: number, avAlign: number, pareto: boolean) => ({ lambdas, model: 'of-vm-net', features: 'resnet', runs: 1, trainRunIds: ['t'], r1, r1Std: 0, avAlign, avAlignStd: 0, pareto });
+  it('Pareto scatter: a symbol per configuration coloured by its λ setting, 95 % whiskers on both axes, one front line, a label per front point', async () => {
+    const mk = (lambda: string, r1: number, avAlign: number, pareto: boolean, runs = 1) => ({
+      lambdas: '', lambda, ratio: 1, label: `λ=${lambda}`, config: { λ: lambda }, model: 'of-vm-net', features: 'resnet', runs, seeds: [0], trainRunIds: ['t'],
+      r1, r1Std: 0, r1Low: runs > 1 ? r1 - 0.05 : NaN, r1High: runs > 1 ? r1 + 0.05 : NaN, avAlign, avAlignStd: 0, avAlignLow: runs > 1 ? avAlign - 0.02 : NaN, avAlignHigh: runs > 1 ? avAlign + 0.02 : NaN, cells: {}, reference: false, pareto,
+    });
     const s: LambdaScatter = {
       evalDataset: 'a',
       split: 'test',
       synthetic: true,
       skipped: 0,
-      points: [mk('l1=1,l3=0', 0.4, 0.2, true), mk('l1=1,l3=1', 0.3, 0.3, true), mk('l1=1,l3=2', 0.25, 0.25, false), mk('l1=1,l3=4', 0.1, 0.35, true)],
+      differing: ['λ'],
+      points: [mk('1:1:0:1:1:1', 0.4, 0.2, true, 3), mk('1:1:1:1:1:1', 0.3, 0.3, true), mk('1:1:2:1:1:1', 0.25, 0.25, false), mk('1:1:4:1:1:1', 0.1, 0.35, true)],
     };
     const warnings: string[] = [];
     const svg = await renderSvg(paretoSpec(s), warnings);
-    expect(markItems(svg)).toEqual({ line: 1, symbol: 4, text: 3 });
+    // 4 points, 4 horizontal + 4 vertical whiskers (zero-length for one seed), the front line, 3 front labels
+    expect(markItems(svg)).toEqual({ line: 1, rule: 8, symbol: 4, text: 3 });
     const labels = [...svg.matchAll(/<g class="mark-text role-mark[^>]*>(.*?)<\/g>/gs)].flatMap((m) => [...m[1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((t) => t[1]));
-    expect(labels.sort()).toEqual(['all λ=1', 'l3=0', 'l3=4']); // dominated l3=2: no label
-    // Hover: each point carries its λ setting and values as an SVG <title> (native tooltip).
-    expect(svg).toMatch(/<path [^>]*aria-roledescription="point"[^>]*><title>[^<]*λ: l1=1,l3=2; R@1: 0\.250[^<]*<\/title><\/path>/);
+    expect(labels.sort()).toEqual(['λ 1:1:0:1:1:1', 'λ 1:1:1:1:1:1', 'λ 1:1:4:1:1:1']); // dominated λ3 = 2: no label
+    // Hover: each point carries its setting and values as an SVG <title> (native tooltip).
+    expect(svg).toMatch(/<path [^>]*aria-roledescription="point"[^>]*><title>[^<]*setting: λ=1:1:2:1:1:1;[^<]*λ: 1:1:2:1:1:1;[^<]*R@1: 0\.250[^<]*<\/title><\/path>/);
+    // a legend entry per λ setting (colour)
+    for (const l of ['λ=1:1:0:1:1:1', 'λ=1:1:4:1:1:1']) expect(svg).toContain(l);
     expect(warnings).toEqual([]);
   });
 
   it('per-extractor bars: a bar and a whisker per (row, metric) panel', async () => {
-    const cell = (mean: number, std = 0.01) => ({ n: 2, mean, std, best: false });
+    const cell = (mean: number, std = 0.01) => ({ n: 2, mean, std, best: false, ciLow: mean - 0.1, ciHigh: mean + 0.1, ciMethod: 't-over-seeds' as const, values: [] });
     const t: ResultTable = {
       id: '1',
       title: 'Table 1',
@@ -100,10 +108,13 @@ describe('charts: Vega-Lite specs rendered to SVG by vega (headless)', () => {
       evalProtocols: ['paper'],
       retrievalProtocols: ['full'],
       directions: ['video-to-music'],
+      differing: [],
+      trainOverlap: 0,
+      flags: [],
       columns: RESULT_COLUMNS,
       rows: [
-        { model: 'vm-net', features: 'resnet', runs: 2, seeds: [0, 1], cells: { r1: cell(0.3), avAlign: cell(0.2) } },
-        { model: 'of-vm-net', features: 'resnet', runs: 2, seeds: [0, 1], cells: { r1: cell(0.25), avAlign: cell(0.3) } },
+        { model: 'vm-net', features: 'resnet', config: {}, label: '', reference: false, evalRunIds: [], runs: 2, seeds: [0, 1], cells: { r1: cell(0.3), avAlign: cell(0.2) } },
+        { model: 'of-vm-net', features: 'resnet', config: {}, label: '', reference: false, evalRunIds: [], runs: 2, seeds: [0, 1], cells: { r1: cell(0.25), avAlign: cell(0.3) } },
       ],
     };
     const warnings: string[] = [];

@@ -10,7 +10,7 @@ import type { TopLevelSpec } from 'vega-lite';
 /** vega and vega-lite are loaded only when a chart is rendered, not by every `vmr` process. */
 const vega = (): typeof Vega => require('vega') as typeof Vega;
 const compile: typeof VegaLite.compile = (...a) => (require('vega-lite') as typeof VegaLite).compile(...a);
-import type { ResultTable } from '@vmr/tracking';
+import { metricDef, type ResultTable } from '@vmr/tracking';
 import { featureLabel, formatCell, modelLabel } from '../report-format';
 import type { LambdaScatter, RunSummary } from './collect';
 
@@ -101,7 +101,7 @@ export function lossCurveSpec(run: RunSummary): TopLevelSpec {
   const labels = run.lossKeys.map(metricLabel);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: 'Training loss', subtitle: `${run.lossBin > 1 ? `mean over bins of ${run.lossBin} steps` : 'per step'}; total = weighted sum, terms unweighted` },
+    title: { text: `Training loss${run.lambda ? ` — λ ${run.lambda}` : ''}`, subtitle: `${run.lossBin > 1 ? `mean over bins of ${run.lossBin} steps` : 'per step'}; total = weighted sum, terms unweighted; seed ${run.seed ?? '—'}` },
     width: 380,
     height: 200,
     data: { values: run.loss.map((p) => ({ term: metricLabel(p.key), step: p.step, value: p.value })) },
@@ -119,7 +119,7 @@ export function lossCurveSpec(run: RunSummary): TopLevelSpec {
 export function valCurveSpec(run: RunSummary): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: 'Validation Recall@k', subtitle: 'per epoch (validation split)' },
+    title: { text: `Validation Recall@k${run.lambda ? ` — λ ${run.lambda}` : ''}`, subtitle: `per epoch (validation split); seed ${run.seed ?? '—'}` },
     width: 300,
     height: 200,
     data: { values: run.val.map((p) => ({ metric: metricLabel(p.key), epoch: p.step, value: p.value })) },
@@ -150,23 +150,32 @@ export function valOverviewSpec(runs: readonly RunSummary[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** Recall@1 against AV-Align, one point per λ setting (× model × features), Pareto front drawn as a line. */
+/**
+ * Recall@1 against AV-Align, one point per configuration (mean over its seeds), coloured by its λ setting
+ * (or differing configuration), 95 % t-interval whiskers over seeds on both axes, the Pareto front drawn
+ * as a line; reference (oracle) rows drawn hollow and never on the front.
+ */
 export function paretoSpec(s: LambdaScatter): TopLevelSpec {
   const values = s.points.map((p) => ({
     r1: p.r1,
     avAlign: p.avAlign,
+    r1Low: Number.isFinite(p.r1Low) ? p.r1Low : p.r1,
+    r1High: Number.isFinite(p.r1High) ? p.r1High : p.r1,
+    avLow: Number.isFinite(p.avAlignLow) ? p.avAlignLow : p.avAlign,
+    avHigh: Number.isFinite(p.avAlignHigh) ? p.avAlignHigh : p.avAlign,
     features: featureLabel(p.features),
     model: modelLabel(p.model),
-    lambdas: p.lambdas || 'VM-Net (no λ)',
+    setting: p.reference ? `${modelLabel(p.model)} (reference)` : p.label || modelLabel(p.model),
+    lambdas: p.lambda || `${modelLabel(p.model)} (no λ)`,
     runs: p.runs,
     front: p.pareto ? 'Pareto front' : 'dominated',
-    short: shortLambdas(p.lambdas),
+    short: p.lambda ? `λ ${p.lambda}` : modelLabel(p.model),
   }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `Recall@1 vs AV-Align across λ settings — ${s.evalDataset} (${s.split})`, subtitle: 'mean over seeds; both maximised; the line joins the Pareto front' },
-    width: 460,
-    height: 300,
+    title: { text: `Recall@1 vs AV-Align across λ settings — ${s.evalDataset} (${s.split})`, subtitle: 'one point per configuration: mean over its seeds, whiskers = 95 % t-interval over seeds (none for n = 1); both maximised; the dashed line joins the Pareto front' },
+    width: 520,
+    height: 320,
     data: { values },
     layer: [
       {
@@ -179,14 +188,23 @@ export function paretoSpec(s: LambdaScatter): TopLevelSpec {
         },
       },
       {
-        mark: { type: 'point', filled: true, opacity: 0.9 },
+        mark: { type: 'rule', strokeWidth: 1, opacity: 0.7 },
+        encoding: { x: { field: 'r1Low', type: 'quantitative' }, x2: { field: 'r1High' }, y: { field: 'avAlign', type: 'quantitative' }, color: { field: 'setting', type: 'nominal' } },
+      },
+      {
+        mark: { type: 'rule', strokeWidth: 1, opacity: 0.7 },
+        encoding: { x: { field: 'r1', type: 'quantitative' }, y: { field: 'avLow', type: 'quantitative' }, y2: { field: 'avHigh' }, color: { field: 'setting', type: 'nominal' } },
+      },
+      {
+        mark: { type: 'point', filled: true, opacity: 0.95 },
         encoding: {
-          x: { field: 'r1', type: 'quantitative', title: 'Recall@1', scale: { zero: false, nice: true, padding: 28 } },
-          y: { field: 'avAlign', type: 'quantitative', title: 'AV-Align', scale: { zero: false, nice: true, padding: 22 } },
-          color: { field: 'features', type: 'nominal', title: 'features', scale: { scheme: 'tableau10' } },
+          x: { field: 'r1', type: 'quantitative', title: 'Recall@1 (mean over seeds)', scale: { zero: false, nice: true, padding: 28 } },
+          y: { field: 'avAlign', type: 'quantitative', title: 'AV-Align (mean over seeds)', scale: { zero: false, nice: true, padding: 22 } },
+          color: { field: 'setting', type: 'nominal', title: 'setting', scale: { scheme: 'tableau10' } },
           shape: { field: 'model', type: 'nominal', title: 'model' },
-          size: { field: 'front', type: 'ordinal', title: '', scale: { domain: ['Pareto front', 'dominated'], range: [170, 55] } },
+          size: { field: 'front', type: 'ordinal', title: '', scale: { domain: ['Pareto front', 'dominated'], range: [170, 60] } },
           tooltip: [
+            { field: 'setting', title: 'setting' },
             { field: 'lambdas', title: 'λ' },
             { field: 'model' },
             { field: 'features' },
@@ -205,6 +223,44 @@ export function paretoSpec(s: LambdaScatter): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/**
+ * A metric against the λ ratio mean(λ1, λ2) / mean(λ3…λ6) (log scale), one line per (model, features),
+ * a band for the 95 % t-interval over seeds (±std when it has one seed per point: no band). Points
+ * without λ or without optical-flow terms (ratio ∞) are not drawn (counted in the caption).
+ */
+export function lambdaRatioSpec(s: LambdaScatter, metric: 'r1' | 'avAlign' | 'fad'): TopLevelSpec {
+  const def = metricDef(metric);
+  const values = s.points
+    .filter((p) => p.ratio !== null && Number.isFinite(p.ratio) && (p.ratio as number) > 0 && p.cells[metric])
+    .map((p) => {
+      const c = p.cells[metric];
+      return { ratio: p.ratio as number, mean: c.mean, low: Number.isFinite(c.ciLow) ? c.ciLow : c.mean, high: Number.isFinite(c.ciHigh) ? c.ciHigh : c.mean, series: `${modelLabel(p.model)} / ${featureLabel(p.features)}`, lambda: p.lambda, runs: p.runs };
+    });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: `${def.label} vs λ ratio — ${s.evalDataset} (${s.split})`, subtitle: `x = mean(λ1, λ2) / mean(λ3…λ6); mean over seeds, band = 95 % t-interval; ${def.direction} is better` },
+    width: 360,
+    height: 220,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'area', opacity: 0.18 },
+        encoding: { x: { field: 'ratio', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { field: 'series', type: 'nominal' } },
+      },
+      {
+        mark: { type: 'line', point: true, strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 'ratio', type: 'quantitative', title: 'λ ratio GT / optical-flow (log)', scale: { type: 'log' } },
+          y: { field: 'mean', type: 'quantitative', title: def.label, scale: { zero: false } },
+          color: { field: 'series', type: 'nominal', title: 'model / features', scale: { scheme: 'tableau10' } },
+          order: { field: 'ratio', type: 'quantitative' },
+          tooltip: [{ field: 'lambda', title: 'λ' }, { field: 'series' }, { field: 'mean', format: '.3f', title: def.label }, { field: 'low', format: '.3f', title: '95 % low' }, { field: 'high', format: '.3f', title: '95 % high' }, { field: 'runs', title: 'seeds' }],
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
 /** `l1=1,l2=1,l3=0,…` → `l3=0` (the λs that differ from 1; `all λ=1` when none; VM-Net when empty). */
 export function shortLambdas(lambdas: string): string {
   if (!lambdas) return 'VM-Net';
@@ -212,25 +268,25 @@ export function shortLambdas(lambdas: string): string {
   return off.length ? off.join(',') : 'all λ=1';
 }
 
-const EXTRACTOR_METRICS: Array<{ key: 'r1' | 'r10' | 'avAlign' | 'fad'; label: string }> = [
-  { key: 'r1', label: 'R@1' },
-  { key: 'r10', label: 'R@10' },
-  { key: 'avAlign', label: 'AV-ALIGN' },
-  { key: 'fad', label: 'FAD (lower is better)' },
-];
+/** Panels of the per-extractor chart; labels and directions from the metric registry. */
+const EXTRACTOR_METRICS: Array<{ key: 'r1' | 'r10' | 'avAlign' | 'fad'; label: string }> = (['r1', 'r10', 'avAlign', 'fad'] as const).map((key) => {
+  const m = metricDef(key);
+  return { key, label: m.direction === 'lower' ? `${m.label} (lower is better)` : m.label };
+});
 
 /** One table's rows as grouped bars: features on x, model side by side, one panel per metric, ±std whiskers. */
 export function extractorSpec(t: ResultTable): TopLevelSpec {
   const values = t.rows.flatMap((r) =>
-    EXTRACTOR_METRICS.filter((m) => r.cells[m.key]).map((m) => {
+    EXTRACTOR_METRICS.filter((m) => r.cells[m.key] && r.cells[m.key]!.undefinedFor === undefined).map((m) => {
       const c = r.cells[m.key]!;
-      return { features: featureLabel(r.features), model: modelLabel(r.model), metric: m.label, mean: c.mean, lo: c.mean - c.std, hi: c.mean + c.std, text: formatCell(c, m.key) };
+      const iv = Number.isFinite(c.ciLow);
+      return { features: featureLabel(r.features), model: `${modelLabel(r.model)}${r.label ? ` ${r.label}` : ''}`, metric: m.label, mean: c.mean, lo: iv ? c.ciLow : c.mean, hi: iv ? c.ciHigh : c.mean, text: formatCell(c, m.key) };
     }),
   );
   const metricsPresent = EXTRACTOR_METRICS.map((m) => m.label).filter((l) => values.some((v) => v.metric === l));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `Per-extractor comparison — Table ${t.id}: ${t.evalDataset}`, subtitle: 'mean over seeds, whiskers ± sample std' },
+    title: { text: `Per-extractor comparison — Table ${t.id}: ${t.evalDataset}`, subtitle: 'one bar per configuration: mean over its seeds, whiskers = 95 % t-interval over seeds (none for one seed)' },
     data: { values },
     facet: { column: { field: 'metric', type: 'nominal', title: null, sort: metricsPresent, header: { labelFontSize: 12 } } },
     resolve: { scale: { y: 'independent' } },

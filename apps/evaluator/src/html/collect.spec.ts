@@ -76,6 +76,9 @@ function evalRow(o: { id: string; lambdas: string; model?: string; features?: st
     evalProtocol: 'paper',
     retrievalProtocol: 'full',
     table: null,
+    config: { model: o.model ?? 'of-vm-net', features: o.features ?? 'resnet', λ: o.lambdas },
+    reference: false,
+    trainOverlap: 0,
     metrics: { ...(o.r1 !== undefined ? { r1: o.r1 } : {}), ...(o.avAlign !== undefined ? { avAlign: o.avAlign } : {}) },
     params: {},
     trainParams: {},
@@ -104,6 +107,10 @@ describe('lambdaScatters', () => {
     expect(mid.r1).toBeCloseTo(0.3, 12);
     expect(mid.avAlign).toBeCloseTo(0.3, 12);
     expect(mid.r1Std).toBeCloseTo(Math.SQRT2 / 10, 12);
+    // 95 % t-interval over 2 seeds: 0.3 ± 12.706205 · 0.1 = [−0.9706, 1.5706]
+    expect(mid.r1Low).toBeCloseTo(0.3 - 1.2706205, 6);
+    expect(mid.label).toBe('λ=l1=1');
+    expect(a.differing).toEqual(['λ']);
     expect(b.evalDataset).toBe('b');
     expect(b.points).toHaveLength(1);
     expect(b.points[0].pareto).toBe(true);

@@ -13,6 +13,14 @@
 import { InvalidArgumentError, NotFoundError } from '@vmr/core';
 import {
   RUN_KIND_TAG,
+  aggregateEvalRows,
+  configurationLabel,
+  configurationOf,
+  differingConfigKeys,
+  lambdaRatio,
+  metricDef,
+  type CellStats,
+  type MetricDirection,
   buildResultTables,
   compareEvalRows,
   lambdaKey,
@@ -26,6 +34,7 @@ import {
   type StoredMetricPoint,
 } from '@vmr/tracking';
 import { buildTables } from '../report';
+import { attachQueryIntervals } from '../report-compare';
 
 /** Sweep tags (written by @vmr/sweeper; an app does not import another app, so the keys are repeated here). */
 export const SWEEP_ROLE_TAG = 'sweep.role';
@@ -62,6 +71,8 @@ export interface RunSummary {
   seed: number | null;
   /** `l1=…,…,l6=…` (OF-VM-Net) or '' (VM-Net). */
   lambdas: string;
+  /** Canonical λ of the run's configuration ('' without λ). */
+  lambda: string;
   dataset: string;
   startTime: number;
   /** The run's params (its config, flattened) and tags. */
@@ -85,18 +96,34 @@ export interface RunSummary {
   evals: EvalRow[];
 }
 
-/** One λ setting (× model × features) on one evaluation dataset: mean over its seeds. */
+/** One configuration (λ setting × model × features × …) on one evaluation dataset: mean over its seeds. */
 export interface LambdaPoint {
+  /** `l1=…,…,l6=…` as logged (OF-VM-Net) or '' (VM-Net / oracle). */
   lambdas: string;
+  /** Canonical λ (divided by the first non-zero λ), '' without λ. */
+  lambda: string;
+  /** GT / optical-flow weight ratio mean(λ1, λ2) / mean(λ3…λ6); null without λ, Infinity without OF terms. */
+  ratio: number | null;
+  /** The configuration's values on the columns that differ between points (`λ=… · features=…`). */
+  label: string;
+  config: Record<string, string>;
   model: string;
   features: string;
   runs: number;
+  seeds: number[];
   trainRunIds: string[];
   r1: number;
   r1Std: number;
+  r1Low: number;
+  r1High: number;
   avAlign: number;
   avAlignStd: number;
-  /** On the Pareto front (no other point has ≥ R@1 and ≥ AV-Align with one of them >). */
+  avAlignLow: number;
+  avAlignHigh: number;
+  /** Other metrics of the configuration over seeds (FAD, R@5, …) for the λ-ratio charts. */
+  cells: Record<string, CellStats>;
+  reference: boolean;
+  /** On the Pareto front over configuration means (directions from the metric registry). */
   pareto: boolean;
 }
 
@@ -105,6 +132,8 @@ export interface LambdaScatter {
   split: string;
   synthetic: boolean;
   points: LambdaPoint[];
+  /** Configuration keys that differ between the points. */
+  differing: string[];
   /** Evaluations without R@1 or AV-Align (not plotted). */
   skipped: number;
 }
@@ -128,12 +157,14 @@ export interface HtmlReportData {
  * Indices of the Pareto-optimal points when both coordinates are maximised: a point is dominated when
  * another is ≥ on both and > on at least one (duplicates of an optimal point are all optimal).
  */
-export function paretoIndices(points: ReadonlyArray<{ x: number; y: number }>): number[] {
+export function paretoIndices(points: ReadonlyArray<{ x: number; y: number }>, directions: { x: MetricDirection; y: MetricDirection } = { x: 'higher', y: 'higher' }): number[] {
   const out: number[] = [];
+  const sx = directions.x === 'higher' ? 1 : -1;
+  const sy = directions.y === 'higher' ? 1 : -1;
   for (let i = 0; i < points.length; i++) {
     const p = points[i];
     if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
-    const dominated = points.some((q, j) => j !== i && Number.isFinite(q.x) && Number.isFinite(q.y) && q.x >= p.x && q.y >= p.y && (q.x > p.x || q.y > p.y));
+    const dominated = points.some((q, j) => j !== i && Number.isFinite(q.x) && Number.isFinite(q.y) && sx * q.x >= sx * p.x && sy * q.y >= sy * p.y && (sx * q.x > sx * p.x || sy * q.y > sy * p.y));
     if (!dominated) out.push(i);
   }
   return out;
@@ -196,7 +227,10 @@ async function sweepTrainRuns(tracker: SqliteTracker, sweepId: string): Promise<
   return { trials: trials.length, train };
 }
 
-/** λ trade-off points per (eval dataset, split): mean R@1 / AV-Align per (λ setting, model, features). */
+/**
+ * λ trade-off points per (eval dataset, split): one point per configuration (the shared aggregation
+ * model: seeds of one configuration only), mean and 95 % interval of R@1 and AV-Align.
+ */
 export function lambdaScatters(rowsIn: readonly EvalRow[]): LambdaScatter[] {
   const rows = latestPerTrainRun(rowsIn);
   const byData = new Map<string, EvalRow[]>();
@@ -208,38 +242,45 @@ export function lambdaScatters(rowsIn: readonly EvalRow[]): LambdaScatter[] {
   for (const [k, list] of byData) {
     const [evalDataset, split] = k.split('\u0000');
     const usable = list.filter((r) => Number.isFinite(r.metrics.r1) && Number.isFinite(r.metrics.avAlign));
-    const groups = new Map<string, EvalRow[]>();
-    for (const r of usable) {
-      const g = `${r.lambdas}\u0000${r.model}\u0000${r.features}`;
-      groups.set(g, [...(groups.get(g) ?? []), r]);
-    }
-    const ms = (xs: number[]) => {
-      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-      const std = xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
-      return { mean, std };
-    };
-    const points: LambdaPoint[] = [...groups.values()].map((g) => {
-      const r1 = ms(g.map((r) => r.metrics.r1 as number));
-      const av = ms(g.map((r) => r.metrics.avAlign as number));
+    const groups = aggregateEvalRows(usable, ['r1', 'avAlign', 'fad', 'r5', 'r10', 'medianRank', 'avAlignGot']);
+    // model and features have their own columns / encodings: the label names the rest (λ, margins, …)
+    const differing = differingConfigKeys(groups.filter((g) => !g.reference)).filter((k) => k !== 'model' && k !== 'features');
+    const points: LambdaPoint[] = groups.map((g) => {
+      const r1 = g.cells.r1;
+      const av = g.cells.avAlign;
       return {
-        lambdas: g[0].lambdas,
-        model: g[0].model,
-        features: g[0].features,
-        runs: g.length,
-        trainRunIds: g.map((r) => r.trainRunId),
+        lambdas: g.members[0].lambdas,
+        lambda: g.config['λ'] ?? '',
+        ratio: lambdaRatio(g.config),
+        label: g.reference ? modelOf(g.members[0]) : configurationLabel(g.config, differing) || modelOf(g.members[0]),
+        config: g.config,
+        model: g.members[0].model,
+        features: g.members[0].features,
+        runs: g.n,
+        seeds: g.seeds,
+        trainRunIds: g.members.map((r) => r.trainRunId),
         r1: r1.mean,
         r1Std: r1.std,
+        r1Low: r1.ciLow,
+        r1High: r1.ciHigh,
         avAlign: av.mean,
         avAlignStd: av.std,
+        avAlignLow: av.ciLow,
+        avAlignHigh: av.ciHigh,
+        cells: g.cells,
+        reference: g.reference,
         pareto: false,
       };
     });
-    for (const i of paretoIndices(points.map((p) => ({ x: p.r1, y: p.avAlign })))) points[i].pareto = true;
-    points.sort((a, b) => b.r1 - a.r1 || b.avAlign - a.avAlign || a.lambdas.localeCompare(b.lambdas));
-    out.push({ evalDataset, split, synthetic: list.some((r) => r.synthetic), points, skipped: list.length - usable.length });
+    const comp = points.map((p, i) => ({ p, i })).filter((x) => !x.p.reference);
+    for (const i of paretoIndices(comp.map((x) => ({ x: x.p.r1, y: x.p.avAlign })), { x: metricDef('r1').direction, y: metricDef('avAlign').direction })) comp[i].p.pareto = true;
+    points.sort((a, b) => b.r1 - a.r1 || b.avAlign - a.avAlign || a.label.localeCompare(b.label));
+    out.push({ evalDataset, split, synthetic: list.some((r) => r.synthetic), points, skipped: list.length - usable.length, differing });
   }
   return out.sort((a, b) => a.evalDataset.localeCompare(b.evalDataset) || a.split.localeCompare(b.split));
 }
+
+const modelOf = (r: EvalRow) => r.model;
 
 async function summarizeRun(tracker: SqliteTracker, info: RunInfo, evals: EvalRow[], withCurves: boolean, curvePoints: number): Promise<RunSummary> {
   const run = await tracker.getRun(info.id);
@@ -274,6 +315,7 @@ async function summarizeRun(tracker: SqliteTracker, info: RunInfo, evals: EvalRo
     features: run.params.features ?? run.tags.features ?? 'unknown',
     seed: run.seed ?? (Number.isFinite(seedParam) ? seedParam : null),
     lambdas: lambdaKey(run.params),
+    lambda: configurationOf(run.params)['λ'] ?? '',
     dataset: run.params['dataset.name'] ?? run.tags.dataset ?? 'unknown',
     startTime: run.startTime,
     params: run.params,
@@ -325,7 +367,7 @@ export async function collectHtmlReportData(tracker: SqliteTracker, options: Htm
     // A sweep's training runs may live in another experiment (the base config's): select them by id.
     // Tables over the sweep's evaluations are built by the same function `vmr report tables` uses.
     scopeRows = queryEvalRows(tracker.db, { trainRunIds: trainRuns.map((r) => r.id) });
-    tables = scopeRows.length ? buildResultTables(scopeRows) : [];
+    tables = scopeRows.length ? await attachQueryIntervals(tracker, buildResultTables(scopeRows)) : [];
   } else {
     // Tables 1 and 2: exactly what `vmr report tables --experiment <name>` prints.
     try {

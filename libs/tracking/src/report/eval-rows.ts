@@ -10,8 +10,11 @@ import { alias } from 'drizzle-orm/sqlite-core';
 import type { StoreDb } from '../open-store';
 import * as schema from '../schema';
 import type { RunStatus } from '../types';
+import { configurationOf } from './configuration';
 
 export const RUN_KIND_TAG = 'vmr.kind';
+/** Tag of reference evaluations (oracle retrievers) shown as reference rows, never ranked. */
+export const REFERENCE_TAG = 'vmr.reference';
 
 /** Metric keys of an evaluation run (without the `eval.` prefix). */
 export const EVAL_METRIC_KEYS = ['avAlignGot', 'avAlign', 'fad', 'r1', 'r5', 'r10', 'medianRank', 'meanRank', 'mAP', 'gallerySize', 'queries'] as const;
@@ -42,6 +45,12 @@ export interface EvalRow {
   retrievalProtocol: string;
   /** Explicit table id (tag `table`), when the evaluation was filed under one. */
   table: string | null;
+  /** The training configuration (params minus seed and bookkeeping, λ canonical): rows aggregate over seeds of one configuration only. */
+  config: Record<string, string>;
+  /** An oracle / reference retriever (model `oracle-*` or tag `vmr.reference=true`): a reference row, not a competitor. */
+  reference: boolean;
+  /** Clips of the evaluated split that were also training clips (0 when none; > 0 only with --allow-train-overlap). */
+  trainOverlap: number;
   /** Latest value per eval metric (NaN-free: missing metrics are absent). */
   metrics: Partial<Record<EvalMetricKey, number>>;
   params: Record<string, string>;
@@ -106,12 +115,12 @@ export function queryEvalRows(db: StoreDb, query: EvalRowQuery = {}): EvalRow[] 
     .from(schema.runs)
     .innerJoin(schema.experiments, eq(schema.experiments.id, schema.runs.experimentId))
     .innerJoin(kindTag, eq(kindTag.runId, schema.runs.id))
-    .innerJoin(parent, eq(parent.id, schema.runs.parentId))
+    .leftJoin(parent, eq(parent.id, schema.runs.parentId))
     .where(and(...conds))
     .all()
     .sort((a, b) => b.startTime - a.startTime || a.evalRunId.localeCompare(b.evalRunId));
   if (base.length === 0) return [];
-  const ids = [...new Set([...base.map((r) => r.evalRunId), ...base.map((r) => r.trainRunId)])];
+  const ids = [...new Set([...base.map((r) => r.evalRunId), ...base.map((r) => r.trainRunId).filter((x): x is string => x !== null)])];
   const params = new Map<string, Record<string, string>>();
   const tags = new Map<string, Record<string, string>>();
   const metrics = new Map<string, Record<string, number>>();
@@ -127,19 +136,20 @@ export function queryEvalRows(db: StoreDb, query: EvalRowQuery = {}): EvalRow[] 
   }
   return base.map((b) => {
     const p = params.get(b.evalRunId) ?? {};
-    const tp = params.get(b.trainRunId) ?? {};
+    // An evaluation without a training run (an oracle retriever) carries its model in its own params.
+    const tp = (b.trainRunId ? params.get(b.trainRunId) : undefined) ?? { ...(p.model ? { model: p.model } : {}), ...(p.features ? { features: p.features } : {}) };
     const t = tags.get(b.evalRunId) ?? {};
     const m = metrics.get(b.evalRunId) ?? {};
     const evalMetrics: Partial<Record<EvalMetricKey, number>> = {};
     for (const k of EVAL_METRIC_KEYS) if (m[`eval.${k}`] !== undefined) evalMetrics[k] = m[`eval.${k}`];
     return {
       evalRunId: b.evalRunId,
-      trainRunId: b.trainRunId,
+      trainRunId: b.trainRunId ?? b.evalRunId,
       experiment: b.experiment,
       evalStartTime: b.startTime,
-      model: tp.model ?? 'unknown',
-      features: tp.features ?? 'unknown',
-      seed: b.seed,
+      model: tp.model ?? p.model ?? 'unknown',
+      features: tp.features ?? p.features ?? 'unknown',
+      seed: b.seed ?? null,
       trainProtocol: b.trainProtocol ?? tp.protocol ?? 'unknown',
       lambdas: lambdaKey(tp),
       trainDataset: tp['dataset.name'] ?? 'unknown',
@@ -151,6 +161,9 @@ export function queryEvalRows(db: StoreDb, query: EvalRowQuery = {}): EvalRow[] 
       evalProtocol: b.evalProtocol ?? p['eval.protocol'] ?? 'unknown',
       retrievalProtocol: p['eval.retrievalProtocol'] ?? 'full',
       table: t.table ?? null,
+      config: configurationOf(Object.keys(tp).length ? tp : { model: p.model ?? 'unknown', features: p.features ?? 'unknown' }),
+      reference: t[REFERENCE_TAG] === 'true' || /^oracle/.test(tp.model ?? p.model ?? ''),
+      trainOverlap: Number(p['eval.trainOverlap'] ?? '0') || 0,
       metrics: evalMetrics,
       params: p,
       trainParams: tp,

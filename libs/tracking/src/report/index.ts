@@ -1,5 +1,5 @@
-/** Report queries over the run store (Drizzle) and the result tables built from them. */
-export { RUN_KIND_TAG, EVAL_METRIC_KEYS, type EvalMetricKey, type EvalRow, type EvalRowQuery, lambdaKey, queryEvalRows, latestPerTrainRun } from './eval-rows';
+/** Report queries over the run store (Drizzle), the one aggregation model, statistics and the metric registry. */
+export { RUN_KIND_TAG, REFERENCE_TAG, EVAL_METRIC_KEYS, type EvalMetricKey, type EvalRow, type EvalRowQuery, lambdaKey, queryEvalRows, latestPerTrainRun } from './eval-rows';
 export {
   RESULT_COLUMNS,
   type ResultColumn,
@@ -12,7 +12,29 @@ export {
   meanStd,
   compareRows,
   tableIdOf,
-  aggregateGroups,
+  evalContext,
+  aggregateEvalRows,
   buildResultTables,
   compareEvalRows,
 } from './tables';
+export { type Aggregatable, type AggregatedGroup, aggregateOverSeeds, markBest, differingConfigKeys } from './aggregate';
+export { configurationOf, configurationKey, configurationLabel, differingKeys, canonicalLambdas, lambdaVector, lambdaRatio } from './configuration';
+export { type MetricDef, type MetricDirection, METRICS, SMALL_GALLERY, findMetric, metricDef, betterSign, isBetter, undefinedForGallery, nearChance } from './metric-registry';
+export {
+  type SeedSummary,
+  type QueryStatistic,
+  type BootstrapOptions,
+  type Interval,
+  type PairedInput,
+  type PairedResult,
+  mean,
+  sampleStd,
+  median,
+  tQuantile975,
+  seedSummary,
+  quantileSorted,
+  bootstrapQueries,
+  pairedBootstrap,
+  slopeAndCorrelation,
+} from './statistics';
+export { TIDY_COLUMNS, type TidyRecord, toTidyCsv, csvField } from './tidy';

@@ -6,7 +6,12 @@ import { queryEvalRows, latestPerTrainRun, lambdaKey, type EvalRow } from './eva
 import { buildResultTables, compareEvalRows, meanStd } from './tables';
 
 function row(over: Partial<EvalRow> & { metrics: EvalRow['metrics'] }): EvalRow {
+  const model = over.model ?? 'of-vm-net';
+  const features = over.features ?? 'clip';
   return {
+    config: { model, features, 'dataset.name': 'A', ...(model === 'of-vm-net' ? { λ: '1:1:1:1:1:1' } : {}) },
+    reference: false,
+    trainOverlap: 0,
     evalRunId: Math.random().toString(16).slice(2),
     trainRunId: Math.random().toString(16).slice(2),
     experiment: 'x',
@@ -59,7 +64,7 @@ describe('buildResultTables', () => {
     expect(tables[0].synthetic).toBe(true);
   });
 
-  it('one row per (model, features) in feature-then-model order, mean ± std over seeds', () => {
+  it('one row per configuration in feature-then-model order, mean ± std and t-interval over seeds', () => {
     const t = tables[0];
     expect(t.rows.map((r) => `${r.model}/${r.features}/${r.runs}`)).toEqual(['vm-net/clip/1', 'of-vm-net/clip/2', 'vm-net/i3d/1']);
     const of = t.rows[1];
@@ -68,17 +73,51 @@ describe('buildResultTables', () => {
     expect(of.cells.r1!.std).toBeCloseTo(Math.sqrt(0.02), 12);
     expect(of.cells.fad!.mean).toBe(11);
     expect(of.cells.medianRank).toBeUndefined();
+    // t(1) = 12.706205: 0.3 ± 12.706205 · √0.02 / √2 = 0.3 ± 1.2706205
+    expect(of.cells.r1!.ciLow).toBeCloseTo(0.3 - 1.2706205, 6);
+    expect(of.cells.r1!.ciHigh).toBeCloseTo(0.3 + 1.2706205, 6);
+    // R@10 on a 30-clip gallery is fine; a 7-clip gallery makes R@10 undefined
+    const tiny = buildResultTables([row({ metrics: { r1: 0.2, r10: 1, gallerySize: 7 } })])[0];
+    expect(tiny.rows[0].cells.r10).toMatchObject({ undefinedFor: 7, n: 0 });
+    expect(tiny.flags.join(' ')).toMatch(/Small gallery \(7 < 100 clips\)/);
+    expect(tiny.flags.join(' ')).toMatch(/Not reported: R@10 \(gallery 7\)/);
   });
 
-  it('marks the best mean per column: higher R@k / AV-ALIGN, lower FAD, GOT never', () => {
+  it('rows never mix λ settings: different λ are split and the λ column shown; positive multiples coincide', () => {
+    const mk = (λ: string, seed: number, r1: number) => row({ seed, config: { model: 'of-vm-net', features: 'clip', 'dataset.name': 'A', λ }, metrics: { r1, gallerySize: 30 } });
+    const t = buildResultTables([mk('1:1:1:1:1:1', 0, 0.2), mk('1:1:1:1:1:1', 1, 0.3), mk('1:1:0.25:0.25:0.25:0.25', 0, 0.5), mk('1:1:0.25:0.25:0.25:0.25', 1, 0.6)])[0];
+    expect(t.differing).toEqual(['λ']);
+    expect(t.rows.map((r) => [r.label, r.runs])).toEqual([
+      ['λ=1:1:0.25:0.25:0.25:0.25', 2],
+      ['λ=1:1:1:1:1:1', 2],
+    ]);
+  });
+
+  it('marks a best value only when its interval excludes the runner-up (one-seed rows have none); GOT never', () => {
     const [vmClip, ofClip, vmI3d] = tables[0].rows;
-    expect(vmClip.cells.r1!.best).toBe(true);
-    expect(ofClip.cells.r1!.best).toBe(false);
-    expect(vmI3d.cells.fad!.best).toBe(true);
-    expect(ofClip.cells.fad!.best).toBe(false);
-    expect(ofClip.cells.avAlign!.best).toBe(true); // 0.6 mean ties vm-net/i3d's 0.6
-    expect(vmI3d.cells.avAlign!.best).toBe(true);
-    expect([vmClip, ofClip, vmI3d].some((r) => r.cells.avAlignGot!.best)).toBe(false);
+    expect([vmClip, ofClip, vmI3d].some((r) => r.cells.r1!.best || r.cells.fad!.best || r.cells.avAlignGot!.best)).toBe(false);
+    const mk = (model: string, seed: number, fad: number, r1: number) => row({ model, seed, lambdas: '', metrics: { fad, r1 } });
+    // FAD: vm-net 1.0/1.1/1.2 (CI 1.1 ± 0.248) excludes of-vm-net's mean 3 → best (lower is better);
+    // R@1: of-vm-net 0.1/0.5/0.9 (CI 0.5 ± 0.99) contains vm-net's 0.3 → not marked.
+    const t = buildResultTables([mk('vm-net', 0, 1.0, 0.3), mk('vm-net', 1, 1.1, 0.3), mk('vm-net', 2, 1.2, 0.3), mk('of-vm-net', 0, 3, 0.1), mk('of-vm-net', 1, 3, 0.5), mk('of-vm-net', 2, 3, 0.9)])[0];
+    const [vm, of] = t.rows;
+    expect(vm.cells.fad!.best).toBe(true);
+    expect(of.cells.fad!.best).toBe(false);
+    expect(of.cells.r1!.best).toBe(false);
+    expect(vm.cells.r1!.best).toBe(false);
+  });
+
+  it('an oracle row is a reference row: listed last, never best', () => {
+    const o = row({ model: 'oracle-style', reference: true, config: { model: 'oracle-style' }, metrics: { r1: 0.99 } });
+    const t = buildResultTables([...rows.slice(0, 2), o])[0];
+    expect(t.rows.map((r) => [r.model, r.reference])).toEqual([['of-vm-net', false], ['oracle-style', true]]);
+    expect(t.rows[1].cells.r1!.best).toBe(false);
+  });
+
+  it('"in-distribution" only for held-out val/test splits', () => {
+    const t = buildResultTables([row({ split: 'all', metrics: { r1: 0.5 } })])[0];
+    expect(t.title).toMatch(/NOT held out/);
+    expect(t.title).not.toMatch(/in-distribution/);
   });
 
   it('an explicit table tag wins; repeated evaluations of one run count once (newest)', () => {
@@ -90,18 +129,19 @@ describe('buildResultTables', () => {
     expect(ts[0].rows[0].cells.r1!.mean).toBe(0.9);
   });
 
-  it('compare groups by features / model / lambda per evaluation dataset', () => {
+  it('compare orders configurations by features / model / lambda per evaluation dataset, never merging configurations', () => {
     const byFeat = compareEvalRows(rows, 'features');
     expect(byFeat.map((c) => c.evalDataset)).toEqual(['A', 'B']);
     const a = byFeat[0];
-    expect(a.groups.map((g) => [g.value, g.runs])).toEqual([
-      ['clip', 3],
-      ['i3d', 1],
+    expect(a.groups.map((g) => [g.value, g.config.model, g.runs])).toEqual([
+      ['clip', 'vm-net', 1],
+      ['clip', 'of-vm-net', 2],
+      ['i3d', 'vm-net', 1],
     ]);
-    expect(a.groups[0].cells.r1!.mean).toBeCloseTo((0.2 + 0.4 + 0.5) / 3, 12);
+    expect(a.groups[1].cells.r1!.mean).toBeCloseTo(0.3, 12);
     expect(a.spans.model).toEqual(['of-vm-net', 'vm-net']);
     const byLambda = compareEvalRows(rows, 'lambda')[0];
-    expect(byLambda.groups.map((g) => g.value)).toEqual(['(vm-net: no λ)', 'l1=1,l2=1,l3=1,l4=1,l5=1,l6=1']);
+    expect(byLambda.groups.map((g) => g.value)).toEqual(['(vm-net: no λ)', '(vm-net: no λ)', '1:1:1:1:1:1']);
   });
 });
 
@@ -142,7 +182,9 @@ describe('queryEvalRows (Drizzle over a real store)', () => {
         table: '2',
         synthetic: true,
         lambdas: 'l1=1,l2=1,l3=0,l4=1,l5=1,l6=1',
+        reference: false,
       });
+      expect(r.config).toEqual({ model: 'of-vm-net', features: 'i3d', 'dataset.name': 'A', λ: '1:1:0:1:1:1' });
       expect(r.metrics).toEqual({ r1: 0.25, fad: 3.5 });
       expect(queryEvalRows(t.db, { experiment: 'exp', status: ['finished', 'failed'] })).toHaveLength(2);
       expect(queryEvalRows(t.db, { trainRunIds: ['nope'] })).toHaveLength(0);
