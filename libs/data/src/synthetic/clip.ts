@@ -179,7 +179,8 @@ function coupledMusicRegimes(rng: Rng, c: SynthConfig, driver: Regime[], T: numb
     if (r.start >= T) break;
     const u = (Math.log(r.level) - mu) / sigma;
     const z = rng.normal();
-    const level = Math.exp(Math.min(b, Math.max(a, mu + sigma * (c.coupling * u + w * z))));
+    // coupling 1: the driver's level exactly (no exp/log round trip).
+    const level = c.coupling === 1 ? r.level : Math.exp(Math.min(b, Math.max(a, mu + sigma * (c.coupling * u + w * z))));
     out.push({ start: r.start, end: Math.min(r.end, T), level, onsetRate: eventRate(c, level) });
   }
   out[out.length - 1].end = T;
