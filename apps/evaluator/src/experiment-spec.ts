@@ -2,30 +2,12 @@ import * as path from 'path';
 import { createHash } from 'crypto';
 import { z } from 'zod';
 import { ConfigError } from '@vmr/core';
-import { SYNTH_PRESETS } from '@vmr/data';
+import { SynthRecipeSchema } from '@vmr/data';
 import { EXPERIMENT_ONLY_KEYS, SPLIT_CHOICES, parseTrainConfig, readConfigFile, type TrainConfig } from '@vmr/trainer';
 import { EVAL_PROTOCOLS } from './evaluate';
 
-/** A synthetic dataset to generate when its directory has no dataset.json (vmr synth options). */
-export const SynthSpecSchema = z
-  .object({
-    preset: z.enum(SYNTH_PRESETS),
-    clips: z.number().int().min(2),
-    seed: z.union([z.number().int(), z.string()]).default(0),
-    name: z.string().min(1).optional(),
-    views: z.array(z.string().min(1)).optional(),
-    minDuration: z.number().int().min(1).optional(),
-    maxDuration: z.number().int().min(1).optional(),
-    pairNoise: z.number().min(0).optional(),
-    styleStrength: z.number().min(0).optional(),
-    noiseScale: z.number().min(0).optional(),
-    /** segments.csv planning (match the experiment's `segmentation` so training reuses it). */
-    segments: z.number().int().min(1).optional(),
-    minSegmentSeconds: z.number().positive().optional(),
-    maxSegmentSeconds: z.number().positive().optional(),
-    protocol: z.enum(['paper', 'vmr-code']).optional(),
-  })
-  .strict();
+/** A synthetic dataset to generate when its directory has no dataset.json (one schema: @vmr/data's recipe). */
+export const SynthSpecSchema = SynthRecipeSchema;
 export type SynthSpec = z.infer<typeof SynthSpecSchema>;
 
 export const ExperimentSectionsSchema = z

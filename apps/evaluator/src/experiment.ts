@@ -3,7 +3,7 @@ import * as path from 'path';
 import { fork, type ChildProcess } from 'child_process';
 import * as cliProgress from 'cli-progress';
 import { NotFoundError, createProgress } from '@vmr/core';
-import { MANIFEST_FILE, writeSyntheticDataset } from '@vmr/data';
+import { MANIFEST_FILE, synthRecipeOptions, writeSyntheticDataset } from '@vmr/data';
 import { SqliteTracker, buildResultTables, openTracker, queryEvalRows, RUN_KIND_TAG, type ResultTable, type Tracker } from '@vmr/tracking';
 import { openDataset } from '@vmr/trainer';
 import type { EvalResult } from './evaluate';
@@ -56,14 +56,8 @@ export function ensureDatasets(spec: ExperimentSpec, log: (l: string) => void, q
     log(`generating synthetic ${s.preset} dataset (${s.clips} clips) in ${path.relative(process.cwd(), d.path) || d.path}`);
     const bar = createProgress({ label: `synth ${s.preset}`, total: s.clips, unit: 'clips', quiet });
     writeSyntheticDataset({
+      ...synthRecipeOptions(s),
       out: d.path,
-      preset: s.preset,
-      clips: s.clips,
-      seed: s.seed,
-      name: s.name,
-      views: s.views,
-      overrides: { minDuration: s.minDuration, maxDuration: s.maxDuration, pairNoise: s.pairNoise, styleStrength: s.styleStrength, noiseScale: s.noiseScale },
-      plan: { segments: s.segments, minSegmentSeconds: s.minSegmentSeconds, maxSegmentSeconds: s.maxSegmentSeconds, protocol: s.protocol },
       existing: fs.existsSync(d.path) ? 'resume' : 'error',
       onClip: (done) => bar.update(done),
     });

@@ -5,6 +5,7 @@
  */
 export { EVAL_PROTOCOLS, type EvalProtocol, type EvalOptions, type EvalMetrics, type EvalResult, evaluateRun, top1 } from './evaluate';
 export { type ReportSource, buildTables, compareRuns } from './report';
+export { REFERENCE_TAG, type OracleEvalOptions, type OracleEvalResult, oracleModelName, evaluateOracle, formatOracleResult } from './oracle';
 export { REPORT_FORMATS, type ReportFormat, formatTables, formatComparisons, formatCell, tableNotes, modelLabel, featureLabel } from './report-format';
 export {
   SynthSpecSchema,

@@ -74,3 +74,4 @@ export {
   generateSyntheticMedia,
 } from './media/generate-media';
 export { synthCommands } from './cli';
+export { type SynthRecipe, SynthRecipeSchema, synthRecipeOptions } from './recipe';
