@@ -68,21 +68,21 @@ describe('synthetic benchmark signal', () => {
     const clean = createSyntheticGenerator({
       preset: 'himv-like',
       seed: 3,
-      overrides: { unsyncedShare: 0, coupling: 1, syncRate: 0.8, flowNoise: 0.1, flowSmoothing: 0, onsetRateMin: 0.4, onsetRateMax: 2.5 },
+      overrides: { unsyncedShare: 0, coupling: 1, restShare: 0, syncRate: 0.8, flowNoise: 0.1, flowSmoothing: 0, onsetRateMin: 0.4, onsetRateMax: 2.5 },
     });
     const { own, other } = ownVsOther(Array.from({ length: 150 }, (_, i) => clean.clip(i)), clean.config.flowFps);
-    // Measured on this seed: own ≈ 0.6, other ≈ 0.35.
+    // Measured on this seed: own 0.61, other 0.34.
     expect(own).toBeGreaterThan(0.5);
     expect(own - other).toBeGreaterThan(0.15);
   });
 
   it('the himv-like preset (half the pairs not cut to the video, calibrated on real clips): own pairs only slightly above chance', () => {
     const { own, other } = ownVsOther(clips, gen.config.flowFps);
-    // Real music videos (libs/data/README.md): GOT 0.23, other clips 0.14 (difference 0.09). Measured on this
-    // seed (60–400 s clips): difference 0.10 — versus 0.25+ for clean pairs above.
-    expect(own).toBeGreaterThan(0.2);
-    expect(own).toBeLessThan(0.4);
-    expect(own - other).toBeGreaterThan(0);
+    // Real music videos (libs/data/README.md): GOT 0.23, other clips 0.14. Measured on this seed (60–400 s
+    // clips): own 0.22, other 0.13 — versus 0.61 / 0.34 for the clean pairs above.
+    expect(own).toBeGreaterThan(0.15);
+    expect(own).toBeLessThan(0.35);
+    expect(own - other).toBeGreaterThan(0.03);
     expect(own - other).toBeLessThan(0.15);
   });
 });

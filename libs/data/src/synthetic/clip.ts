@@ -219,6 +219,23 @@ function eventGrid(rng: Rng, c: SynthConfig, regimes: readonly Regime[], T: numb
 }
 
 /**
+ * Phrases and rests: the time axis alternates between playing (2–6 s) and resting (a share `restShare`
+ * of the time on average); onsets inside rests are dropped. Real onsets cluster like this, which keeps
+ * chance matches with an unrelated video's peaks rarer than an evenly covering beat grid would.
+ */
+function withRests(rng: Rng, restShare: number, onsets: number[], T: number): number[] {
+  if (restShare <= 0) return onsets;
+  const rests: Array<[number, number]> = [];
+  for (let t = rng.uniform(0, 4); t < T; ) {
+    const play = rng.uniform(2, 6);
+    const rest = play * (restShare / (1 - restShare)) * rng.uniform(0.5, 1.5);
+    rests.push([t + play, t + play + rest]);
+    t += play + rest;
+  }
+  return onsets.filter((x) => !rests.some(([a, b]) => x >= a && x < b));
+}
+
+/**
  * The structure of clip `index`: duration, split, styles, regimes, pairing, flow trajectory and onsets.
  * Deterministic in (seed, preset config, index); independent of the clip count (a `cross` clip reads
  * the motion of an earlier clip, which depends only on that clip's index).
@@ -292,7 +309,7 @@ export function generateClipTruth(ctx: SynthContext, index: number): SyntheticCl
 
   // Onsets: a jittered beat grid per music regime. Visual hits bump the flow at the nearest sample:
   // synced — a share syncRate of the onsets; otherwise the video's own events at its regimes' rates.
-  const onsetList = eventGrid(mrng, c, musicRegimes, duration);
+  const onsetList = withRests(mrng, c.restShare, eventGrid(mrng, c, musicRegimes, duration), duration);
   const hitSource = pairing === 'synced' ? onsetList : eventGrid(frng, c, regimes, duration);
   let syncedOnsets = 0;
   let visualHits = 0;

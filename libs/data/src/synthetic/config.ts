@@ -76,6 +76,11 @@ export interface SynthConfig {
   /** Music onsets per second at the lowest and at the highest regime level (log-linear between). */
   onsetRateMin: number;
   onsetRateMax: number;
+  /**
+   * Average share of the music's time in rests (phrases of 2–6 s alternate with rests; onsets in rests
+   * are dropped): real onsets cluster. 0 = an unbroken beat grid.
+   */
+  restShare: number;
   /** Beat-interval jitter (std, as a fraction of the interval). */
   onsetJitter: number;
   /** Share of onsets that produce a flow bump (the visual "hit" on the beat). */
@@ -144,10 +149,11 @@ const HIMV_LIKE: SynthConfig = {
   flowNoise: 0.6,
   flowSmoothing: 1,
   flowFps: 3,
-  onsetRateMin: 0.7,
-  onsetRateMax: 2.7,
+  onsetRateMin: 1.4,
+  onsetRateMax: 5.4,
   onsetJitter: 0.05,
-  syncRate: 0.3,
+  restShare: 0.5,
+  syncRate: 0.4,
   bumpScale: 0.6,
   unsyncedShare: 0.5,
   crossMatchShare: 0.6,
@@ -173,9 +179,9 @@ const SYMMV_LIKE: SynthConfig = {
   domainShift: 0.35,
   minDuration: 120,
   maxDuration: 400,
-  onsetRateMin: 0.8,
-  onsetRateMax: 3,
-  syncRate: 0.4,
+  onsetRateMin: 1.6,
+  onsetRateMax: 6,
+  syncRate: 0.5,
   unsyncedShare: 0.15,
   crossMatchShare: 0.5,
   coupling: 0.9,
@@ -237,6 +243,7 @@ const configSchema = z
     onsetRateMin: z.number().finite().positive(),
     onsetRateMax: z.number().finite().positive(),
     onsetJitter: z.number().min(0).max(0.5),
+    restShare: z.number().min(0).max(0.9),
     syncRate: z.number().min(0).max(1),
     bumpScale: z.number().finite().min(0),
     unsyncedShare: z.number().min(0).max(1),

@@ -8,7 +8,7 @@ import { flowPeakTimes } from '../peaks/flow-peaks';
  * Clean, strongly structured settings (every pair synced, energy = motion, little white flow noise): the
  * structure tests below check that the generator CAN express recoverable regimes and aligned onsets.
  */
-const CLEAN = { unsyncedShare: 0, coupling: 1, syncRate: 0.8, flowNoise: 0.1, flowSmoothing: 0, onsetRateMin: 0.4, onsetRateMax: 2.5 };
+const CLEAN = { unsyncedShare: 0, coupling: 1, restShare: 0, syncRate: 0.8, flowNoise: 0.1, flowSmoothing: 0, onsetRateMin: 0.4, onsetRateMax: 2.5 };
 const gen = createSyntheticGenerator({ preset: 'himv-like', seed: 11, overrides: CLEAN });
 const clips = Array.from({ length: 150 }, (_, i) => gen.clip(i));
 

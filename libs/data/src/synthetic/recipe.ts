@@ -26,6 +26,7 @@ export const SynthRecipeSchema = z
     crossMatchShare: z.number().min(0).max(1).optional(),
     coupling: z.number().min(0).max(1).optional(),
     syncRate: z.number().min(0).max(1).optional(),
+    restShare: z.number().min(0).max(0.9).optional(),
     trainFraction: z.number().min(0).max(1).optional(),
     valFraction: z.number().min(0).max(1).optional(),
     /** segments.csv planning (match the experiment's `segmentation` so training reuses it). */
@@ -58,6 +59,7 @@ export function synthRecipeOptions(r: SynthRecipe): Omit<SynthDatasetOptions, 'o
       crossMatchShare: r.crossMatchShare,
       coupling: r.coupling,
       syncRate: r.syncRate,
+      restShare: r.restShare,
       trainFraction: r.trainFraction,
       valFraction: r.valFraction,
     },
