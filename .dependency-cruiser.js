@@ -21,7 +21,7 @@ const LIB_ARROWS = {
   models: ['core'],
   features: ['core'],
   losses: ['core', 'models'],
-  data: ['core', 'features', 'segmentation'],
+  data: ['core', 'features', 'segmentation', 'metrics'],
   pipeline: ['core', 'data', 'segmentation', 'models', 'losses', 'metrics', 'tracking'],
 };
 /** Public entry files: what other packages may import. */

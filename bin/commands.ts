@@ -41,6 +41,7 @@ export const manifest: CommandEntry[] = [
   { command: 'onsets <file>', describe: 'Onset times (s) of an audio file: librosa onset_detect defaults, or the vmr energy peaks', load: () => require('@vmr/features') },
   { command: 'models <action>', describe: 'Pretrained extractor models (clip, resnet, vggish, i3d): fetch into the cache, or list what is there', load: () => require('@vmr/features') },
   { command: 'synth', describe: 'Generate a SYNTHETIC feature-level dataset with known structure (kind: synthetic)', load: () => require('@vmr/data') },
+  { command: 'synth-calibrate <datasets..>', describe: 'Measure the statistics the synthetic generator imitates (AV-Align of own pairs, onset rate, flow level/variation, segment lengths) on datasets, side by side', load: () => require('@vmr/data') },
   { command: 'synth-media', describe: 'Generate SYNTHETIC media files (moving shapes + synthesized music, ffmpeg-encoded) with known structure', load: () => require('@vmr/data') },
   { command: 'ingest <inputs..>', describe: 'Ingest media files (folders, files or .txt lists) into a dataset: flow, per-second features, peaks, segments', load: () => require('@vmr/data') },
   { command: 'segment-dataset <dataset>', describe: '(Re)compute a dataset\'s segments.csv from its flow trajectories (DESIGN.md §1.2)', load: () => require('@vmr/data') },

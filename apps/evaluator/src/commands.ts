@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import type { Argv } from 'yargs';
-import { NotFoundError, printResult, writeFileAtomic, type VmrCommand } from '@vmr/core';
+import { InvalidArgumentError, NotFoundError, printResult, writeFileAtomic, type VmrCommand } from '@vmr/core';
 import { resolveTrackingUri, withStore } from '@vmr/tracking';
 import { SPLIT_CHOICES, type SplitChoice } from '@vmr/pipeline';
 import { EVAL_PROTOCOLS, evaluateRun, type EvalProtocol, type EvalResult } from './evaluate';
@@ -10,6 +10,8 @@ import { REPORT_FORMATS, featureLabel, formatComparisons, formatTables, modelLab
 import { htmlReportCommand } from './html';
 import { retrieveCommand } from './retrieve/commands';
 import { listenCommand } from './listen/commands';
+import { evaluateOracle, formatOracleResult } from './oracle';
+import { ORACLE_KINDS, type OracleKind } from '@vmr/data';
 
 function f3(x: number | undefined, missing = '—'): string {
   return x === undefined ? missing : x.toFixed(3);
@@ -30,7 +32,10 @@ const evalCommand: VmrCommand = {
   describe: 'evaluate a trained run on a dataset (AV-ALIGN (GOT), AV-ALIGN, FAD, R@1/5/10, median rank); logged as a child run',
   builder: (y: Argv) =>
     withStore(y)
-      .option('run', { type: 'string', demandOption: true, describe: 'training run id (or unique prefix)' })
+      .option('run', { type: 'string', describe: 'training run id (or unique prefix)' })
+      .option('oracle', { type: 'string', choices: ORACLE_KINDS as unknown as string[], describe: 'instead of --run: a reference row from a synthetic dataset\'s ground truth (style | motion)' })
+      .option('experiment', { alias: 'e', type: 'string', describe: 'with --oracle: experiment to log the reference row in (default oracles)' })
+      .option('fresh', { type: 'boolean', default: false, describe: 'with --oracle: evaluate again even when the store has this reference row' })
       .option('dataset', { type: 'string', demandOption: true, describe: 'dataset directory (dataset.json …)' })
       .option('protocol', { type: 'string', choices: EVAL_PROTOCOLS as unknown as string[], default: 'paper', describe: 'paper: full gallery, FAD on audio input features; vmr-code: batches of 128, FAD on embeddings' })
       .option('split', { type: 'string', choices: SPLIT_CHOICES as unknown as string[], describe: 'split to evaluate (default: test, else val, else all); a split with training clips is refused unless --allow-train-overlap' })
@@ -40,8 +45,24 @@ const evalCommand: VmrCommand = {
       .option('allow-train-overlap', { type: 'boolean', default: false, describe: 'evaluate a split that contains training clips (refused by default); the run is labelled as overlapping in every report' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .example('$0 eval --run 3f2a --dataset vmr-data/quickstart/symmv-like', 'out-of-distribution evaluation (Table 2)')
-      .example('$0 eval --run 3f2a --dataset data/himv --split test --protocol vmr-code', 'the reference code\'s batch-128 protocol'),
+      .example('$0 eval --run 3f2a --dataset data/himv --split test --protocol vmr-code', 'the reference code\'s batch-128 protocol')
+      .example('$0 eval --oracle motion --dataset vmr-data/quickstart/himv-like --split val -e quickstart', 'the motion oracle\'s reference row'),
   handler: async (a: Record<string, unknown>) => {
+    if ((a.run === undefined) === (a.oracle === undefined)) throw new InvalidArgumentError('give exactly one of --run ID (a trained model) or --oracle style|motion (a reference row)');
+    if (a.oracle !== undefined) {
+      if (a.protocol !== 'paper') throw new InvalidArgumentError('--oracle evaluates under --protocol paper (full gallery, FAD on audio input features, AV-Align yariv)');
+      const o = await evaluateOracle(a.oracle as OracleKind, String(a.dataset), {
+        trackingUri: a['tracking-uri'] as string | undefined,
+        store: a.store as string | undefined,
+        experiment: a.experiment as string | undefined,
+        split: a.split as SplitChoice | undefined,
+        direction: a.direction as 'video-to-music' | 'music-to-video',
+        table: a.table as string | undefined,
+        reuse: !(a.fresh as boolean),
+      });
+      printResult(a.json as boolean, o, () => formatOracleResult(o));
+      return;
+    }
     const r = await evaluateRun(String(a.run), String(a.dataset), {
       trackingUri: a['tracking-uri'] as string | undefined,
       store: a.store as string | undefined,

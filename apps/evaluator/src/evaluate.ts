@@ -154,7 +154,7 @@ export function chooseAvAlignVariant(ds: Dataset, protocol: EvalProtocol, reques
 }
 
 /** Stack per-second audio rows of the given clips (repeats allowed) into one `[n, Da]` matrix. */
-function stackAudioRows(data: PreparedData, clipIdx: readonly number[]): { rows: number; cols: number; data: Float32Array } {
+export function stackAudioRows(data: PreparedData, clipIdx: readonly number[]): { rows: number; cols: number; data: Float32Array } {
   const Da = data.audioDim;
   let rows = 0;
   for (const i of clipIdx) rows += data.clips[i].seconds;
@@ -172,7 +172,7 @@ function stackAudioRows(data: PreparedData, clipIdx: readonly number[]): { rows:
  * AV-Align over the queries: GOT = each video with its own music, retrieved = each video with its top-1
  * track; audio peaks are cut to the video's duration (the retrieved track is played over the video).
  */
-function avAlignScores(
+export function avAlignScores(
   ds: Dataset,
   data: PreparedData,
   retrieved: readonly number[],

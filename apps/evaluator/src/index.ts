@@ -9,6 +9,7 @@ export { type Verdict, type VerdictComparison, type VerdictTradeOff, buildVerdic
 export { type PerQueryResults, type PairedDifference, type PairComparison, readPerQuery, perQueryValues, matchesSelector, pairedDifferences, compareConfigurations, formatPairComparisons, pairComparisonsCsv } from './report-compare';
 export { REPORT_FORMATS, type ReportFormat, formatTables, formatComparisons, formatCell, tableNotes, tableRecords, comparisonRecords, modelLabel, featureLabel } from './report-format';
 export { formatEvalResult } from './commands';
+export { REFERENCE_TAG, type OracleEvalOptions, type OracleEvalResult, oracleModelName, evaluateOracle, formatOracleResult } from './oracle';
 // Visual report (vmr report html): Vega-Lite charts rendered to inline SVG, one self-contained page.
 export { type HtmlReportOptions, type HtmlReportData, type HtmlReportResult, collectHtmlReportData, renderReportHtml, buildHtmlReport, writeHtmlReport, paretoIndices, htmlReportCommand } from './html';
 // Using a model (vmr retrieve) and asking people (vmr listen): DESIGN.md §2.6.

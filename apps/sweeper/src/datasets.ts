@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { createProgress } from '@vmr/core';
-import { MANIFEST_FILE, writeSyntheticDataset } from '@vmr/data';
+import { MANIFEST_FILE, synthRecipeOptions, writeSyntheticDataset } from '@vmr/data';
 import type { SweepSpec, SynthRecipe } from './spec';
 
 /** True when `dir` holds a dataset (its dataset.json exists). */
@@ -28,14 +28,8 @@ export function generateMissingDatasets(spec: SweepSpec, log: (line: string) => 
     const bar = createProgress({ label: `synth ${s.preset}`, total: s.clips, unit: 'clips', quiet });
     try {
       writeSyntheticDataset({
+        ...synthRecipeOptions(s),
         out: d.path,
-        preset: s.preset,
-        clips: s.clips,
-        seed: s.seed,
-        name: s.name,
-        views: s.views,
-        overrides: { minDuration: s.minDuration, maxDuration: s.maxDuration, pairNoise: s.pairNoise, styleStrength: s.styleStrength, noiseScale: s.noiseScale },
-        plan: { segments: s.segments, minSegmentSeconds: s.minSegmentSeconds, maxSegmentSeconds: s.maxSegmentSeconds, protocol: s.protocol },
         existing: fs.existsSync(d.path) ? 'resume' : 'error',
         onClip: (done) => bar.update(done),
       });

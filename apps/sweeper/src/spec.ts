@@ -11,7 +11,7 @@ import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, FileFormatError, NotFoundError } from '@vmr/core';
-import { SYNTH_PRESETS } from '@vmr/data';
+import { SynthRecipeSchema, type SynthRecipe as DataSynthRecipe } from '@vmr/data';
 import { SPLIT_CHOICES, TRAIN_PROTOCOLS, TrainConfigSchema } from '@vmr/pipeline';
 
 /** A scalar a config key can take. */
@@ -81,27 +81,9 @@ const evaluateEntry = z.union([
     .strict(),
 ]);
 
-/** A synthetic dataset to generate when its directory has no dataset.json (the `vmr synth` options). */
-export const synthRecipeSchema = z
-  .object({
-    preset: z.enum(SYNTH_PRESETS),
-    clips: z.number().int().min(2),
-    seed: z.union([z.number().int(), z.string()]).default(0),
-    name: z.string().min(1).optional(),
-    views: z.array(z.string().min(1)).optional(),
-    minDuration: z.number().int().min(1).optional(),
-    maxDuration: z.number().int().min(1).optional(),
-    pairNoise: z.number().min(0).optional(),
-    styleStrength: z.number().min(0).optional(),
-    noiseScale: z.number().min(0).optional(),
-    /** segments.csv planning (match the trials' `segmentation` so training reuses it). */
-    segments: z.number().int().min(1).optional(),
-    minSegmentSeconds: z.number().positive().optional(),
-    maxSegmentSeconds: z.number().positive().optional(),
-    protocol: z.enum(['paper', 'vmr-code']).optional(),
-  })
-  .strict();
-export type SynthRecipe = z.infer<typeof synthRecipeSchema>;
+/** A synthetic dataset to generate when its directory has no dataset.json: @vmr/data's one recipe schema. */
+export const synthRecipeSchema = SynthRecipeSchema;
+export type SynthRecipe = DataSynthRecipe;
 
 /** The dimensions of one section of a sweep: what it crosses. */
 const sectionShape = {

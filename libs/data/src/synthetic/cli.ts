@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
 import { InvalidArgumentError, createProgress, printResult, withJson, type VmrCommand } from '@vmr/core';
+import { Dataset } from '../dataset/dataset';
+import { CALIBRATION_SEGMENTATION, CALIBRATION_STATS, calibrateDataset, type CalibrationSummary } from './calibrate';
 import { ffmpegBinaries } from '@vmr/features';
 import { SEGMENT_PROTOCOLS, type SegmentProtocol } from '@vmr/segmentation';
 import { SYNTH_PRESETS, type SynthOverrides, type SynthPresetName } from './config';
@@ -20,6 +22,9 @@ interface SynthArgs {
   'pair-noise'?: number;
   'style-strength'?: number;
   'noise-scale'?: number;
+  'unsynced-share'?: number;
+  'cross-match-share'?: number;
+  coupling?: number;
   segments?: number;
   protocol?: SegmentProtocol;
   json: boolean;
@@ -48,11 +53,15 @@ const synthCommand: VmrCommand = {
       .option('pair-noise', { type: 'number', describe: 'std of the style noise on each side of a pair (retrieval difficulty)' })
       .option('style-strength', { type: 'number', describe: 'multiplier of the style weight in every view' })
       .option('noise-scale', { type: 'number', describe: 'multiplier of the feature noise in every view' })
+      .option('unsynced-share', { type: 'number', describe: 'share of pairs whose music is NOT cut to the video (0 = clean ground truth); preset: 0.5 himv-like, 0.15 symmv-like' })
+      .option('cross-match-share', { type: 'number', describe: 'of the unsynced pairs, the share whose music follows ANOTHER clip\'s motion; preset 0.6 / 0.5' })
+      .option('coupling', { type: 'number', describe: 'coupling of music energy to the driving motion regimes, 0–1; preset 0.8 / 0.9' })
       .option('segments', { type: 'number', describe: 'S, segments per clip for segments.csv (default 10)' })
       .option('protocol', { choices: SEGMENT_PROTOCOLS, describe: 'segment drop rule (default paper)' })
       .example('$0 synth --clips 200 --seed 1 --out data/synth-himv', '200 HIMV-like clips, all views')
       .example('$0 synth --preset symmv-like --clips 100 --seed 2 --out data/synth-symmv', 'a shifted-domain test set')
-      .example('$0 synth --clips 5000 --views clip --max-duration 200 --out data/synth-small --json', 'a lighter dataset'),
+      .example('$0 synth --clips 5000 --views clip --max-duration 200 --out data/synth-small --json', 'a lighter dataset')
+      .example('$0 synth --clips 100 --unsynced-share 0 --out data/synth-clean', 'clean pairs: every track cut to its video'),
   handler: (raw: Record<string, unknown>) => {
     const a = raw as unknown as SynthArgs;
     if (!(Number.isInteger(a.clips) && a.clips >= 1)) throw new InvalidArgumentError(`--clips must be a positive integer, got ${a.clips}`);
@@ -63,6 +72,9 @@ const synthCommand: VmrCommand = {
       pairNoise: a['pair-noise'],
       styleStrength: a['style-strength'],
       noiseScale: a['noise-scale'],
+      unsyncedShare: a['unsynced-share'],
+      crossMatchShare: a['cross-match-share'],
+      coupling: a.coupling,
     };
     const views = a.views ? a.views.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : undefined;
     const progress = createProgress({ label: `synth ${a.preset}`, total: a.clips, unit: 'clips', quiet: a.quiet || a.json });
@@ -156,4 +168,42 @@ const synthMediaCommand: VmrCommand = {
   },
 };
 
-export const synthCommands: VmrCommand[] = [synthCommand, synthMediaCommand];
+const STAT_LABELS: Record<(typeof CALIBRATION_STATS)[number], string> = {
+  gotAlign: 'AV-Align own pair (GOT, yariv)',
+  otherAlign: 'AV-Align with other clips\' music',
+  onsetRate: 'onsets / s',
+  videoPeakRate: 'video peaks / s',
+  flowMean: 'flow level (mean px/frame pair)',
+  flowCv: 'flow variation (CV of per-second flow)',
+  flowLag1: 'flow smoothness (lag-1 autocorrelation)',
+  segmentSeconds: 'segment length (s, PELT)',
+};
+
+function formatCalibration(rs: CalibrationSummary[]): string {
+  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '—');
+  const head = `| statistic | ${rs.map((r) => `${r.dataset} (${r.kind}, ${r.clips} clips, ${Math.round(r.seconds)} s)`).join(' | ')} |`;
+  const sep = `|---|${rs.map(() => '---').join('|')}|`;
+  const rows = CALIBRATION_STATS.map((k) => `| ${STAT_LABELS[k]} | ${rs.map((r) => `${fmt(r.stats[k].mean)} [${fmt(r.stats[k].min)}, ${fmt(r.stats[k].max)}]`).join(' | ')} |`);
+  return [head, sep, ...rows, '', `mean [min, max] over clips; segment lengths: PELT (${CALIBRATION_SEGMENTATION.cost} cost) on the flow, penalty ${CALIBRATION_SEGMENTATION.penalty}, segments ≥ ${CALIBRATION_SEGMENTATION.minSeconds} s`].join('\n');
+}
+
+const synthCalibrateCommand: VmrCommand = {
+  command: 'synth-calibrate <datasets..>',
+  describe: 'Measure the statistics the synthetic generator imitates (AV-Align of own pairs, onset rate, flow level/variation, segment lengths) on datasets, side by side',
+  builder: (y: Argv) =>
+    withJson(y)
+      .positional('datasets', { type: 'string', array: true, describe: 'dataset directories (ingested real clips, synthetic datasets)' })
+      .option('max-clips', { type: 'number', describe: 'only the first N clips of each dataset' })
+      .example('$0 ingest ../shared/media/music-videos --out data/real && $0 synth-calibrate data/real', 'measure real music videos')
+      .example('$0 synth-calibrate data/real vmr-data/quickstart/himv-like vmr-data/quickstart/symmv-like --json', 'real vs synthetic presets'),
+  handler: (raw: Record<string, unknown>) => {
+    const dirs = (raw.datasets as string[]) ?? [];
+    if (dirs.length === 0) throw new InvalidArgumentError('give at least one dataset directory');
+    const max = raw['max-clips'] as number | undefined;
+    if (max !== undefined && !(Number.isInteger(max) && max >= 1)) throw new InvalidArgumentError(`--max-clips must be a positive integer, got ${max}`);
+    const rs = dirs.map((d) => calibrateDataset(Dataset.open(d), { maxClips: max }));
+    printResult(raw.json as boolean, rs, () => formatCalibration(rs));
+  },
+};
+
+export const synthCommands: VmrCommand[] = [synthCommand, synthMediaCommand, synthCalibrateCommand];

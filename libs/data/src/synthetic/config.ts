@@ -69,17 +69,40 @@ export interface SynthConfig {
   minLevelRatio: number;
   /** Flow noise std relative to the regime level. */
   flowNoise: number;
+  /** Std (seconds) of the Gaussian kernel that smooths the flow noise (real flow is smooth: fewer noise peaks); 0 = white. */
+  flowSmoothing: number;
   /** Flow trajectory samples per second (DESIGN §1.1: 3). */
   flowFps: number;
   /** Music onsets per second at the lowest and at the highest regime level (log-linear between). */
   onsetRateMin: number;
   onsetRateMax: number;
+  /**
+   * Average share of the music's time in rests (phrases of 2–6 s alternate with rests; onsets in rests
+   * are dropped): real onsets cluster. 0 = an unbroken beat grid.
+   */
+  restShare: number;
   /** Beat-interval jitter (std, as a fraction of the interval). */
   onsetJitter: number;
   /** Share of onsets that produce a flow bump (the visual "hit" on the beat). */
   syncRate: number;
   /** Height of a flow bump relative to the regime level. */
   bumpScale: number;
+  /**
+   * Share of pairs whose music is NOT cut to the video: its energy / onsets follow another regime
+   * sequence (an independent one, or another clip's motion: `crossMatchShare`), and the video's visual
+   * hits fall on its own events, not on the music's onsets. 0 = every pair is synced (clean ground truth).
+   */
+  unsyncedShare: number;
+  /**
+   * Of the unsynced pairs, the share whose music's energy follows the motion of ANOTHER clip of the same
+   * split (the nearest earlier one): gallery tracks that fit other clips' videos.
+   */
+  crossMatchShare: number;
+  /**
+   * Coupling between a driver's motion regimes and the music's energy, in [0, 1]: standardised log
+   * energy = coupling·(standardised log motion level) + √(1 − coupling²)·N(0, 1). 1 = energy follows motion.
+   */
+  coupling: number;
   /** Video views (stand-ins for resnet / clip / i3d). */
   views: SynthView[];
   /** The audio view (stand-in for VGGish, 128-d per second). */
@@ -123,13 +146,18 @@ const HIMV_LIKE: SynthConfig = {
   levelMin: 0.3,
   levelMax: 8,
   minLevelRatio: 1.6,
-  flowNoise: 0.1,
+  flowNoise: 0.6,
+  flowSmoothing: 1,
   flowFps: 3,
-  onsetRateMin: 0.4,
-  onsetRateMax: 2.5,
+  onsetRateMin: 1.4,
+  onsetRateMax: 5.4,
   onsetJitter: 0.05,
-  syncRate: 0.8,
+  restShare: 0.5,
+  syncRate: 0.4,
   bumpScale: 0.6,
+  unsyncedShare: 0.5,
+  crossMatchShare: 0.6,
+  coupling: 0.8,
   views: himvViews(),
   audio: { name: 'vggish', blocks: [{ name: 'vggish', dim: 128, mix: mix(1.0, 1.0, 0.6, 0.8) }] },
   trainFraction: 0.8,
@@ -151,8 +179,12 @@ const SYMMV_LIKE: SynthConfig = {
   domainShift: 0.35,
   minDuration: 120,
   maxDuration: 400,
-  onsetRateMin: 0.6,
-  onsetRateMax: 2.8,
+  onsetRateMin: 1.6,
+  onsetRateMax: 6,
+  syncRate: 0.5,
+  unsyncedShare: 0.15,
+  crossMatchShare: 0.5,
+  coupling: 0.9,
   views: [
     { name: 'resnet', blocks: [{ name: 'resnet', dim: 2048, mix: mix(0.8, 0.4, 1.0, 1.0) }] },
     { name: 'clip', blocks: [{ name: 'clip', dim: 512, mix: mix(1.0, 0.25, 0.7, 0.8) }] },
@@ -206,12 +238,17 @@ const configSchema = z
     levelMax: z.number().finite().positive(),
     minLevelRatio: z.number().finite().min(1),
     flowNoise: z.number().finite().min(0),
+    flowSmoothing: z.number().min(0).max(10),
     flowFps: z.number().int().min(1).max(60),
     onsetRateMin: z.number().finite().positive(),
     onsetRateMax: z.number().finite().positive(),
     onsetJitter: z.number().min(0).max(0.5),
+    restShare: z.number().min(0).max(0.9),
     syncRate: z.number().min(0).max(1),
     bumpScale: z.number().finite().min(0),
+    unsyncedShare: z.number().min(0).max(1),
+    crossMatchShare: z.number().min(0).max(1),
+    coupling: z.number().min(0).max(1),
     views: z.array(viewSchema).min(1),
     audio: viewSchema,
     trainFraction: z.number().min(0).max(1),

@@ -41,8 +41,8 @@ export function videoMotionDescriptor(truth: SyntheticClipTruth, config: SynthCo
 }
 
 /**
- * Per-second energy descriptor of the music, `[T, 3]`: standardised log regime level (the music's
- * energy follows the motion curve), (u² − 1)/√2, and the standardised onset count of the second.
+ * Per-second energy descriptor of the music, `[T, 3]`: standardised log energy of the music regime
+ * (follows the driver's motion curve by `coupling`), (u² − 1)/√2, and the standardised onset count of the second.
  */
 export function musicEnergyDescriptor(truth: SyntheticClipTruth, config: SynthConfig): Float64Array {
   const { mu, sigma } = logLevelStats(config);
@@ -51,7 +51,7 @@ export function musicEnergyDescriptor(truth: SyntheticClipTruth, config: SynthCo
   for (const t of truth.onsets) counts[Math.min(T - 1, Math.floor(t))] += 1;
   const meanRate = (config.onsetRateMin + config.onsetRateMax) / 2;
   const out = new Float64Array(T * MOTION_DESCRIPTOR_DIM);
-  for (const r of truth.regimes) {
+  for (const r of truth.musicRegimes) {
     const u = (Math.log(r.level) - mu) / sigma;
     for (let t = r.start; t < r.end; t++) {
       out[t * 3] = u;

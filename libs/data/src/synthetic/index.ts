@@ -11,7 +11,37 @@ export {
   resolveSynthConfig,
   viewDim,
 } from './config';
-export { type Regime, type SyntheticClipTruth, type SynthContext, createSynthContext, generateClipTruth, synthClipId } from './clip';
+export {
+  type Regime,
+  type SynthPairing,
+  type SyntheticClipTruth,
+  type SynthContext,
+  SYNTH_PAIRINGS,
+  CROSS_SEARCH_WINDOW,
+  createSynthContext,
+  eventRate,
+  generateClipTruth,
+  smoothNoise,
+  synthClipId,
+} from './clip';
+export { type AlignmentClip, type AlignmentTruth, alignmentTruth } from './alignment';
+export {
+  type OracleKind,
+  type OracleClip,
+  type SyntheticTruthRecord,
+  ORACLE_KINDS,
+  ORACLE_DESCRIPTIONS,
+  oracleSimilarity,
+  readSyntheticTruth,
+} from './oracle';
+export {
+  type ClipCalibration,
+  type CalibrationSummary,
+  type CalibrationStat,
+  CALIBRATION_STATS,
+  CALIBRATION_SEGMENTATION,
+  calibrateDataset,
+} from './calibrate';
 export { type BlockMaps, type ViewMaps, type WorldMaps, WORLD_SEED, MOTION_DESCRIPTOR_DIM, buildWorld } from './world';
 export { FastRandom } from './fast-random';
 export { videoMotionDescriptor, musicEnergyDescriptor, clipVideoFeatures, clipAudioFeatures } from './features';
@@ -44,3 +74,4 @@ export {
   generateSyntheticMedia,
 } from './media/generate-media';
 export { synthCommands } from './cli';
+export { type SynthRecipe, SynthRecipeSchema, synthRecipeOptions } from './recipe';

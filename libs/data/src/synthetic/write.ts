@@ -8,8 +8,9 @@ import type { SyntheticClipTruth } from './clip';
 import { clipAudioFeatures, clipVideoFeatures } from './features';
 import { type SynthPlanOptions, createSyntheticGenerator } from './generate';
 import { WORLD_SEED } from './world';
+import { type AlignmentClip, type AlignmentTruth, alignmentTruth } from './alignment';
 
-export const SYNTH_GENERATOR_VERSION = 1;
+export const SYNTH_GENERATOR_VERSION = 2;
 /** Per-clip ground truth of a synthetic dataset, one JSON object per line (see `SYNTH_TRUTH_DESCRIPTION`). */
 export const SYNTH_TRUTH_FILE = 'synthetic-truth.jsonl';
 /** The peak variant written for synthetic datasets. */
@@ -21,8 +22,13 @@ export const SYNTH_TRUTH_DESCRIPTION =
   'style / videoStyle / musicStyle — the latent style shared by the video and its music, and each side\'s noisy copy ' +
   '(the retrieval signal: nearest neighbour of videoStyle among musicStyle finds the pair); regimes — piecewise-constant ' +
   'motion levels over whole seconds [start, end) with the music\'s onset rate; changePoints — the true breakpoints (s); ' +
-  'highMotion / lowMotion — the truly highest / lowest motion regime; onsets — the music\'s beat times (s), a share of ' +
-  'which bump the flow trajectory (the visual hit on the beat). Features are linear maps of these latents plus noise ' +
+  'highMotion / lowMotion — the truly highest / lowest motion regime; pairing — synced (music cut to the video: its ' +
+  'energy follows the motion by `coupling`, a share of its onsets bump the flow as visual hits), independent (NOT cut to the ' +
+  'video: own regime sequence; the video\'s hits are its own events) or cross (NOT cut to the video: its energy follows the ' +
+  'motion of clip musicDriver); musicRegimes — the music\'s energy levels and onset rates; onsets — the music\'s beat times (s); ' +
+  'alignment — AV-Align (yariv, onsets cut to the video length) of the video with its own track (got), the best track of its ' +
+  'split and betterAligned: the tracks of its split strictly better aligned than its own, best first (the oracle answer for ' +
+  'alignment; the own track is the answer for recall). Features are linear maps of these latents plus noise ' +
   '(fixed world maps seeded "' + WORLD_SEED + '"): i3d carries the most motion, clip the cleanest style.';
 
 export interface SynthDatasetOptions {
@@ -73,6 +79,8 @@ function clipMeta(t: SyntheticClipTruth, plan: ClipPlanResult): Record<string, u
     synthetic: {
       split: t.split,
       styleCluster: t.styleCluster,
+      pairing: t.pairing,
+      musicDriver: t.musicDriver,
       changePoints: t.changePoints,
       highMotion: { regime: t.highMotion, start: hi.start, end: hi.end },
       lowMotion: { regime: t.lowMotion, start: lo.start, end: lo.end },
@@ -83,8 +91,9 @@ function clipMeta(t: SyntheticClipTruth, plan: ClipPlanResult): Record<string, u
 }
 
 /** Full per-clip truth (one line of synthetic-truth.jsonl). */
-function truthLine(t: SyntheticClipTruth): string {
+function truthLine(t: SyntheticClipTruth, alignment: AlignmentTruth): string {
   const arr = (x: Float32Array): number[] => Array.from(x, (v) => round(v, 5));
+  const regimes = (rs: SyntheticClipTruth['regimes']) => rs.map((r) => ({ start: r.start, end: r.end, level: round(r.level), onsetRate: round(r.onsetRate) }));
   return JSON.stringify({
     id: t.id,
     index: t.index,
@@ -94,12 +103,17 @@ function truthLine(t: SyntheticClipTruth): string {
     style: arr(t.style),
     videoStyle: arr(t.videoStyle),
     musicStyle: arr(t.musicStyle),
-    regimes: t.regimes.map((r) => ({ start: r.start, end: r.end, level: round(r.level), onsetRate: round(r.onsetRate) })),
+    regimes: regimes(t.regimes),
     changePoints: t.changePoints,
     highMotion: t.highMotion,
     lowMotion: t.lowMotion,
+    pairing: t.pairing,
+    musicDriver: t.musicDriver,
+    musicRegimes: regimes(t.musicRegimes),
     onsets: Array.from(t.onsets, (v) => round(v, 6)),
     syncedOnsets: t.syncedOnsets,
+    visualHits: t.visualHits,
+    alignment: { got: round(alignment.got, 6), best: round(alignment.best, 6), bestId: alignment.bestId, betterAligned: alignment.betterAligned },
   });
 }
 
@@ -173,7 +187,8 @@ export function writeSyntheticDataset(o: SynthDatasetOptions): SynthDatasetSumma
   const rows: SegmentsCsvRow[] = [];
   const skipped: Array<{ id: string; reason: string }> = [];
   const splits: Record<SplitName, string[]> = { train: [], val: [], test: [] };
-  const truthLines: string[] = [];
+  const truths: SyntheticClipTruth[] = [];
+  const alignClips: AlignmentClip[] = [];
   let written = 0;
   let bytes = 0;
   for (let i = 0; i < o.clips; i++) {
@@ -207,12 +222,14 @@ export function writeSyntheticDataset(o: SynthDatasetOptions): SynthDatasetSumma
     if (plan.status === 'ok') rows.push(planToSegmentsRow(plan, id));
     else skipped.push({ id, reason: `${plan.reason}: ${plan.message}` });
     splits[truth.split].push(id);
-    truthLines.push(truthLine(truth));
+    truths.push(truth);
+    alignClips.push({ id, gallery: truth.split, seconds: truth.duration, videoPeaks: clip.videoPeaks, audioPeaks: clip.audioPeaks });
     o.onClip?.(i + 1, o.clips);
   }
   writer.writeSegments(rows, { planner: 'planClipSegments', flowFps: config.flowFps, ...gen.plan }, skipped);
   writer.writeSplits(splits);
-  writeFileAtomic(path.join(writer.dir, SYNTH_TRUTH_FILE), truthLines.join('\n') + '\n');
+  const alignment = alignmentTruth(alignClips, config.flowFps);
+  writeFileAtomic(path.join(writer.dir, SYNTH_TRUTH_FILE), truths.map((t, i) => truthLine(t, alignment[i])).join('\n') + '\n');
   writer.close();
   return {
     dir: writer.dir,

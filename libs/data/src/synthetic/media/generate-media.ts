@@ -69,6 +69,9 @@ function mediaOverrides(o: SynthMediaOptions): SynthOverrides {
     // Every onset is a visible hit in the rendered video; sparser beats than the feature-level default
     // keep chance AV-Align matches (window ±1/3 s at 3 fps) rare.
     syncRate: 1,
+    // Media clips are cut to their music: every pair synced, energy = motion (the music follows truth.regimes).
+    unsyncedShare: 0,
+    coupling: 1,
     onsetRateMin: 0.4,
     onsetRateMax: 1.6,
   };

@@ -3,7 +3,7 @@ import { resolveSynthConfig } from '../config';
 import { DEFAULT_MEDIA_VIDEO, mediaMotionPlan, renderFrames } from './render';
 import { DEFAULT_MEDIA_AUDIO, synthesizeMusic } from './music';
 
-const config = resolveSynthConfig('himv-like', { minDuration: 10, maxDuration: 12, regimes: 3, minRegimeSeconds: 2, syncRate: 1 });
+const config = resolveSynthConfig('himv-like', { minDuration: 10, maxDuration: 12, regimes: 3, minRegimeSeconds: 2, syncRate: 1, unsyncedShare: 0, coupling: 1 });
 const ctx = createSynthContext(config, 'media-test');
 const truth = generateClipTruth(ctx, 0);
 
