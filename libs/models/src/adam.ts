@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { tf, InvalidArgumentError, NumericError } from '@vmr/core';
+import { tf, InvalidArgumentError, NumericError, phase } from '@vmr/core';
 import type { ParamSet } from './params';
 
 export const AdamConfigSchema = z
@@ -61,7 +61,7 @@ export class Adam {
     const { beta1, beta2, eps } = this.config;
     const bc1 = 1 - Math.pow(beta1, this.step);
     const bc2 = 1 - Math.pow(beta2, this.step);
-    tf.tidy(() => {
+    phase('optimizer', () => tf.tidy(() => {
       for (const [name, p] of this.params.trainable) {
         const grad = g.get(name);
         if (!grad) continue;
@@ -74,7 +74,7 @@ export class Adam {
         const denom = tf.add(tf.div(tf.sqrt(v1), Math.sqrt(bc2)), eps);
         p.assign(tf.sub(p, tf.mul(tf.div(m1, denom), lr / bc1)));
       }
-    });
+    }));
   }
 
   getState(): AdamState {

@@ -1,4 +1,4 @@
-import { tf, InvalidArgumentError, NumericError } from '@vmr/core';
+import { tf, InvalidArgumentError, NumericError, phase } from '@vmr/core';
 import type { Adam, LossOutput, StepResult } from './adam';
 import { trainStep } from './adam';
 import { mixSeed } from './params';
@@ -44,7 +44,12 @@ export function trainStepOfVmNet(
   const B = batch.video.shape[0];
   const chunk = options.chunkClips ?? B;
   if (!Number.isInteger(chunk) || chunk < 1) throw new InvalidArgumentError(`chunkClips must be a positive integer, got ${chunk}`);
-  if (chunk >= B) return trainStep(model.params, optimizer, () => lossFn(model.forward(batch, { training: true })));
+  if (chunk >= B) {
+    return trainStep(model.params, optimizer, () => {
+      const emb = model.forward(batch, { training: true });
+      return phase('loss, mining', () => lossFn(emb));
+    });
+  }
 
   const baseSeed = mixSeed(model.seed, model.forwardCount);
   model.forwardCount += 1;
@@ -70,7 +75,7 @@ export function trainStepOfVmNet(
   let terms: Record<string, number> = {};
   const lr = optimizer.currentLr();
   const { value, grads: embGrads } = tf.valueAndGrads((v: tf.Tensor, a: tf.Tensor) => {
-    const out = lossFn({ video: v as tf.Tensor3D, audio: a as tf.Tensor3D });
+    const out = phase('loss, mining', () => lossFn({ video: v as tf.Tensor3D, audio: a as tf.Tensor3D }));
     terms = Object.fromEntries(Object.entries(out.terms).map(([k, t]) => [k, typeof t === 'number' ? t : t.dataSync()[0]]));
     return out.total;
   })([embV, embA]);
