@@ -81,14 +81,14 @@ async function vmrSteps(config: OfVmNetConfigInput, batch: SegmentBatch, ranks: 
   const opt = new Adam(model.params, { lr: 1e-4 });
   const pool = replicas > 1 ? await ReplicaPool.create(model, { replicas, backend: backendName }) : undefined;
   const lossFn = (emb: Parameters<typeof ofVmNetLoss>[0]) => ofVmNetLoss(emb, ranks, { topK: 10 });
-  const step = () => (pool ? pool.step(opt, batch, lossFn) : trainStepOfVmNet(model, opt, batch, lossFn, { chunkClips }));
-  let loss = step().loss; // warm-up
+  const step = async () => (pool ? await pool.step(opt, batch, lossFn) : trainStepOfVmNet(model, opt, batch, lossFn, { chunkClips }));
+  let loss = (await step()).loss; // warm-up
   const times: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     const u0 = process.cpuUsage();
-    loss = step().loss;
+    loss = (await step()).loss;
     const du = process.cpuUsage(u0);
     cpu.push((du.user + du.system) / 1000);
     times.push(performance.now() - t0);
