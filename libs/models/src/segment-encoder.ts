@@ -1,4 +1,4 @@
-import { tf, Rng, matMul, linear, gatherRows, dropout, reluDropout, swapLastAxes, phase, DropoutStream, type MaskFill } from '@vmr/core';
+import { tf, Rng, matMul, linear, gatherRows, dropout, reluDropout, phase, DropoutStream, type MaskFill } from '@vmr/core';
 import { ParamSet, addTorchLinear, uniformInit, mixSeed } from './params';
 import type { PackPlan, AttentionGroup } from './packing';
 
@@ -138,26 +138,31 @@ export function encodeSegments(
 
   for (let l = 0; l < s.layers; l++) {
     const p = `layer${l}`;
-    const attnOut = phase('attention', () => {
-      const qkv = linear(h, P(`${p}.attn.in.weight`), P(`${p}.attn.in.bias`)) as tf.Tensor2D; // [R, 3E]
-      const parts = plan.groups.length === 1 ? [qkv] : tf.split(qkv, plan.groups.map((g) => g.seqs.length * g.len), 0);
+    // q, k, v projections with column blocks of the in-projection (no split of a [R, 3E] product)
+    const [q2, k2, v2] = phase('attention: projections', () => {
+      const W = P(`${p}.attn.in.weight`);
+      const b = P(`${p}.attn.in.bias`);
+      return [0, 1, 2].map((i) => linear(h, tf.slice(W, [0, i * E], [E, E]), tf.slice(b, [i * E], [E])) as tf.Tensor2D);
+    });
+    const ctxAll = phase('attention', () => {
+      const sizes = plan.groups.map((g) => g.seqs.length * g.len);
+      const split = (t: tf.Tensor2D) => (plan.groups.length === 1 ? [t] : tf.split(t, sizes, 0));
+      const [qs, ks, vs] = [split(tf.mul(q2, 1 / Math.sqrt(dh)) as tf.Tensor2D), split(k2), split(v2)];
       const contexts = plan.groups.map((g, gi) => {
         const n = g.seqs.length;
         const L = g.len;
-        const heads = tf.transpose(tf.reshape(parts[gi], [n, L, 3 * H, dh]), [0, 2, 1, 3]); // [n, 3H, L, dh]
-        const [q, k, v] = tf.split(heads, 3, 1); // [n, H, L, dh]
-        const q3 = tf.reshape(tf.mul(q, 1 / Math.sqrt(dh)), [n * H, L, dh]);
-        const k3 = tf.reshape(k, [n * H, L, dh]);
-        const v3 = tf.reshape(v, [n * H, L, dh]);
-        const scores = tf.add(tf.reshape(matMul(q3, swapLastAxes(k3)), [n, H, L, L]), biases[gi]);
+        const q3 = tf.reshape(tf.transpose(tf.reshape(qs[gi], [n, L, H, dh]), [0, 2, 1, 3]), [n * H, L, dh]);
+        const kT = tf.reshape(tf.transpose(tf.reshape(ks[gi], [n, L, H, dh]), [0, 2, 3, 1]), [n * H, dh, L]);
+        const v3 = tf.reshape(tf.transpose(tf.reshape(vs[gi], [n, L, H, dh]), [0, 2, 1, 3]), [n * H, L, dh]);
+        const scores = tf.add(tf.reshape(matMul(q3, kT), [n, H, L, L]), biases[gi]);
         const probs = tf.softmax(scores, -1);
         const attn = rate > 0 ? dropout(probs, rate, fills().attention(g)) : probs;
         const ctx = matMul(tf.reshape(attn, [n * H, L, L]), v3); // [nH, L, dh]
         return tf.reshape(tf.transpose(tf.reshape(ctx, [n, H, L, dh]), [0, 2, 1, 3]), [n * L, E]);
       });
-      const ctxAll = contexts.length === 1 ? contexts[0] : tf.concat(contexts, 0);
-      return linear(ctxAll, P(`${p}.attn.out.weight`), P(`${p}.attn.out.bias`));
+      return contexts.length === 1 ? contexts[0] : tf.concat(contexts, 0);
     });
+    const attnOut = phase('attention: projections', () => linear(ctxAll, P(`${p}.attn.out.weight`), P(`${p}.attn.out.bias`)));
     h = phase('norms, residuals', () => layerNorm(tf.add(h, drop(attnOut)), P(`${p}.norm1.weight`), P(`${p}.norm1.bias`), s.layerNormEps));
     const ff = phase('ffn', () => {
       const hidden = linear(h, P(`${p}.ffn1.weight`), P(`${p}.ffn1.bias`));

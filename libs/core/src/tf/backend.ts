@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { tf } from './tfjs';
 import { UnsupportedError, errorMessage } from '../errors';
+import { installWasmFastKernels } from './fast-kernels';
 
 /** `--backend` values. `auto` tries tensorflow-gpu → tensorflow → wasm → cpu. */
 export const BackendNameSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
@@ -72,6 +73,7 @@ async function tryBackend(name: ConcreteBackend): Promise<string> {
           if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l);
         }
       }
+      installWasmFastKernels();
       return 'wasm';
     }
     case 'cpu': {

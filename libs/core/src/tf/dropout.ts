@@ -1,5 +1,6 @@
 import { tf } from './tfjs';
 import { InvalidArgumentError } from '../errors';
+import { phase } from './profile';
 
 /**
  * A deterministic stream of dropout decisions (mulberry32). Each 32-bit draw decides FOUR entries from
@@ -56,10 +57,12 @@ function checkRate(rate: number): void {
 export function dropoutMask(shape: number[], rate: number, seed: number | MaskFill): tf.Tensor {
   checkRate(rate);
   const size = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(size);
-  if (typeof seed === 'number') new DropoutStream(seed).fill(data, 0, size, rate);
-  else seed(data, rate);
-  return tf.tensor(data, shape, 'float32');
+  return phase('dropout masks (JS)', () => {
+    const data = new Float32Array(size);
+    if (typeof seed === 'number') new DropoutStream(seed).fill(data, 0, size, rate);
+    else seed(data, rate);
+    return tf.tensor(data, shape, 'float32');
+  });
 }
 
 /**
