@@ -123,7 +123,7 @@ export function createOfVmNet(configInput: OfVmNetConfigInput, seed: number): Of
   initSegmentEncoder(params, rng.fork('audio'), 'audio', as);
   const posTable = sinusoidalPositions(config.maxLen, config.embedDim);
   // grouping objective: a row's pointwise work ≈ (2E + F) attention scores; a group's fixed op cost
-  const groupingCost = process.env.VMR_GC ? JSON.parse(process.env.VMR_GC) : { perRow: 2 * config.embedDim + config.ffnDim, perGroup: 8e5 };
+  const groupingCost = { perRow: 2 * config.embedDim + config.ffnDim, perGroup: 1e4 };
 
   const model: OfVmNet = {
     kind: 'of-vm-net',

@@ -42,6 +42,8 @@ export class DropoutStream {
   }
 }
 
+let scratch = new Float32Array(0);
+
 /** Fills a whole mask (flat, row-major) — for masks whose entries must not depend on the layout. */
 export type MaskFill = (out: Float32Array, rate: number) => void;
 
@@ -58,7 +60,14 @@ export function dropoutMask(shape: number[], rate: number, seed: number | MaskFi
   checkRate(rate);
   const size = shape.reduce((a, b) => a * b, 1);
   return phase('dropout masks (JS)', () => {
-    const data = new Float32Array(size);
+    // wasm copies the values into its heap, so one scratch array serves every mask (less GC of
+    // 50 MB arrays); other backends may keep the array as the tensor's storage: a fresh one there
+    let data: Float32Array;
+    if (tf.getBackend() === 'wasm') {
+      if (scratch.length < size) scratch = new Float32Array(size);
+      data = scratch.subarray(0, size);
+      if (typeof seed !== 'number') data.fill(0); // a MaskFill may leave padding entries unwritten
+    } else data = new Float32Array(size);
     if (typeof seed === 'number') new DropoutStream(seed).fill(data, 0, size, rate);
     else seed(data, rate);
     return tf.tensor(data, shape, 'float32');
