@@ -8,6 +8,7 @@ export {
   type BackendInfo,
   selectBackend,
   activeBackend,
+  webgpuEnabled,
 } from './backend';
 export { matMul, linear, swapLastAxes } from './fast-matmul';
 export { gatherRows, selectRows } from './gather-rows';

@@ -45,9 +45,33 @@ describe('selectBackend', () => {
     await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(/@tensorflow\/tfjs-node-gpu/);
   });
 
+  it('webgpu (unverified, behind a flag): auto skips it unless enabled; without a GPU it fails with a clear reason and auto falls back', async () => {
+    const plain = await selectBackend('auto', { webgpu: false });
+    expect(plain.attempts.map((a) => a.backend)).not.toContain('webgpu');
+    let gpu = false;
+    try {
+      await selectBackend('webgpu');
+      gpu = true;
+    } catch (e) {
+      expect(e).toBeInstanceOf(UnsupportedError);
+      // names why: the optional package is missing, or there is no adapter (no GPU / no Vulkan driver)
+      expect(String((e as Error).message)).toMatch(/webgpu: .*(not installed|no WebGPU adapter)/);
+      expect(String((e as Error).message)).toMatch(/unverified/);
+    }
+    const info = await selectBackend('auto', { webgpu: true });
+    const tried = info.attempts.map((a) => a.backend);
+    if (gpu) {
+      expect(info.backend).toBe(isInstalled('@tensorflow/tfjs-node-gpu') || isInstalled('@tensorflow/tfjs-node') ? info.backend : 'webgpu');
+    } else {
+      expect(tried).toContain('webgpu');
+      expect(info.attempts.find((a) => a.backend === 'webgpu')?.ok).toBe(false);
+      expect(info.backend).toBe(isInstalled('@tensorflow/tfjs-node-gpu') ? 'tensorflow-gpu' : isInstalled('@tensorflow/tfjs-node') ? 'tensorflow' : 'wasm');
+    }
+  });
+
   it('rejects unknown names', async () => {
     await expect(selectBackend('gpu' as never)).rejects.toThrow(/unknown backend 'gpu'/);
-    expect(BackendNameSchema.options).toEqual(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(BackendNameSchema.options).toEqual(['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
   });
 });
 
