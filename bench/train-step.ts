@@ -167,10 +167,10 @@ async function main(): Promise<void> {
     for (const n of replicaCounts) {
       const r = await vmrSteps(config, batch, ranks, n);
       runs.push(r);
-      console.log(`VMR Lab, ${n} replica${n > 1 ? 's (worker threads)' : ' (main thread)'}: median ${r.msMedian} ms/step (min ${r.msMin}, main-thread CPU ${r.cpuMsMedian} ms), loss ${r.loss.toFixed(4)}`);
+      console.log(`VMR Lab, ${n} replica${n > 1 ? 's (worker threads)' : ' (main thread)'}: median ${r.msMedian} ms/step (min ${r.msMin}; process CPU, all threads: ${r.cpuMsMedian} ms), loss ${r.loss.toFixed(4)}`);
     }
     const torch: TorchResult = noTorch ? { ok: false, reason: 'skipped (--no-torch)' } : torchStep(file, ffn);
-    if (torch.ok) console.log(`PyTorch ${torch.torch} valid-token step (bucket mode, 2 threads): median ${Math.round(torch.median_ms)} ms/step (min ${Math.round(torch.min_ms)})`);
+    if (torch.ok) console.log(`PyTorch ${torch.torch} valid-token step (bucket mode, 2 threads): median ${Math.round(torch.median_ms)} ms/step (min ${Math.round(torch.min_ms)}; process CPU ${Math.round(torch.cpu_ms_median)} ms)`);
     else console.log(`PyTorch: ${torch.reason} — no ratio printed`);
     for (const r of runs) {
       summary.push({
@@ -180,12 +180,16 @@ async function main(): Promise<void> {
         vmrMs: r.msMedian,
         torchMs: torch.ok ? Math.round(torch.median_ms) : 'n/a',
         'ratio vmr/torch': torch.ok ? +(r.msMedian / torch.median_ms).toFixed(2) : 'n/a (no PyTorch)',
+        vmrCpuMs: r.cpuMsMedian,
+        torchCpuMs: torch.ok ? Math.round(torch.cpu_ms_median) : 'n/a',
+        'CPU ratio': torch.ok ? +(r.cpuMsMedian / torch.cpu_ms_median).toFixed(2) : 'n/a',
       });
     }
   }
   console.log('');
   console.table(summary);
-  console.log(`ratios > 1: VMR Lab slower. Load average now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other work on the machine inflates both sides).`);
+  console.log('ratio: wall-clock ms/step VMR ÷ PyTorch, measured in this run (> 1: VMR Lab slower). CPU ratio: process CPU time per step (all threads), robust to other load; 2 threads spinning count twice.');
+  console.log(`Load average now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other work on the machine inflates both sides).`);
   if (flag('sweep')) await sweep();
 }
 

@@ -148,6 +148,9 @@ export function encodeSegments(
       const sizes = plan.groups.map((g) => g.seqs.length * g.len);
       const split = (t: tf.Tensor2D) => (plan.groups.length === 1 ? [t] : tf.split(t, sizes, 0));
       const [qs, ks, vs] = [split(tf.mul(q2, 1 / Math.sqrt(dh)) as tf.Tensor2D), split(k2), split(v2)];
+      // one dropout site for the layer's attention, whatever the number of groups (a shard of the
+      // batch may have fewer groups: the site numbering must not depend on it)
+      const attnFill = rate > 0 ? fills() : undefined;
       const contexts = plan.groups.map((g, gi) => {
         const n = g.seqs.length;
         const L = g.len;
@@ -156,7 +159,7 @@ export function encodeSegments(
         const v3 = tf.reshape(tf.transpose(tf.reshape(vs[gi], [n, L, H, dh]), [0, 2, 1, 3]), [n * H, L, dh]);
         const scores = tf.add(tf.reshape(matMul(q3, kT), [n, H, L, L]), biases[gi]);
         const probs = tf.softmax(scores, -1);
-        const attn = rate > 0 ? dropout(probs, rate, fills().attention(g)) : probs;
+        const attn = attnFill ? dropout(probs, rate, attnFill.attention(g)) : probs;
         const ctx = matMul(tf.reshape(attn, [n * H, L, L]), v3); // [nH, L, dh]
         return tf.reshape(tf.transpose(tf.reshape(ctx, [n, H, L, dh]), [0, 2, 1, 3]), [n * L, E]);
       });

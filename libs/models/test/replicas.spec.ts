@@ -25,6 +25,24 @@ describe('ReplicaPool (data-parallel worker threads)', () => {
     await selectBackend('wasm');
   });
 
+  it('dropout masks do not depend on the split: a shard (clipOffset) gets the full batch rows, with a different number of attention groups', () => {
+    const lens = [1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7]; // B = 6 × S = 2: clips 0–2 have 6 lengths, clips 3–5 one
+    const b = makeBatch(6, 2, 7, 6, 4, lens, 5);
+    const m = createOfVmNet({ ...tiny, ffnDim: 1000, maxAttentionGroups: 6 }, 3); // wide FFN: padding costly → several groups
+    const full = m.plan(b.mask, 6, 2, 7);
+    const tail = m.plan(b.mask.slice(3 * 14), 3, 2, 7);
+    expect(full.groups.length).toBeGreaterThan(tail.groups.length);
+    tf.tidy(() => {
+      const all = m.forward(b, { training: true, dropoutSeed: 9 });
+      const shard = m.forward({ video: tf.slice(b.video, [3], [3]), audio: tf.slice(b.audio, [3], [3]), mask: b.mask.slice(3 * 14) }, { training: true, dropoutSeed: 9, clipOffset: 3 });
+      const d = tf.max(tf.abs(tf.sub(tf.slice(all.video, [3], [3]), shard.video))).dataSync()[0];
+      expect(d).toBeLessThan(1e-6);
+      const noOffset = m.forward({ video: tf.slice(b.video, [3], [3]), audio: tf.slice(b.audio, [3], [3]), mask: b.mask.slice(3 * 14) }, { training: true, dropoutSeed: 9 });
+      expect(tf.max(tf.abs(tf.sub(noOffset.video, shard.video))).dataSync()[0]).toBeGreaterThan(1e-3); // the offset matters
+    });
+    m.dispose();
+  });
+
   it('2 and 3 replicas give the one-replica loss and gradients within 1e-5 (dropout on, loss mined over the whole batch)', async () => {
     const b = makeBatch(5, 2, 7, 6, 4, lengths, 3);
     const ref = createOfVmNet(tiny, 21);
