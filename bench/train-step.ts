@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- train-step [--steps N] [--ffn 2048,128] [--replicas 1,2] [--backend wasm]
- *                               [--python PATH] [--reference-dir DIR] [--no-torch] [--sweep]`
+ *                               [--python PATH] [--reference-dir DIR] [--torch-threads 2,1] [--no-torch] [--sweep]`
  *
  * One OF-VM-Net training step (forward both encoders + paper loss with hardest-10 mining + backward
  * + Adam) at the paper configuration (B = 32 clips × S = 10 segments, L ≤ 200, video D 2048, audio
@@ -10,7 +10,7 @@
  *  - the per-part breakdown of one single-replica step (input projection, attention, FFN, norms,
  *    pooling, loss/mining, optimizer, host→tensor copies, other = fixed per-step cost),
  *  - the PyTorch valid-token step (`torch_packed_step.py --mode bucket`, 2 threads) on the same
- *    lengths, measured in the same run, and the ratio VMR / PyTorch.
+ *    lengths with 2 and 1 threads (`--torch-threads`), measured in the same run, and the ratios.
  * PyTorch is found with `--python` or $VMR_BENCH_PYTHON (default `python3`); the reference scripts in
  * `--reference-dir` or $VMR_BENCH_REFERENCE_DIR (default `../shared/bench` next to the repository).
  * When PyTorch cannot be imported the bench says so and prints no ratio.
@@ -130,15 +130,15 @@ function referenceScript(): { script: string; note?: string } {
   return { script: copy, note: `ran a copy of ${script} with the quoting SyntaxError in its --lengths help string fixed` };
 }
 
-function torchStep(lengthsFile: string, ffn: number): TorchResult {
-  const { script, note } = referenceScript();
-  if (note) console.log(`PyTorch: ${note}`);
+function torchStep(lengthsFile: string, ffn: number, threads: number): TorchResult {
   const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
   if (probe.status !== 0) {
     const why = probe.error ? probe.error.message : (probe.stderr || '').trim().split('\n').pop();
     return { ok: false, reason: `PyTorch cannot be imported with '${python}' (${why}); set --python PATH or VMR_BENCH_PYTHON to a python with torch (see ${path.join(referenceDir, 'README.md')})` };
   }
-  const r = spawnSync(python, [script, '--lengths', lengthsFile, '--mode', 'bucket', '--ffn', String(ffn), '--vdim', '2048', '--threads', '2', '--steps', String(steps), '--warmup', '1'], { encoding: 'utf8' });
+  const { script, note } = referenceScript();
+  if (note) console.log(`PyTorch: ${note}`);
+  const r = spawnSync(python, [script, '--lengths', lengthsFile, '--mode', 'bucket', '--ffn', String(ffn), '--vdim', '2048', '--threads', String(threads), '--steps', String(steps), '--warmup', '1'], { encoding: 'utf8' });
   if (r.status !== 0) return { ok: false, reason: `${script} failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
   const line = r.stdout.trim().split('\n').pop() ?? '';
   return { ok: true, ...(JSON.parse(line) as Omit<Extract<TorchResult, { ok: true }>, 'ok'>) };
@@ -149,6 +149,7 @@ async function main(): Promise<void> {
   const ffns = (arg('ffn') ?? '2048,128').split(',').map(Number);
   const replicaCounts = (arg('replicas') ?? '1,2').split(',').map(Number);
   const noTorch = flag('no-torch');
+  const torchThreads = (arg('torch-threads') ?? '2,1').split(',').map(Number);
   console.log(`backend: ${backend.backend} (tfjs-core ${backend.tfjsVersion}); ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${steps} timed steps after 1 warm-up`);
   const summary: Record<string, unknown>[] = [];
   for (const ffn of ffns) {
@@ -169,21 +170,25 @@ async function main(): Promise<void> {
       runs.push(r);
       console.log(`VMR Lab, ${n} replica${n > 1 ? 's (worker threads)' : ' (main thread)'}: median ${r.msMedian} ms/step (min ${r.msMin}; process CPU, all threads: ${r.cpuMsMedian} ms), loss ${r.loss.toFixed(4)}`);
     }
-    const torch: TorchResult = noTorch ? { ok: false, reason: 'skipped (--no-torch)' } : torchStep(file, ffn);
-    if (torch.ok) console.log(`PyTorch ${torch.torch} valid-token step (bucket mode, 2 threads): median ${Math.round(torch.median_ms)} ms/step (min ${Math.round(torch.min_ms)}; process CPU ${Math.round(torch.cpu_ms_median)} ms)`);
-    else console.log(`PyTorch: ${torch.reason} — no ratio printed`);
-    for (const r of runs) {
-      summary.push({
-        ffn,
-        tokens: cost.tokens,
-        replicas: r.replicas,
-        vmrMs: r.msMedian,
-        torchMs: torch.ok ? Math.round(torch.median_ms) : 'n/a',
-        'ratio vmr/torch': torch.ok ? +(r.msMedian / torch.median_ms).toFixed(2) : 'n/a (no PyTorch)',
-        vmrCpuMs: r.cpuMsMedian,
-        torchCpuMs: torch.ok ? Math.round(torch.cpu_ms_median) : 'n/a',
-        'CPU ratio': torch.ok ? +(r.cpuMsMedian / torch.cpu_ms_median).toFixed(2) : 'n/a',
-      });
+    for (const threads of torchThreads) {
+      const torch: TorchResult = noTorch ? { ok: false, reason: 'skipped (--no-torch)' } : torchStep(file, ffn, threads);
+      if (torch.ok) console.log(`PyTorch ${torch.torch} valid-token step (bucket mode, ${threads} thread${threads > 1 ? 's' : ''}): median ${Math.round(torch.median_ms)} ms/step (min ${Math.round(torch.min_ms)}; process CPU ${Math.round(torch.cpu_ms_median)} ms)`);
+      else console.log(`PyTorch: ${torch.reason} — no ratio printed`);
+      for (const r of runs) {
+        summary.push({
+          ffn,
+          tokens: cost.tokens,
+          replicas: r.replicas,
+          torchThreads: threads,
+          vmrMs: r.msMedian,
+          torchMs: torch.ok ? Math.round(torch.median_ms) : 'n/a',
+          'ratio vmr/torch': torch.ok ? +(r.msMedian / torch.median_ms).toFixed(2) : 'n/a (no PyTorch)',
+          vmrCpuMs: r.cpuMsMedian,
+          torchCpuMs: torch.ok ? Math.round(torch.cpu_ms_median) : 'n/a',
+          'CPU ratio': torch.ok ? +(r.cpuMsMedian / torch.cpu_ms_median).toFixed(2) : 'n/a',
+        });
+      }
+      if (!torch.ok) break;
     }
   }
   console.log('');
