@@ -90,8 +90,10 @@ export class ReplicaPool {
     const n = options.replicas;
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`replicas must be a positive integer, got ${n}`);
     const backend = options.backend ?? (activeBackend()?.backend as BackendName | undefined) ?? 'wasm';
-    if (backend === 'tensorflow' || backend === 'tensorflow-gpu') {
-      throw new UnsupportedError(`replicas: the native '${backend}' backend already uses every core; use one replica`);
+    if (backend !== 'wasm' && backend !== 'cpu') {
+      throw new UnsupportedError(
+        `replicas: the '${backend}' backend already uses every core or the GPU; data-parallel replicas are for the single-threaded wasm/cpu backends (use replicas = 1)`,
+      );
     }
     const replicas: Replica[] = [];
     try {
