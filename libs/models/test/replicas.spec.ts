@@ -102,4 +102,12 @@ describe('ReplicaPool (data-parallel worker threads)', () => {
     }
     await expect(pool.gradients(b, loss)).rejects.toThrow(/closed/);
   });
+
+  it('rejects bad replica counts and backends that already use every core or a GPU', async () => {
+    const m = createOfVmNet(tiny, 1);
+    await expect(ReplicaPool.create(m, { replicas: 0 })).rejects.toThrow(/positive integer/);
+    await expect(ReplicaPool.create(m, { replicas: 2, backend: 'webgpu' })).rejects.toThrow(/wasm\/cpu/);
+    await expect(ReplicaPool.create(m, { replicas: 2, backend: 'tensorflow-gpu' })).rejects.toThrow(/replicas = 1/);
+    m.dispose();
+  });
 });
