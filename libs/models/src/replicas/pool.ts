@@ -153,9 +153,19 @@ export class ReplicaPool {
     const params: Record<string, Float32Array> = {};
     for (const [name, v] of model.params.trainable) params[name] = v.dataSync() as Float32Array;
     const ranges = this.shards(mask, B, S * L);
+    // a shard's features: with masked-mean pooling only its valid token rows are read, so only they
+    // are copied (the padded paper batch is ½ GB of mostly zeros; a fresh Float32Array is zero-filled
+    // lazily by the OS); mean-all reads every position: copied whole
+    const allPositions = model.config.pooling === 'mean-all';
     const slice = (x: HostTensor, c0: number, c1: number): HostTensor => {
-      const per = x.shape[1] * x.shape[2] * x.shape[3];
-      return { data: x.data.slice(c0 * per, c1 * per), shape: [c1 - c0, x.shape[1], x.shape[2], x.shape[3]] };
+      const D = x.shape[3];
+      if (allPositions) return { data: x.data.slice(c0 * S * L * D, c1 * S * L * D), shape: [c1 - c0, x.shape[1], x.shape[2], D] };
+      const out = new Float32Array((c1 - c0) * S * L * D);
+      const base = c0 * S * L;
+      for (let t = 0; t < (c1 - c0) * S * L; t++) {
+        if (mask[base + t] !== 0) out.set(x.data.subarray((base + t) * D, (base + t + 1) * D), t * D);
+      }
+      return { data: out, shape: [c1 - c0, x.shape[1], x.shape[2], D] };
     };
     const active = this.replicas.slice(0, ranges.length);
     active.forEach((r, i) => {
