@@ -1,172 +1,229 @@
 /**
- * `npm run bench -- train-step [--quick] [--backend wasm] [--only NAME]`
+ * `npm run bench -- train-step [--steps N] [--ffn 2048,128] [--replicas 1,2] [--backend wasm]
+ *                               [--python PATH] [--reference-dir DIR] [--torch-threads 2,1] [--no-torch] [--sweep]`
  *
- * ms per OF-VM-Net training step (forward both encoders + paper loss with hardest-10 mining + backward
- * + Adam) on the chosen backend (default wasm), for the paper configuration (B = 32 clips × S = 10
- * segments × L = 200, E = 32, 4 heads, 4 layers, FFN 2048 / 128, dropout 0.1, video D 2048 / 512,
- * audio 128), and how it grows with B and L. Segment lengths: `full` = all 200 tokens valid (the
- * work PyTorch's padded step does), `typical` = lengths of a 10-way segmentation of 2–5 min clips
- * (min 10 s), which the masked-mean encoder computes without padding.
- * Steps run in chunks of 4 clips (`trainStepOfVmNet` with `chunkClips`; full-length cases 1–2 clips)
- * so the paper configuration fits the wasm heap; one B = 8 case shows the one-pass step for comparison.
- * Wall time and CPU time are both reported: on a shared machine the CPU time is the comparable figure
- * (wasm runs on one thread; tfjs may add a little GC/worker time).
- * Inputs stay in JS memory (HostTensor): only valid tokens are uploaded (all of them for mean-all).
- * The bar (BENCHMARKS.md): PyTorch 1.13 CPU, 2 threads, padded step: FFN 2048 144.8 s, FFN 128 27.0 s.
+ * One OF-VM-Net training step (forward both encoders + paper loss with hardest-10 mining + backward
+ * + Adam) at the paper configuration (B = 32 clips × S = 10 segments, L ≤ 200, video D 2048, audio
+ * D 128, E 32, 4 layers × 4 heads, dropout 0.1) on the SAME segment lengths as the PyTorch reference
+ * step (`lengths_paper_F*_Dv2048_typical.json`, ≈ 6,600 valid tokens), for FFN 2048 and FFN 128:
+ *  - VMR Lab ms/step with 1 replica (one thread) and with N data-parallel replicas (worker threads),
+ *  - the per-part breakdown of one single-replica step (input projection, attention, FFN, norms,
+ *    pooling, loss/mining, optimizer, host→tensor copies, other = fixed per-step cost),
+ *  - the PyTorch valid-token step (`torch_packed_step.py --mode bucket`, 2 threads) on the same
+ *    lengths with 2 and 1 threads (`--torch-threads`), measured in the same run, and the ratios.
+ * PyTorch is found with `--python` or $VMR_BENCH_PYTHON (default `python3`); the reference scripts in
+ * `--reference-dir` or $VMR_BENCH_REFERENCE_DIR (default `../shared/bench` next to the repository).
+ * When PyTorch cannot be imported the bench says so and prints no ratio.
+ * `--sweep` adds the older scaling cases (B, L, padded work) on synthetic lengths.
+ * The losses differ slightly (VMR: the paper's six-term loss; reference: two hardest-k terms); both are
+ * a few ms next to the encoders.
  */
-import { Rng } from '@vmr/core';
-import { tf, selectBackend, matMul } from '@vmr/core/tf';
-import { createOfVmNet, Adam, trainStepOfVmNet, planCost, type OfVmNetConfigInput } from '@vmr/models';
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import * as os from 'os';
+import { Rng, type BackendName } from '@vmr/core';
+import { tf, selectBackend, profilePhases } from '@vmr/core/tf';
+import { createOfVmNet, Adam, trainStepOfVmNet, planCost, ReplicaPool, type OfVmNetConfigInput, type SegmentBatch } from '@vmr/models';
 import { ofVmNetLoss } from '@vmr/losses';
-
-interface Case {
-  name: string;
-  B: number;
-  S: number;
-  L: number;
-  videoDim: number;
-  ffnDim: number;
-  lengths: 'full' | 'typical';
-  pooling: 'masked-mean' | 'mean-all';
-  steps: number;
-  /** Clips per gradient chunk (undefined: one pass). */
-  chunkClips?: number;
-}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
+const flag = (name: string) => process.argv.includes(`--${name}`);
 
-function segmentLengths(rng: Rng, B: number, S: number, L: number, kind: Case['lengths']): number[] {
-  const out: number[] = [];
-  for (let b = 0; b < B; b++) {
-    if (kind === 'full') {
-      for (let s = 0; s < S; s++) out.push(L);
-      continue;
-    }
-    const minLen = Math.min(10, L);
-    const duration = Math.round(rng.uniform(120, 300));
-    const w = Array.from({ length: S }, () => -Math.log(1 - rng.next()));
-    const sum = w.reduce((a, x) => a + x, 0);
-    for (let s = 0; s < S; s++) out.push(Math.min(L, minLen + Math.floor(((duration - S * minLen) * w[s]) / sum)));
-  }
-  return out;
+const repoRoot = path.resolve(__dirname, '..');
+const referenceDir = path.resolve(arg('reference-dir') ?? process.env.VMR_BENCH_REFERENCE_DIR ?? path.join(repoRoot, '..', 'shared', 'bench'));
+const python = arg('python') ?? process.env.VMR_BENCH_PYTHON ?? 'python3';
+const steps = Number(arg('steps') ?? 3);
+const backendName = (arg('backend') ?? 'wasm') as BackendName;
+
+interface LengthsFile {
+  name: string;
+  lengths: number[];
 }
 
-async function runCase(c: Case): Promise<Record<string, unknown>> {
-  const rng = new Rng(`bench/${c.name}`);
-  const config: OfVmNetConfigInput = { videoDim: c.videoDim, audioDim: 128, ffnDim: c.ffnDim, maxLen: c.L, pooling: c.pooling };
+function loadLengths(ffn: number): { file: string; spec: LengthsFile } {
+  const file = path.join(referenceDir, `lengths_paper_F${ffn}_Dv2048_typical.json`);
+  if (!fs.existsSync(file)) {
+    console.error(`train-step: ${file} not found: pass --reference-dir DIR (or set VMR_BENCH_REFERENCE_DIR) to the folder with the PyTorch reference step and its length files`);
+    process.exit(2);
+  }
+  return { file, spec: JSON.parse(fs.readFileSync(file, 'utf8')) as LengthsFile };
+}
+
+function makeBatch(lengths: number[], B: number, S: number, L: number, Dv: number, seed: string) {
+  const rng = new Rng(seed);
+  const mask = new Float32Array(B * S * L);
+  lengths.forEach((n, i) => mask.fill(1, i * L, i * L + n));
+  const fill = (d: number) => {
+    const a = new Float32Array(B * S * L * d);
+    for (let i = 0; i < a.length; i++) a[i] = mask[Math.floor(i / d)] ? rng.next() * 2 - 1 : 0;
+    return { data: a, shape: [B, S, L, d] as [number, number, number, number] };
+  };
+  const ranks = new Float32Array(B * S);
+  for (let b = 0; b < B; b++) rng.permutation(S).forEach((p, s) => (ranks[b * S + s] = p + 1));
+  return { batch: { video: fill(Dv), audio: fill(128), mask } as SegmentBatch, ranks };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+interface VmrResult {
+  replicas: number;
+  msMedian: number;
+  msMin: number;
+  cpuMsMedian: number;
+  loss: number;
+}
+
+async function vmrSteps(config: OfVmNetConfigInput, batch: SegmentBatch, ranks: Float32Array, replicas: number, chunkClips?: number): Promise<VmrResult> {
   const model = createOfVmNet(config, 1);
   const opt = new Adam(model.params, { lr: 1e-4 });
-  const lens = segmentLengths(rng, c.B, c.S, c.L, c.lengths);
-  const mask = new Float32Array(c.B * c.S * c.L);
-  lens.forEach((n, i) => mask.fill(1, i * c.L, i * c.L + n));
-  const ranks = new Float32Array(c.B * c.S);
-  for (let b = 0; b < c.B; b++) rng.permutation(c.S).forEach((p, s) => (ranks[b * c.S + s] = p + 1));
-  const fill = (d: number) => {
-    const a = new Float32Array(c.B * c.S * c.L * d);
-    for (let i = 0; i < a.length; i++) a[i] = mask[Math.floor(i / d)] ? rng.next() * 2 - 1 : 0;
-    return { data: a, shape: [c.B, c.S, c.L, d] as [number, number, number, number] };
-  };
-  const video = fill(c.videoDim);
-  const audio = fill(128);
-  const cost = planCost(model.plan(mask, c.B, c.S, c.L));
-  const step = () => trainStepOfVmNet(model, opt, { video, audio, mask }, (emb) => ofVmNetLoss(emb, ranks, { topK: 10 }), { chunkClips: c.chunkClips });
-  step(); // warm-up
+  const pool = replicas > 1 ? await ReplicaPool.create(model, { replicas, backend: backendName }) : undefined;
+  const lossFn = (emb: Parameters<typeof ofVmNetLoss>[0]) => ofVmNetLoss(emb, ranks, { topK: 10 });
+  const step = async () => (pool ? await pool.step(opt, batch, lossFn) : trainStepOfVmNet(model, opt, batch, lossFn, { chunkClips }));
+  let loss = (await step()).loss; // warm-up
   const times: number[] = [];
   const cpu: number[] = [];
-  for (let i = 0; i < c.steps; i++) {
+  for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     const u0 = process.cpuUsage();
-    step();
+    loss = (await step()).loss;
     const du = process.cpuUsage(u0);
     cpu.push((du.user + du.system) / 1000);
     times.push(performance.now() - t0);
   }
+  await pool?.close();
   opt.dispose();
   model.dispose();
-  const ms = times.reduce((a, b) => a + b, 0) / times.length;
-  return {
-    case: c.name,
-    B: c.B,
-    L: c.L,
-    Dv: c.videoDim,
-    F: c.ffnDim,
-    lengths: c.lengths,
-    pooling: c.pooling,
-    chunkClips: c.chunkClips ?? c.B,
-    tokens: cost.tokens,
-    attnPositions: cost.attentionPositions,
-    groups: cost.groups,
-    msPerStep: Math.round(ms),
-    msPerStepMin: Math.round(Math.min(...times)),
-    // CPU time of this (single-threaded wasm) process: robust to other load on the machine
-    cpuMsPerStep: Math.round(cpu.reduce((a, b) => a + b, 0) / cpu.length),
-    tensorsAlive: tf.memory().numTensors,
-  };
+  return { replicas, msMedian: Math.round(median(times)), msMin: Math.round(Math.min(...times)), cpuMsMedian: Math.round(median(cpu)), loss };
 }
 
-function matMulGradBench(): Record<string, unknown> {
-  // the custom-gradient matMul vs tf.matMul (transpose-flag gradient) on one FFN-sized product
-  const a = tf.randomNormal([6000, 32]);
-  const w = tf.randomNormal([32, 2048]);
-  const time = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => {
-    const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(f(x, y)));
-    tf.dispose(g([a, w]));
-    const t0 = performance.now();
-    for (let i = 0; i < 3; i++) tf.dispose(g([a, w]));
-    return (performance.now() - t0) / 3;
-  };
-  const fast = time((x, y) => matMul(x, y));
-  const plain = time((x, y) => tf.matMul(x, y));
-  return { case: 'matMul fwd+bwd [6000,32]x[32,2048]', fastMs: Math.round(fast), tfMatMulMs: Math.round(plain), speedup: +(plain / fast).toFixed(1) };
+function vmrProfile(config: OfVmNetConfigInput, batch: SegmentBatch, ranks: Float32Array): Record<string, number> {
+  const model = createOfVmNet(config, 1);
+  const opt = new Adam(model.params, { lr: 1e-4 });
+  const lossFn = (emb: Parameters<typeof ofVmNetLoss>[0]) => ofVmNetLoss(emb, ranks, { topK: 10 });
+  trainStepOfVmNet(model, opt, batch, lossFn); // warm-up
+  const p = profilePhases(() => trainStepOfVmNet(model, opt, batch, lossFn));
+  opt.dispose();
+  model.dispose();
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(p.phases).sort((a, b) => b[1] - a[1])) out[k === 'other' ? 'other (tape, glue, fixed per-step)' : k] = Math.round(v);
+  out.total = Math.round(p.totalMs);
+  return out;
+}
+
+type TorchResult = { ok: true; median_ms: number; min_ms: number; cpu_ms_median: number; torch: string } | { ok: false; reason: string };
+
+/**
+ * The reference script, runnable: the shared copy has a help string with unescaped inner double quotes
+ * (a SyntaxError in every Python); when it does, a copy with those quotes made single is run instead
+ * (help text only — the step is unchanged) and the bench says so.
+ */
+function referenceScript(): { script: string; note?: string } {
+  const script = path.join(referenceDir, 'torch_packed_step.py');
+  const text = fs.readFileSync(script, 'utf8');
+  const fixed = text.replace(/help="JSON with "lengths" \(one valid-token count per segment\) and "groups" /, `help="JSON with 'lengths' (one valid-token count per segment) and 'groups' `);
+  if (fixed === text) return { script };
+  const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-bench-')), 'torch_packed_step.py');
+  fs.writeFileSync(copy, fixed);
+  return { script: copy, note: `ran a copy of ${script} with the quoting SyntaxError in its --lengths help string fixed` };
+}
+
+function torchStep(lengthsFile: string, ffn: number, threads: number): TorchResult {
+  const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    const why = probe.error ? probe.error.message : (probe.stderr || '').trim().split('\n').pop();
+    return { ok: false, reason: `PyTorch cannot be imported with '${python}' (${why}); set --python PATH or VMR_BENCH_PYTHON to a python with torch (see ${path.join(referenceDir, 'README.md')})` };
+  }
+  const { script, note } = referenceScript();
+  if (note) console.log(`PyTorch: ${note}`);
+  const r = spawnSync(python, [script, '--lengths', lengthsFile, '--mode', 'bucket', '--ffn', String(ffn), '--vdim', '2048', '--threads', String(threads), '--steps', String(steps), '--warmup', '1'], { encoding: 'utf8' });
+  if (r.status !== 0) return { ok: false, reason: `${script} failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return { ok: true, ...(JSON.parse(line) as Omit<Extract<TorchResult, { ok: true }>, 'ok'>) };
 }
 
 async function main(): Promise<void> {
-  const backend = await selectBackend((arg('backend') as never) ?? 'wasm');
-  const quick = process.argv.includes('--quick');
-  const only = arg('only');
-  console.log(`backend: ${backend.backend} (tfjs-core ${backend.tfjsVersion})`);
-  const paper = (over: Partial<Case>): Case => ({
-    name: '',
-    B: 32,
-    S: 10,
-    L: 200,
-    videoDim: 2048,
-    ffnDim: 2048,
-    lengths: 'typical',
-    pooling: 'masked-mean',
-    steps: quick ? 1 : 2,
-    chunkClips: 4,
-    ...over,
-  });
-  const cases: Case[] = [
-    paper({ name: 'paper F2048 Dv2048 typical' }),
-    paper({ name: 'paper F128 Dv2048 typical', ffnDim: 128 }),
-    paper({ name: 'paper F2048 Dv512 typical', videoDim: 512 }),
-    paper({ name: 'paper F128 Dv512 typical', videoDim: 512, ffnDim: 128 }),
-    paper({ name: 'B8 F2048 typical one-pass', B: 8, chunkClips: undefined }),
-    paper({ name: 'B8 F2048 typical', B: 8 }),
-    paper({ name: 'B16 F2048 typical', B: 16 }),
-    paper({ name: 'B8 L25 F2048 full', B: 8, L: 25, lengths: 'full' }),
-    paper({ name: 'B8 L50 F2048 full', B: 8, L: 50, lengths: 'full' }),
-    paper({ name: 'B8 L100 F2048 full', B: 8, L: 100, lengths: 'full', chunkClips: 2 }),
-    paper({ name: 'B8 L200 F2048 full', B: 8, L: 200, lengths: 'full', chunkClips: 1 }),
-    paper({ name: 'B8 L200 F2048 full mean-all', B: 8, L: 200, lengths: 'full', pooling: 'mean-all', chunkClips: 1 }),
-    paper({ name: 'paper F128 full (padded work)', ffnDim: 128, lengths: 'full', steps: 1, chunkClips: 2 }),
-    paper({ name: 'paper F2048 full (padded work)', lengths: 'full', steps: 1, chunkClips: 1 }),
-  ];
-  const rows: Record<string, unknown>[] = [matMulGradBench()];
-  console.log(JSON.stringify(rows[0]));
-  for (const c of cases) {
-    if (only && !c.name.includes(only)) continue;
-    if (quick && c.lengths === 'full' && c.B === 32) continue;
-    const r = await runCase(c);
-    rows.push(r);
-    console.log(JSON.stringify(r));
+  const backend = await selectBackend(backendName);
+  const ffns = (arg('ffn') ?? '2048,128').split(',').map(Number);
+  const replicaCounts = (arg('replicas') ?? '1,2').split(',').map(Number);
+  const noTorch = flag('no-torch');
+  const torchThreads = (arg('torch-threads') ?? '2,1').split(',').map(Number);
+  console.log(`backend: ${backend.backend} (tfjs-core ${backend.tfjsVersion}); ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${steps} timed steps after 1 warm-up`);
+  const summary: Record<string, unknown>[] = [];
+  for (const ffn of ffns) {
+    const { file, spec } = loadLengths(ffn);
+    const B = 32;
+    const S = 10;
+    const L = 200;
+    if (spec.lengths.length !== B * S) throw new Error(`${file}: expected ${B * S} lengths, got ${spec.lengths.length}`);
+    const { batch, ranks } = makeBatch(spec.lengths, B, S, L, 2048, `bench/${spec.name}`);
+    const config: OfVmNetConfigInput = { videoDim: 2048, audioDim: 128, ffnDim: ffn, maxLen: L };
+    const cost = planCost(createOfVmNet(config, 1).plan(batch.mask as Float32Array, B, S, L));
+    console.log(`\n== FFN ${ffn}: ${spec.name} (${path.basename(file)}): ${cost.tokens} valid tokens, ${cost.rows} computed rows in ${cost.groups} length groups`);
+    const profile = vmrProfile(config, batch, ranks);
+    console.log(`breakdown of one single-replica step (ms, forward + backward per part): ${JSON.stringify(profile)}`);
+    const runs: VmrResult[] = [];
+    for (const n of replicaCounts) {
+      const r = await vmrSteps(config, batch, ranks, n);
+      runs.push(r);
+      console.log(`VMR Lab, ${n} replica${n > 1 ? 's (worker threads)' : ' (main thread)'}: median ${r.msMedian} ms/step (min ${r.msMin}; process CPU, all threads: ${r.cpuMsMedian} ms), loss ${r.loss.toFixed(4)}`);
+    }
+    for (const threads of torchThreads) {
+      const torch: TorchResult = noTorch ? { ok: false, reason: 'skipped (--no-torch)' } : torchStep(file, ffn, threads);
+      if (torch.ok) console.log(`PyTorch ${torch.torch} valid-token step (bucket mode, ${threads} thread${threads > 1 ? 's' : ''}): median ${Math.round(torch.median_ms)} ms/step (min ${Math.round(torch.min_ms)}; process CPU ${Math.round(torch.cpu_ms_median)} ms)`);
+      else console.log(`PyTorch: ${torch.reason} — no ratio printed`);
+      for (const r of runs) {
+        summary.push({
+          ffn,
+          tokens: cost.tokens,
+          replicas: r.replicas,
+          torchThreads: threads,
+          vmrMs: r.msMedian,
+          torchMs: torch.ok ? Math.round(torch.median_ms) : 'n/a',
+          'ratio vmr/torch': torch.ok ? +(r.msMedian / torch.median_ms).toFixed(2) : 'n/a (no PyTorch)',
+          vmrCpuMs: r.cpuMsMedian,
+          torchCpuMs: torch.ok ? Math.round(torch.cpu_ms_median) : 'n/a',
+          'CPU ratio': torch.ok ? +(r.cpuMsMedian / torch.cpu_ms_median).toFixed(2) : 'n/a',
+        });
+      }
+      if (!torch.ok) break;
+    }
   }
-  console.table(rows);
+  console.log('');
+  console.table(summary);
+  console.log('ratio: wall-clock ms/step VMR ÷ PyTorch, measured in this run (> 1: VMR Lab slower). CPU ratio: process CPU time per step (all threads), robust to other load; 2 threads spinning count twice.');
+  console.log(`Load average now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other work on the machine inflates both sides).`);
+  if (flag('sweep')) await sweep();
 }
 
-void main();
+/** The older scaling cases: synthetic lengths, B, L and padded work. */
+async function sweep(): Promise<void> {
+  const cases: Array<{ name: string; B: number; L: number; ffn: number; full: boolean; chunkClips?: number }> = [
+    { name: 'B8 F2048 typical', B: 8, L: 200, ffn: 2048, full: false },
+    { name: 'B16 F2048 typical', B: 16, L: 200, ffn: 2048, full: false },
+    { name: 'B8 L50 F2048 full', B: 8, L: 50, ffn: 2048, full: true },
+    { name: 'B8 L200 F2048 full', B: 8, L: 200, ffn: 2048, full: true, chunkClips: 2 },
+    { name: 'paper F128 full (padded work)', B: 32, L: 200, ffn: 128, full: true, chunkClips: 4 },
+  ];
+  for (const c of cases) {
+    const rng = new Rng(`bench/${c.name}`);
+    const lengths: number[] = [];
+    for (let b = 0; b < c.B; b++) {
+      const w = Array.from({ length: 10 }, () => -Math.log(1 - rng.next()));
+      const sum = w.reduce((a, x) => a + x, 0);
+      const dur = Math.round(rng.uniform(120, 300));
+      for (let s = 0; s < 10; s++) lengths.push(c.full ? c.L : Math.min(c.L, 10 + Math.floor(((dur - 100) * w[s]) / sum)));
+    }
+    const { batch, ranks } = makeBatch(lengths, c.B, 10, c.L, 2048, `bench/${c.name}`);
+    const r = await vmrSteps({ videoDim: 2048, audioDim: 128, ffnDim: c.ffn, maxLen: c.L }, batch, ranks, 1, c.chunkClips);
+    console.log(JSON.stringify({ case: c.name, chunkClips: c.chunkClips ?? c.B, ...r }));
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -23,7 +23,7 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
 /** Every TypeScript file a process starts from (the CLI and worker entries). */
-const ENTRIES = ['bin/vmr.ts', 'libs/data/src/ingest/worker-main.ts'];
+const ENTRIES = ['bin/vmr.ts', 'libs/data/src/ingest/worker-main.ts', 'libs/models/src/replicas/worker-main.ts'];
 /** Files that change the build without being bundled sources. */
 const EXTRA_INPUTS = ['bin/build.js', 'tsconfig.json', 'tsconfig.base.json', 'package.json'];
 const LOCK_STALE_MS = 60000;

@@ -32,6 +32,7 @@ const train: VmrCommand = {
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .example('$0 train --config experiments/quickstart.yaml --set model=vm-net --set features=clip', 'train VM-Net on the CLIP view')
       .example('$0 train -c experiments/table1.yaml --set seed=1 --set loss.lambdas.l3=0', 'a λ3 ablation')
+      .example('$0 train -c experiments/quickstart.yaml --set replicas=2', 'one OF-VM-Net run on 2 cores (exact data-parallel replicas)')
       .example('$0 train --resume 3f2a', 'continue a run that was interrupted (Ctrl-C saves a checkpoint)'),
   handler: async (a: Record<string, unknown>) => {
     const sets = (a.set as string[] | undefined) ?? [];

@@ -5,6 +5,8 @@ import {
   mixSeed,
   trainStep,
   trainStepOfVmNet,
+  type ReplicaPool,
+  type SegmentEmbeddings,
   type Model,
   type StepResult,
 } from '@vmr/models';
@@ -19,7 +21,14 @@ export function createOptimizer(model: Model, config: TrainConfig): Adam {
  * One optimisation step on a mini-batch of clips. `globalStep` (1-based) seeds the vmr-code loss's
  * random triplets, so a resumed run draws the same ones.
  */
-export function trainOnBatch(model: Model, optimizer: Adam, config: TrainConfig, clips: readonly PreparedClip[], globalStep: number): StepResult {
+export function trainOnBatch(
+  model: Model,
+  optimizer: Adam,
+  config: TrainConfig,
+  clips: readonly PreparedClip[],
+  globalStep: number,
+  pool?: ReplicaPool,
+): StepResult | Promise<StepResult> {
   if (model.kind === 'vm-net') {
     const means = clipMeans(clips, model.config);
     const video = tf.tensor2d(means.video, [clips.length, model.config.videoDim]);
@@ -39,14 +48,10 @@ export function trainOnBatch(model: Model, optimizer: Adam, config: TrainConfig,
   const L = batchPadLength(clips, model.config.pooling, config.segmentation.padLength);
   const batch = segmentBatch(clips, model.config, S, L);
   const rng = new Rng(mixSeed(config.seed, globalStep));
-  return trainStepOfVmNet(
-    model,
-    optimizer,
-    batch,
-    (emb) => {
-      const r = ofVmNetLoss(emb, batch.ranks, config.loss, { rng });
-      return { total: r.total, terms: r.terms };
-    },
-    { chunkClips: config.chunkClips },
-  );
+  const lossFn = (emb: SegmentEmbeddings) => {
+    const r = ofVmNetLoss(emb, batch.ranks, config.loss, { rng });
+    return { total: r.total, terms: r.terms };
+  };
+  if (pool) return pool.step(optimizer, batch, lossFn);
+  return trainStepOfVmNet(model, optimizer, batch, lossFn, { chunkClips: config.chunkClips });
 }

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ConflictError, FileFormatError, Rng, createProgress, errorMessage, writeJsonAtomic, type Progress } from '@vmr/core';
 import { selectBackend, type BackendInfo } from '@vmr/core/tf';
-import { loadCheckpoint, restoreFromCheckpoint, saveCheckpoint, createModel, type Adam, type Model } from '@vmr/models';
+import { loadCheckpoint, restoreFromCheckpoint, saveCheckpoint, createModel, ReplicaPool, type Adam, type Model } from '@vmr/models';
 import { MetricBuffer, RUN_KIND_TAG, useTracker, type Tracker } from '@vmr/tracking';
 import {
   TRAIN_ARTIFACTS,
@@ -263,12 +263,13 @@ async function loop(
     for (const p of paths) await tracker.logArtifact(runId, file, p);
     emit({ epoch: pos.epoch, step: pos.globalStep, loss: lastLoss, terms: {}, phase: 'checkpoint' });
   };
+  const pool = config.replicas > 1 && model.kind === 'of-vm-net' ? await ReplicaPool.create(model, { replicas: config.replicas, backend: backend.backend }) : undefined;
   try {
     for (let epoch = start.epoch; epoch < config.epochs; epoch++) {
       const batches = epochBatches(config, n, epoch);
       for (let b = epoch === start.epoch ? start.batch : 0; b < batches.length; b++) {
         const clips = batches[b].map((i) => data.train.clips[i]);
-        const r = trainOnBatch(model, optimizer, config, clips, pos.globalStep + 1);
+        const r = await trainOnBatch(model, optimizer, config, clips, pos.globalStep + 1, pool);
         pos = { epoch, batch: b + 1, globalStep: pos.globalStep + 1 };
         stepsThisProcess++;
         lastLoss = r.loss;
@@ -323,6 +324,7 @@ async function loop(
     await buffer.flush().catch(() => undefined);
     throw e;
   } finally {
+    await pool?.close();
     if (handle) {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);

@@ -149,3 +149,28 @@ describe('vmr train: bad input writes nothing', () => {
     expect(fs.existsSync(store)).toBe(false);
   });
 });
+
+describe('vmr train: data-parallel replicas', () => {
+  it('--set replicas=2 trains the same run as one replica (losses within float rounding), worker threads and all', async () => {
+    const store = path.join(root, 'replicas.db');
+    const one = vmr(['train', '-c', configFile, '--store', store, '--set', 'epochs=2', '--json']);
+    expect(one.status).toBe(0);
+    const two = vmr(['train', '-c', configFile, '--store', store, '--set', 'epochs=2', '--set', 'replicas=2', '--json']);
+    expect(two.stderr).toBe('');
+    expect(two.status).toBe(0);
+    const a = JSON.parse(one.stdout) as { runId: string; steps: number };
+    const b = JSON.parse(two.stdout) as { runId: string; steps: number };
+    expect(b.steps).toBe(a.steps);
+    const t = open(store);
+    try {
+      const la = (await t.metricHistory(a.runId, 'train.loss')).map((p) => p.value);
+      const lb = (await t.metricHistory(b.runId, 'train.loss')).map((p) => p.value);
+      expect(la.length).toBe(8);
+      expect(lb.length).toBe(la.length);
+      for (let i = 0; i < la.length; i++) expect(Math.abs(la[i] - lb[i])).toBeLessThan(1e-4);
+      expect((await t.getRun(b.runId)).params.replicas).toBe('2');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,20 +1,39 @@
 /**
- * Indices of the k largest values (ties: lower index first), computed on plain arrays outside the
- * gradient path. Candidates where `allowed(i)` is false are skipped.
+ * The k best candidates under `better(a, b)` (a strict total order), in order, by one pass keeping a
+ * sorted buffer of k: O(n·k) instead of sorting all n (mining runs on N² = 100k candidates per step).
  */
-export function topKIndices(values: ArrayLike<number>, k: number, allowed: (i: number) => boolean = () => true): number[] {
-  const idx: number[] = [];
-  for (let i = 0; i < values.length; i++) if (allowed(i)) idx.push(i);
-  idx.sort((a, b) => values[b] - values[a] || a - b);
-  return idx.slice(0, Math.min(k, idx.length));
+function selectK(n: number, k: number, allowed: (i: number) => boolean, better: (a: number, b: number) => boolean): number[] {
+  const kk = Math.max(0, Math.floor(k));
+  const buf: number[] = [];
+  if (kk === 0) return buf;
+  for (let i = 0; i < n; i++) {
+    if (!allowed(i)) continue;
+    if (buf.length === kk && !better(i, buf[kk - 1])) continue;
+    let j = buf.length < kk ? buf.length : kk - 1;
+    if (buf.length < kk) buf.push(i);
+    while (j > 0 && better(i, buf[j - 1])) {
+      buf[j] = buf[j - 1];
+      j--;
+    }
+    buf[j] = i;
+  }
+  return buf;
 }
 
-/** Indices of the k smallest values (ties: lower index first). */
+const key = (v: number) => (Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v);
+
+/**
+ * Indices of the k largest values (ties: lower index first; NaN ranks lowest), computed on plain
+ * arrays outside the gradient path. Candidates where `allowed(i)` is false are skipped.
+ */
+export function topKIndices(values: ArrayLike<number>, k: number, allowed: (i: number) => boolean = () => true): number[] {
+  return selectK(values.length, k, allowed, (a, b) => key(values[a]) > key(values[b]) || (key(values[a]) === key(values[b]) && a < b));
+}
+
+/** Indices of the k smallest values (ties: lower index first; NaN ranks lowest, i.e. last here too). */
 export function bottomKIndices(values: ArrayLike<number>, k: number, allowed: (i: number) => boolean = () => true): number[] {
-  const idx: number[] = [];
-  for (let i = 0; i < values.length; i++) if (allowed(i)) idx.push(i);
-  idx.sort((a, b) => values[a] - values[b] || a - b);
-  return idx.slice(0, Math.min(k, idx.length));
+  const kb = (v: number) => (Number.isNaN(v) ? Number.POSITIVE_INFINITY : v);
+  return selectK(values.length, k, allowed, (a, b) => kb(values[a]) < kb(values[b]) || (kb(values[a]) === kb(values[b]) && a < b));
 }
 
 /** Highest-flow (rank 1 = min rank) and lowest-flow (max rank) segment of each clip; ties: earlier segment. */

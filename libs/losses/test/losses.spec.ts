@@ -1,6 +1,6 @@
 import { Rng, InvalidArgumentError, ConfigError } from '@vmr/core';
 import { tf, selectBackend } from '@vmr/core/tf';
-import { ofVmNetLoss, vmNetLoss, topKIndices, highLowSegments } from '../src';
+import { ofVmNetLoss, vmNetLoss, topKIndices, bottomKIndices, highLowSegments } from '../src';
 
 /**
  * Hand-made embeddings, B = 2 clips × S = 2 segments, E = 2 (flat index = clip·2 + segment):
@@ -214,5 +214,21 @@ describe('VM-Net loss, hand-computed', () => {
     expect(topKIndices([1, 3, 3, 2], 2)).toEqual([1, 2]);
     expect(topKIndices([1, 3, 3, 2], 9, (i) => i !== 1)).toEqual([2, 3, 0]);
     expect(highLowSegments([2, 1, 3, 1, 1, 2], 2, 3)).toEqual({ high: [1, 3], low: [2, 5] });
+  });
+
+  it('top-k / bottom-k selection equals a full stable sort (random values with ties, filters, k beyond n)', () => {
+    const rng = new Rng(3);
+    for (let trial = 0; trial < 20; trial++) {
+      const n = rng.int(1, 400);
+      const vals = Array.from({ length: n }, () => Math.round(rng.normal() * 4) / 4); // many ties
+      const allowed = (i: number) => i % 7 !== trial % 7;
+      const idx = Array.from({ length: n }, (_, i) => i).filter(allowed);
+      for (const k of [0, 1, 10, n + 3]) {
+        const desc = [...idx].sort((a, b) => vals[b] - vals[a] || a - b).slice(0, k);
+        const asc = [...idx].sort((a, b) => vals[a] - vals[b] || a - b).slice(0, k);
+        expect(topKIndices(vals, k, allowed)).toEqual(desc);
+        expect(bottomKIndices(vals, k, allowed)).toEqual(asc);
+      }
+    }
   });
 });

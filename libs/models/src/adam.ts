@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidArgumentError, NumericError } from '@vmr/core';
-import { tf } from '@vmr/core/tf';
+import { tf, phase } from '@vmr/core/tf';
 import type { ParamSet } from './params';
 
 export const AdamConfigSchema = z
@@ -62,7 +62,7 @@ export class Adam {
     const { beta1, beta2, eps } = this.config;
     const bc1 = 1 - Math.pow(beta1, this.step);
     const bc2 = 1 - Math.pow(beta2, this.step);
-    tf.tidy(() => {
+    phase('optimizer', () => tf.tidy(() => {
       for (const [name, p] of this.params.trainable) {
         const grad = g.get(name);
         if (!grad) continue;
@@ -75,7 +75,7 @@ export class Adam {
         const denom = tf.add(tf.div(tf.sqrt(v1), Math.sqrt(bc2)), eps);
         p.assign(tf.sub(p, tf.mul(tf.div(m1, denom), lr / bc1)));
       }
-    });
+    }));
   }
 
   getState(): AdamState {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, NumericError } from '@vmr/core';
-import { tf } from '@vmr/core/tf';
+import { tf, phase } from '@vmr/core/tf';
 import type { Adam, LossOutput, StepResult } from './adam';
 import { trainStep } from './adam';
 import { mixSeed } from './params';
@@ -12,8 +12,8 @@ export interface OfVmNetStepOptions {
    * its gradient w.r.t. the embeddings on the whole batch, (3) per chunk, the forward pass again under
    * a tape and the vector–Jacobian product with those embedding gradients, summed over chunks.
    * Exact (the loss couples the whole batch; the encoders do not): peak memory is one chunk's
-   * activations, at the cost of one extra forward pass. Dropout masks are drawn per chunk and are
-   * identical in (1) and (3).
+   * activations, at the cost of one extra forward pass. Dropout masks are drawn per batch segment
+   * (`clipOffset`), so a chunked step equals the one-pass step, dropout included.
    */
   chunkClips?: number;
 }
@@ -45,20 +45,24 @@ export function trainStepOfVmNet(
   const B = batch.video.shape[0];
   const chunk = options.chunkClips ?? B;
   if (!Number.isInteger(chunk) || chunk < 1) throw new InvalidArgumentError(`chunkClips must be a positive integer, got ${chunk}`);
-  if (chunk >= B) return trainStep(model.params, optimizer, () => lossFn(model.forward(batch, { training: true })));
+  if (chunk >= B) {
+    return trainStep(model.params, optimizer, () => {
+      const emb = model.forward(batch, { training: true });
+      return phase('loss, mining', () => lossFn(emb));
+    });
+  }
 
   const baseSeed = mixSeed(model.seed, model.forwardCount);
   model.forwardCount += 1;
   const ranges: Array<[number, number]> = [];
   for (let c0 = 0; c0 < B; c0 += chunk) ranges.push([c0, Math.min(B, c0 + chunk)]);
-  const seedOf = (i: number) => mixSeed(baseSeed, i);
 
   // (1) tape-free forward, chunk by chunk
   const partsV: tf.Tensor[] = [];
   const partsA: tf.Tensor[] = [];
-  ranges.forEach(([c0, c1], i) => {
+  ranges.forEach(([c0, c1]) => {
     const e = tf.tidy(() => {
-      const out = model.forward(sliceBatch(batch, c0, c1), { training: true, dropoutSeed: seedOf(i) });
+      const out = model.forward(sliceBatch(batch, c0, c1), { training: true, dropoutSeed: baseSeed, clipOffset: c0 });
       return [out.video, out.audio];
     });
     partsV.push(e[0]);
@@ -72,7 +76,7 @@ export function trainStepOfVmNet(
   let terms: Record<string, number> = {};
   const lr = optimizer.currentLr();
   const { value, grads: embGrads } = tf.valueAndGrads((v: tf.Tensor, a: tf.Tensor) => {
-    const out = lossFn({ video: v as tf.Tensor3D, audio: a as tf.Tensor3D });
+    const out = phase('loss, mining', () => lossFn({ video: v as tf.Tensor3D, audio: a as tf.Tensor3D }));
     terms = Object.fromEntries(Object.entries(out.terms).map(([k, t]) => [k, typeof t === 'number' ? t : t.dataSync()[0]]));
     return out.total;
   })([embV, embA]);
@@ -84,9 +88,9 @@ export function trainStepOfVmNet(
     // (3) per chunk: recompute under a tape, backpropagate the embedding gradients
     const names = [...model.params.trainable.keys()];
     const vars = names.map((n) => model.params.trainable.get(n)!);
-    ranges.forEach(([c0, c1], i) => {
+    ranges.forEach(([c0, c1]) => {
       const { value: v, grads } = tf.variableGrads(() => {
-        const out = model.forward(sliceBatch(batch, c0, c1), { training: true, dropoutSeed: seedOf(i) });
+        const out = model.forward(sliceBatch(batch, c0, c1), { training: true, dropoutSeed: baseSeed, clipOffset: c0 });
         const gv = tf.slice(embGrads[0], [c0], [c1 - c0]);
         const ga = tf.slice(embGrads[1], [c0], [c1 - c0]);
         return tf.add(tf.sum(tf.mul(out.video, gv)), tf.sum(tf.mul(out.audio, ga))) as tf.Scalar;

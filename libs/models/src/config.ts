@@ -36,7 +36,7 @@ export const OfVmNetConfigSchema = z
      * Masked-mean packing: sequences are sorted by length and padded only within up to this many
      * groups for attention (exact; a speed knob only).
      */
-    maxAttentionGroups: z.number().int().positive().default(8),
+    maxAttentionGroups: z.number().int().positive().default(12),
   })
   .strict()
   .refine((c) => c.embedDim % c.heads === 0, { message: 'embedDim must be divisible by heads', path: ['heads'] });

@@ -32,3 +32,4 @@ export { createVmNet, parseVmNetConfig, type VmNet, type ClipBatch, type ClipEmb
 export { Adam, AdamConfigSchema, type AdamConfig, type AdamState, trainStep, type LossOutput, type StepResult } from './adam';
 export { trainStepOfVmNet, type OfVmNetStepOptions } from './chunked-step';
 export { saveCheckpoint, loadCheckpoint, restoreFromCheckpoint, createModel, type Model, type Checkpoint } from './checkpoint';
+export { ReplicaPool, type ReplicaPoolOptions, type ReplicaGradients } from './replicas/pool';

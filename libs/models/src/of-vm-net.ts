@@ -1,5 +1,5 @@
 import { Rng, ConfigError, InvalidArgumentError } from '@vmr/core';
-import { tf } from '@vmr/core/tf';
+import { tf, phase } from '@vmr/core/tf';
 import { OfVmNetConfigSchema, type OfVmNetConfig, type OfVmNetConfigInput } from './config';
 import { ParamSet, mixSeed } from './params';
 import { planPacking, type PackPlan } from './packing';
@@ -42,6 +42,11 @@ export interface ForwardOptions {
    * (`forwardCount`, saved in checkpoints), so a run is deterministic for a given seed.
    */
   dropoutSeed?: number;
+  /**
+   * This batch is clips `clipOffset …` of a larger batch (a chunk or a data-parallel replica's shard):
+   * dropout masks are drawn per batch segment, so a split batch gets exactly the masks of the whole.
+   */
+  clipOffset?: number;
 }
 
 export interface OfVmNet {
@@ -84,19 +89,23 @@ function sizes(c: OfVmNetConfig, inputDim: number): EncoderSizes {
   };
 }
 
-/** The plan's tokens `[T, D]` (packed layout; padded `[N·L, D]` for an identity plan). */
-function tokensOf(x: tf.Tensor | HostTensor, plan: PackPlan, D: number): tf.Tensor2D {
-  if (x instanceof tf.Tensor) {
-    const flat = tf.reshape(x, [-1, D]) as tf.Tensor2D;
-    return plan.identity ? flat : (tf.gather(flat, tf.tensor1d(plan.tokenIndex, 'int32')) as tf.Tensor2D);
-  }
-  if (plan.identity) return tf.tensor2d(x.data, [plan.tokenIndex.length, D]);
-  const out = new Float32Array(plan.tokenIndex.length * D);
-  for (let t = 0; t < plan.tokenIndex.length; t++) {
-    const r = plan.tokenIndex[t];
-    out.set(x.data.subarray(r * D, (r + 1) * D), t * D);
-  }
-  return tf.tensor2d(out, [plan.tokenIndex.length, D]);
+/** The plan's input rows `[plan.rows, D]` (group layout; zero rows at padding). Only these are uploaded. */
+function rowsOf(x: tf.Tensor | HostTensor, plan: PackPlan, D: number): tf.Tensor2D {
+  return phase('host→tensor copies', () => {
+    if (x instanceof tf.Tensor) {
+      const flat = tf.reshape(x, [-1, D]) as tf.Tensor2D;
+      if (plan.identity) return flat;
+      const idx = tf.tensor1d(plan.rowIndex.map((v) => Math.max(v, 0)), 'int32');
+      return tf.mul(tf.gather(flat, idx), tf.tensor2d(plan.rowValid, [plan.rows, 1])) as tf.Tensor2D;
+    }
+    if (plan.identity) return tf.tensor2d(x.data, [plan.rows, D]);
+    const out = new Float32Array(plan.rows * D);
+    for (let t = 0; t < plan.rows; t++) {
+      const r = plan.rowIndex[t];
+      if (r >= 0) out.set(x.data.subarray(r * D, (r + 1) * D), t * D);
+    }
+    return tf.tensor2d(out, [plan.rows, D]);
+  });
 }
 
 function readArray(x: tf.Tensor | ArrayLike<number>): ArrayLike<number> {
@@ -114,6 +123,8 @@ export function createOfVmNet(configInput: OfVmNetConfigInput, seed: number): Of
   initSegmentEncoder(params, rng.fork('video'), 'video', vs);
   initSegmentEncoder(params, rng.fork('audio'), 'audio', as);
   const posTable = sinusoidalPositions(config.maxLen, config.embedDim);
+  // grouping objective: a row's pointwise work ≈ (2E + F) attention scores; a group's fixed op cost
+  const groupingCost = { perRow: 2 * config.embedDim + config.ffnDim, perGroup: 1e4 };
 
   const model: OfVmNet = {
     kind: 'of-vm-net',
@@ -122,7 +133,7 @@ export function createOfVmNet(configInput: OfVmNetConfigInput, seed: number): Of
     params,
     forwardCount: 0,
     plan(mask, b, s, l) {
-      return planPacking(mask, b * s, l, config.pooling, config.maxAttentionGroups, (i) => `clip ${Math.floor(i / s)}, segment ${i % s}`);
+      return planPacking(mask, b * s, l, config.pooling, config.maxAttentionGroups, (i) => `clip ${Math.floor(i / s)}, segment ${i % s}`, groupingCost);
     },
     forward(batch, options) {
       const { video, audio } = batch;
@@ -143,18 +154,23 @@ export function createOfVmNet(configInput: OfVmNetConfigInput, seed: number): Of
       const mask = readArray(batch.mask);
       if (mask.length !== B * S * L) throw new InvalidArgumentError(`batch mask has ${mask.length} entries, expected [${B}, ${S}, ${L}]`);
       const plan = model.plan(mask, B, S, L);
+      const clipOffset = options.clipOffset ?? 0;
+      if (!Number.isInteger(clipOffset) || clipOffset < 0) throw new InvalidArgumentError(`clipOffset must be a non-negative integer, got ${clipOffset}`);
+      const seqOffset = clipOffset * S;
       let dropoutSeed = options.dropoutSeed;
       if (options.training && dropoutSeed === undefined) {
         dropoutSeed = mixSeed(seed, model.forwardCount);
         model.forwardCount += 1;
       }
-      const v = encodeSegments(params, 'video', vs, tokensOf(video, plan, Dv), plan, posTable, {
+      const v = encodeSegments(params, 'video', vs, rowsOf(video, plan, Dv), plan, posTable, {
         training: options.training,
         dropoutSeed: mixSeed(dropoutSeed ?? 0, 1),
+        seqOffset,
       });
-      const a = encodeSegments(params, 'audio', as, tokensOf(audio, plan, Da), plan, posTable, {
+      const a = encodeSegments(params, 'audio', as, rowsOf(audio, plan, Da), plan, posTable, {
         training: options.training,
         dropoutSeed: mixSeed(dropoutSeed ?? 0, 2),
+        seqOffset,
       });
       return {
         video: tf.reshape(v, [B, S, config.embedDim]) as tf.Tensor3D,

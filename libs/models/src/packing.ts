@@ -1,46 +1,64 @@
 import { InvalidArgumentError } from '@vmr/core';
 import type { Pooling } from './config';
 
-/** One attention group: sequences padded to a common length `len`. */
+/** One attention group: sequences padded to a common length `len`, rows `[rowStart, rowStart + seqs.length·len)`. */
 export interface AttentionGroup {
   /** Sequence ids (rows of the `[N, L]` mask) in this group. */
   seqs: Int32Array;
   len: number;
-  /** `[seqs.length · len]` → packed token index, or -1 for padding. */
-  padIndex: Int32Array;
-  /** `[seqs.length · len]` 1 = real key, 0 = padding. */
-  keyValid: Float32Array;
+  /** First row of this group in the plan's row layout. */
+  rowStart: number;
 }
 
 /**
- * How the `[N, L]` padded sequences of a batch are laid out for computation.
- * - `masked-mean`: only valid tokens are computed ("packed" `[T, ·]` layout); attention runs per group of
- *   similar-length sequences padded to the group maximum. Exact: valid tokens never see padding.
- * - `mean-all` (reference protocol): every position is a token, one group of length L.
+ * How the `[N, L]` padded sequences of a batch are laid out for computation: the "group layout".
+ * Sequences are sorted by length and cut into groups; each group's sequences are padded to the group's
+ * longest, and the groups' rows are concatenated: `rows = Σ_g n_g · len_g`. Every layer (input
+ * projection, attention, FFN, norms) runs on this one `[rows, C]` layout, so no per-layer gathers are
+ * needed; attention is one batched product per group. Padding rows are computed but never seen by a
+ * valid token (keys masked, pooling weight 0): exact, the price is the padding rows' pointwise work,
+ * which the grouping minimises.
+ * - `masked-mean`: only valid tokens plus the groups' padding rows are computed.
+ * - `mean-all` (reference protocol): every position is a token, one group of length L (`identity`).
  */
 export interface PackPlan {
   nSeq: number;
   seqLen: number;
   pooling: Pooling;
-  /** True when the packed layout is exactly the padded `[N·L]` layout. */
+  /** True when the row layout is exactly the padded `[N·L]` layout. */
   identity: boolean;
   /** Valid tokens per sequence. */
   lengths: Int32Array;
-  /** Packed token → flat index into `[N·L]`. */
-  tokenIndex: Int32Array;
-  /** Packed token → its position within its sequence (for positional encodings). */
+  /** Valid tokens in the batch. */
+  tokens: number;
+  /** Rows of the group layout. */
+  rows: number;
+  /** Row → flat index into `[N·L]`, or -1 for a padding row. */
+  rowIndex: Int32Array;
+  /** Row → position within its sequence (for positional encodings). */
   positions: Int32Array;
+  /** Row → 1 for a valid token (a real key), 0 for padding. */
+  rowValid: Float32Array;
   groups: AttentionGroup[];
-  /** Concatenated padded group rows → packed token (injective; inverse of the group layout). */
-  unpadIndex: Int32Array;
-  /** Original sequence i → its row in the concatenation of the groups' sequences. */
+  /** Original sequence i → its index in the concatenation of the groups' sequences. */
   seqRowInGroups: Int32Array;
+  /** Rows per sequence in the layout that carry its tokens (its length; L for mean-all). */
+  seqRows: Int32Array;
+  /** Sequence → its first row. */
+  seqFirstRow: Int32Array;
+}
+
+/** Cost weights of the grouping objective (in units of one attention score's work). */
+export interface GroupingCost {
+  /** Pointwise work of one row (projections, FFN, norms) — ≈ 2E + F. */
+  perRow: number;
+  /** Fixed cost of one more group (per-op overhead of its attention ops). */
+  perGroup: number;
 }
 
 /**
  * Build the plan from a key-padding mask (`1` = real token).
  * @param mask `[N·L]` row-major
- * @param label names the input in error messages (e.g. "batch mask")
  * @param seqName maps a sequence id to a readable name (e.g. "clip 3, segment 7")
  */
 export function planPacking(
@@ -50,11 +68,13 @@ export function planPacking(
   pooling: Pooling,
   maxGroups = 8,
   seqName: (i: number) => string = (i) => `sequence ${i}`,
+  cost: GroupingCost = { perRow: 2112, perGroup: 8e5 },
 ): PackPlan {
   if (mask.length !== nSeq * seqLen) {
     throw new InvalidArgumentError(`mask has ${mask.length} entries, expected ${nSeq}×${seqLen}`);
   }
   const lengths = new Int32Array(nSeq);
+  let tokens = 0;
   for (let i = 0; i < nSeq; i++) {
     let c = 0;
     for (let p = 0; p < seqLen; p++) {
@@ -71,17 +91,18 @@ export function planPacking(
       );
     }
     lengths[i] = c;
+    tokens += c;
   }
 
   if (pooling === 'mean-all') {
     const n = nSeq * seqLen;
-    const ident = new Int32Array(n);
+    const rowIndex = new Int32Array(n);
     const positions = new Int32Array(n);
-    const keyValid = new Float32Array(n);
+    const rowValid = new Float32Array(n);
     for (let t = 0; t < n; t++) {
-      ident[t] = t;
+      rowIndex[t] = t;
       positions[t] = t % seqLen;
-      keyValid[t] = mask[t];
+      rowValid[t] = mask[t];
     }
     const seqs = Int32Array.from({ length: nSeq }, (_, i) => i);
     return {
@@ -90,39 +111,23 @@ export function planPacking(
       pooling,
       identity: true,
       lengths,
-      tokenIndex: ident,
+      tokens,
+      rows: n,
+      rowIndex,
       positions,
-      groups: [{ seqs, len: seqLen, padIndex: ident, keyValid }],
-      unpadIndex: ident,
+      rowValid,
+      groups: [{ seqs, len: seqLen, rowStart: 0 }],
       seqRowInGroups: seqs,
+      seqRows: new Int32Array(nSeq).fill(seqLen),
+      seqFirstRow: Int32Array.from({ length: nSeq }, (_, i) => i * seqLen),
     };
   }
 
-  // packed tokens, sequence-major
-  let total = 0;
-  for (let i = 0; i < nSeq; i++) total += lengths[i];
-  const tokenIndex = new Int32Array(total);
-  const positions = new Int32Array(total);
-  const firstToken = new Int32Array(nSeq);
-  let t = 0;
-  for (let i = 0; i < nSeq; i++) {
-    firstToken[i] = t;
-    for (let p = 0; p < seqLen; p++) {
-      if (mask[i * seqLen + p] === 1) {
-        tokenIndex[t] = i * seqLen + p;
-        positions[t] = p;
-        t++;
-      }
-    }
-  }
-
-  // groups: sort by length, optimal contiguous partition minimising Σ n_g·len_g² (attention work)
-  // plus a per-group overhead, with at most maxGroups groups.
+  // groups: sort by length, optimal contiguous partition minimising
+  // Σ_g [n_g·len_g·perRow + n_g·len_g² (attention) + perGroup], at most maxGroups groups
   const order = Array.from({ length: nSeq }, (_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
   const sorted = order.map((i) => lengths[i]);
-  const overhead = seqLen * seqLen; // ≈ one extra full-length sequence per group
   const G = Math.max(1, Math.min(maxGroups, nSeq));
-  // dp[g][j] = best cost for the first j sequences in g groups
   const INF = Number.POSITIVE_INFINITY;
   const dp: number[][] = Array.from({ length: G + 1 }, () => new Array<number>(nSeq + 1).fill(INF));
   const arg: number[][] = Array.from({ length: G + 1 }, () => new Array<number>(nSeq + 1).fill(-1));
@@ -130,9 +135,10 @@ export function planPacking(
   for (let g = 1; g <= G; g++) {
     for (let j = 1; j <= nSeq; j++) {
       const len = sorted[j - 1];
+      const unit = len * cost.perRow + len * len;
       for (let i = g - 1; i < j; i++) {
         if (dp[g - 1][i] === INF) continue;
-        const c = dp[g - 1][i] + (j - i) * len * len + overhead;
+        const c = dp[g - 1][i] + (j - i) * unit + cost.perGroup;
         if (c < dp[g][j]) {
           dp[g][j] = c;
           arg[g][j] = i;
@@ -149,27 +155,35 @@ export function planPacking(
     j = i;
   }
 
+  let rows = 0;
+  for (const [i0, i1] of bounds) rows += (i1 - i0) * sorted[i1 - 1];
+  const rowIndex = new Int32Array(rows).fill(-1);
+  const positions = new Int32Array(rows);
+  const rowValid = new Float32Array(rows);
   const groups: AttentionGroup[] = [];
-  const unpadIndex = new Int32Array(total);
   const seqRowInGroups = new Int32Array(nSeq);
+  const seqFirstRow = new Int32Array(nSeq);
   let rowBase = 0;
   let seqRow = 0;
   for (const [i0, i1] of bounds) {
     const seqs = Int32Array.from(order.slice(i0, i1));
     const len = sorted[i1 - 1];
-    const padIndex = new Int32Array(seqs.length * len).fill(-1);
-    const keyValid = new Float32Array(seqs.length * len);
     seqs.forEach((s, r) => {
       seqRowInGroups[s] = seqRow++;
-      for (let k = 0; k < lengths[s]; k++) {
-        const tok = firstToken[s] + k;
-        padIndex[r * len + k] = tok;
-        keyValid[r * len + k] = 1;
-        unpadIndex[tok] = rowBase + r * len + k;
+      const first = rowBase + r * len;
+      seqFirstRow[s] = first;
+      // the k-th valid token of the sequence (at its original position p) goes to row first + k
+      let k = 0;
+      for (let p = 0; p < seqLen; p++) {
+        if (mask[s * seqLen + p] !== 1) continue;
+        rowIndex[first + k] = s * seqLen + p;
+        positions[first + k] = p;
+        rowValid[first + k] = 1;
+        k++;
       }
     });
+    groups.push({ seqs, len, rowStart: rowBase });
     rowBase += seqs.length * len;
-    groups.push({ seqs, len, padIndex, keyValid });
   }
   return {
     nSeq,
@@ -177,17 +191,19 @@ export function planPacking(
     pooling,
     identity: false,
     lengths,
-    tokenIndex,
+    tokens,
+    rows,
+    rowIndex,
     positions,
+    rowValid,
     groups,
-    unpadIndex,
     seqRowInGroups,
+    seqRows: lengths,
+    seqFirstRow,
   };
 }
 
-/** Tokens the plan computes per layer (pointwise work) and padded attention positions. */
-export function planCost(plan: PackPlan): { tokens: number; attentionPositions: number; groups: number } {
-  let att = 0;
-  for (const g of plan.groups) att += g.seqs.length * g.len;
-  return { tokens: plan.tokenIndex.length, attentionPositions: att, groups: plan.groups.length };
+/** Valid tokens, computed rows (valid + padding) and attention groups of a plan. */
+export function planCost(plan: PackPlan): { tokens: number; rows: number; attentionPositions: number; groups: number } {
+  return { tokens: plan.tokens, rows: plan.rows, attentionPositions: plan.rows, groups: plan.groups.length };
 }

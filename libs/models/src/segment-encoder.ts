@@ -1,7 +1,7 @@
 import { Rng } from '@vmr/core';
-import { tf, matMul, linear, gatherRows, dropout, reluDropout, swapLastAxes } from '@vmr/core/tf';
+import { tf, matMul, linear, gatherRows, dropout, reluDropout, phase, DropoutStream, type MaskFill } from '@vmr/core/tf';
 import { ParamSet, addTorchLinear, uniformInit, mixSeed } from './params';
-import type { PackPlan } from './packing';
+import type { PackPlan, AttentionGroup } from './packing';
 
 /** Sizes of one modality's segment encoder. */
 export interface EncoderSizes {
@@ -70,18 +70,44 @@ export interface EncodeOptions {
   training: boolean;
   /** Base seed of this forward pass's dropout masks. */
   dropoutSeed: number;
+  /**
+   * Sequence i of the plan is sequence `seqOffset + i` of the whole batch: dropout masks are drawn
+   * per (site, batch sequence), so they do not depend on how the batch is split into chunks or
+   * replicas, nor on the attention grouping.
+   */
+  seqOffset?: number;
+}
+
+/** Per-sequence mask fills for the token rows `[rows, C]` and the attention probabilities of one group. */
+function maskFills(plan: PackPlan, seed: number, seqOffset: number, heads: number) {
+  const stream = (s: number) => new DropoutStream(mixSeed(seed, seqOffset + s));
+  const rows = (width: number): MaskFill => (out, rate) => {
+    for (let s = 0; s < plan.nSeq; s++) stream(s).fill(out, plan.seqFirstRow[s] * width, plan.seqRows[s] * width, rate);
+  };
+  // attention [n, H, len, len]: sequence s's valid block [H, Q, Q] (Q = its rows), padding entries 0
+  const attention = (g: AttentionGroup): MaskFill => (out, rate) => {
+    const L = g.len;
+    g.seqs.forEach((s, r) => {
+      const q = plan.seqRows[s];
+      const st = stream(s);
+      for (let h = 0; h < heads; h++) {
+        for (let i = 0; i < q; i++) st.fill(out, ((r * heads + h) * L + i) * L, q, rate);
+      }
+    });
+  };
+  return { rows, attention };
 }
 
 /**
  * Encode N padded sequences into N L2-normalised embeddings.
- * @param tokens `[T, D]` the plan's input tokens (packed layout; `[N·L, D]` when the plan is the identity)
+ * @param rows `[plan.rows, D]` the plan's input rows (group layout, zero rows at padding)
  * @returns `[N, E]`
  */
 export function encodeSegments(
   ps: ParamSet,
   prefix: string,
   s: EncoderSizes,
-  tokens: tf.Tensor2D,
+  rows: tf.Tensor2D,
   plan: PackPlan,
   posTable: Float32Array,
   opts: EncodeOptions,
@@ -90,65 +116,84 @@ export function encodeSegments(
   const H = s.heads;
   const dh = E / H;
   const rate = opts.training ? s.dropout : 0;
+  const seqOffset = opts.seqOffset ?? 0;
   let site = 0;
-  const drop = (t: tf.Tensor): tf.Tensor => (rate > 0 ? dropout(t, rate, mixSeed(opts.dropoutSeed, site++)) : t);
+  const fills = () => maskFills(plan, mixSeed(opts.dropoutSeed, site++), seqOffset, H);
+  const drop = (t: tf.Tensor): tf.Tensor => (rate > 0 ? dropout(t, rate, fills().rows(t.shape[1] as number)) : t);
   const P = (n: string) => ps.get(`${prefix}.${n}`);
 
-  const T = plan.tokenIndex.length;
-  const pe = new Float32Array(T * E);
-  for (let t = 0; t < T; t++) pe.set(posTable.subarray(plan.positions[t] * E, plan.positions[t] * E + E), t * E);
-  let h = tf.add(linear(tokens, P('input.weight'), P('input.bias')), tf.tensor2d(pe, [T, E]));
+  const R = plan.rows;
+  let h = phase('input projection', () => {
+    const pe = new Float32Array(R * E);
+    for (let t = 0; t < R; t++) pe.set(posTable.subarray(plan.positions[t] * E, plan.positions[t] * E + E), t * E);
+    return tf.add(linear(rows, P('input.weight'), P('input.bias')), tf.tensor2d(pe, [R, E]));
+  });
 
-  // attention masks per group: [n, 1, 1, len] additive bias
+  // attention masks per group: [n, 1, 1, len] additive bias (padding keys −1e9)
   const biases = plan.groups.map((g) => {
-    const b = new Float32Array(g.keyValid.length);
-    for (let i = 0; i < b.length; i++) b[i] = g.keyValid[i] === 1 ? 0 : -1e9;
-    return tf.tensor4d(b, [g.seqs.length, 1, 1, g.len]);
+    const n = g.seqs.length;
+    const b = new Float32Array(n * g.len);
+    for (let i = 0; i < b.length; i++) b[i] = plan.rowValid[g.rowStart + i] === 1 ? 0 : -1e9;
+    return tf.tensor4d(b, [n, 1, 1, g.len]);
   });
 
   for (let l = 0; l < s.layers; l++) {
     const p = `layer${l}`;
-    const qkv = linear(h, P(`${p}.attn.in.weight`), P(`${p}.attn.in.bias`)) as tf.Tensor2D; // [T, 3E]
-    const contexts: tf.Tensor[] = [];
-    plan.groups.forEach((g, gi) => {
-      const n = g.seqs.length;
-      const L = g.len;
-      const rows = plan.identity ? qkv : gatherRows(qkv, g.padIndex); // [n·L, 3E]
-      const heads = tf.transpose(tf.reshape(rows, [n, L, 3 * H, dh]), [0, 2, 1, 3]); // [n, 3H, L, dh]
-      const [q, k, v] = tf.split(heads, 3, 1); // [n, H, L, dh]
-      const q3 = tf.reshape(tf.mul(q, 1 / Math.sqrt(dh)), [n * H, L, dh]);
-      const k3 = tf.reshape(k, [n * H, L, dh]);
-      const v3 = tf.reshape(v, [n * H, L, dh]);
-      const scores = tf.add(tf.reshape(matMul(q3, swapLastAxes(k3)), [n, H, L, L]), biases[gi]);
-      const attn = drop(tf.softmax(scores, -1));
-      const ctx = matMul(tf.reshape(attn, [n * H, L, L]), v3); // [nH, L, dh]
-      contexts.push(tf.reshape(tf.transpose(tf.reshape(ctx, [n, H, L, dh]), [0, 2, 1, 3]), [n * L, E]));
+    // q, k, v projections with column blocks of the in-projection (no split of a [R, 3E] product)
+    const [q2, k2, v2] = phase('attention: projections', () => {
+      const W = P(`${p}.attn.in.weight`);
+      const b = P(`${p}.attn.in.bias`);
+      return [0, 1, 2].map((i) => linear(h, tf.slice(W, [0, i * E], [E, E]), tf.slice(b, [i * E], [E])) as tf.Tensor2D);
     });
-    const ctxAll = contexts.length === 1 ? contexts[0] : tf.concat(contexts, 0);
-    const ctxPacked = plan.identity ? ctxAll : gatherRows(ctxAll as tf.Tensor2D, plan.unpadIndex);
-    const attnOut = linear(ctxPacked, P(`${p}.attn.out.weight`), P(`${p}.attn.out.bias`));
-    h = layerNorm(tf.add(h, drop(attnOut)), P(`${p}.norm1.weight`), P(`${p}.norm1.bias`), s.layerNormEps);
-    const hidden = linear(h, P(`${p}.ffn1.weight`), P(`${p}.ffn1.bias`));
-    const act = rate > 0 ? reluDropout(hidden, rate, mixSeed(opts.dropoutSeed, site++)) : tf.relu(hidden);
-    const ff = linear(act, P(`${p}.ffn2.weight`), P(`${p}.ffn2.bias`));
-    h = layerNorm(tf.add(h, drop(ff)), P(`${p}.norm2.weight`), P(`${p}.norm2.bias`), s.layerNormEps);
+    const ctxAll = phase('attention', () => {
+      const sizes = plan.groups.map((g) => g.seqs.length * g.len);
+      const split = (t: tf.Tensor2D) => (plan.groups.length === 1 ? [t] : tf.split(t, sizes, 0));
+      const [qs, ks, vs] = [split(tf.mul(q2, 1 / Math.sqrt(dh)) as tf.Tensor2D), split(k2), split(v2)];
+      // one dropout site for the layer's attention, whatever the number of groups (a shard of the
+      // batch may have fewer groups: the site numbering must not depend on it)
+      const attnFill = rate > 0 ? fills() : undefined;
+      const contexts = plan.groups.map((g, gi) => {
+        const n = g.seqs.length;
+        const L = g.len;
+        const q3 = tf.reshape(tf.transpose(tf.reshape(qs[gi], [n, L, H, dh]), [0, 2, 1, 3]), [n * H, L, dh]);
+        const kT = tf.reshape(tf.transpose(tf.reshape(ks[gi], [n, L, H, dh]), [0, 2, 3, 1]), [n * H, dh, L]);
+        const v3 = tf.reshape(tf.transpose(tf.reshape(vs[gi], [n, L, H, dh]), [0, 2, 1, 3]), [n * H, L, dh]);
+        const scores = tf.add(tf.reshape(matMul(q3, kT), [n, H, L, L]), biases[gi]);
+        const probs = tf.softmax(scores, -1);
+        const attn = attnFill ? dropout(probs, rate, attnFill.attention(g)) : probs;
+        const ctx = matMul(tf.reshape(attn, [n * H, L, L]), v3); // [nH, L, dh]
+        return tf.reshape(tf.transpose(tf.reshape(ctx, [n, H, L, dh]), [0, 2, 1, 3]), [n * L, E]);
+      });
+      return contexts.length === 1 ? contexts[0] : tf.concat(contexts, 0);
+    });
+    const attnOut = phase('attention: projections', () => linear(ctxAll, P(`${p}.attn.out.weight`), P(`${p}.attn.out.bias`)));
+    h = phase('norms, residuals', () => layerNorm(tf.add(h, drop(attnOut)), P(`${p}.norm1.weight`), P(`${p}.norm1.bias`), s.layerNormEps));
+    const ff = phase('ffn', () => {
+      const hidden = linear(h, P(`${p}.ffn1.weight`), P(`${p}.ffn1.bias`));
+      const act = rate > 0 ? reluDropout(hidden, rate, fills().rows(s.ffnDim)) : tf.relu(hidden);
+      return linear(act, P(`${p}.ffn2.weight`), P(`${p}.ffn2.bias`));
+    });
+    h = phase('norms, residuals', () => layerNorm(tf.add(h, drop(ff)), P(`${p}.norm2.weight`), P(`${p}.norm2.bias`), s.layerNormEps));
   }
 
-  // pooling → [N, E] in original sequence order
-  let pooled: tf.Tensor;
-  if (plan.pooling === 'mean-all') {
-    pooled = tf.mean(tf.reshape(h, [plan.nSeq, plan.seqLen, E]), 1);
-  } else {
-    const parts = plan.groups.map((g) => {
-      const n = g.seqs.length;
-      const rows = gatherRows(h as tf.Tensor2D, g.padIndex); // zero rows at padding
-      const inv = new Float32Array(n);
-      g.seqs.forEach((sq, r) => (inv[r] = 1 / plan.lengths[sq]));
-      return tf.mul(tf.sum(tf.reshape(rows, [n, g.len, E]), 1), tf.tensor2d(inv, [n, 1]));
-    });
-    const cat = (parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor2D;
-    pooled = gatherRows(cat, plan.seqRowInGroups);
-  }
-  const out = linear(pooled, P('output.weight'), P('output.bias'));
-  return l2Normalize(out) as tf.Tensor2D;
+  return phase('pooling, output', () => {
+    // pooling → [N, E] in original sequence order
+    let pooled: tf.Tensor;
+    if (plan.pooling === 'mean-all') {
+      pooled = tf.mean(tf.reshape(h, [plan.nSeq, plan.seqLen, E]), 1);
+    } else {
+      // masked mean: weight 1/length on valid rows, 0 on padding rows, summed per sequence
+      const w = new Float32Array(R);
+      for (const g of plan.groups) {
+        g.seqs.forEach((sq, r) => w.fill(1 / plan.lengths[sq], g.rowStart + r * g.len, g.rowStart + r * g.len + plan.lengths[sq]));
+      }
+      const weighted = tf.mul(h, tf.tensor2d(w, [R, 1]));
+      const parts = plan.groups.length === 1 ? [weighted] : tf.split(weighted, plan.groups.map((g) => g.seqs.length * g.len), 0);
+      const sums = plan.groups.map((g, gi) => tf.sum(tf.reshape(parts[gi], [g.seqs.length, g.len, E]), 1));
+      const cat = (sums.length === 1 ? sums[0] : tf.concat(sums, 0)) as tf.Tensor2D;
+      pooled = gatherRows(cat, plan.seqRowInGroups);
+    }
+    const out = linear(pooled, P('output.weight'), P('output.bias'));
+    return l2Normalize(out) as tf.Tensor2D;
+  });
 }

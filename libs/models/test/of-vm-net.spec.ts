@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ConfigError } from '@vmr/core';
+import { InvalidArgumentError, ConfigError, UnsupportedError } from '@vmr/core';
 import { tf, selectBackend } from '@vmr/core/tf';
 import { createOfVmNet, sinusoidalPositions, type OfVmNet, type ParamSet } from '../src';
 import { makeBatch, gradCheck } from './helpers';
@@ -187,11 +187,56 @@ describe('OF-VM-Net behaviour', () => {
     const m = createOfVmNet({ ...tiny, maxAttentionGroups: 2 }, 1);
     const mask = makeBatch(2, 3, 7, 6, 4, lengths).mask;
     const plan = m.plan(mask, 2, 3, 7);
-    expect(plan.tokenIndex.length).toBe(3 + 7 + 1 + 5 + 2 + 6);
+    expect(plan.tokens).toBe(3 + 7 + 1 + 5 + 2 + 6);
+    expect(plan.rows).toBeGreaterThanOrEqual(plan.tokens);
     expect(plan.groups.length).toBeLessThanOrEqual(2);
     const covered = plan.groups.flatMap((g) => Array.from(g.seqs)).sort();
     expect(covered).toEqual([0, 1, 2, 3, 4, 5]);
     for (const g of plan.groups) for (const s of g.seqs) expect(plan.lengths[s]).toBeLessThanOrEqual(g.len);
     m.dispose();
+  });
+});
+
+describe('optional accelerated backends (tensorflow-gpu, tensorflow, webgpu)', () => {
+  // Each one that loads here runs the model's op suite (forward = padded reference, gradients = the
+  // cpu backend's); each one that does not load must say why (package missing, no GPU/driver).
+  it('run the OF-VM-Net op suite where they load, and fail with a clear reason where they do not', async () => {
+    const b = makeBatch(2, 3, 7, 6, 4, lengths, 2);
+    const gradsOn = async (backend: 'cpu' | 'tensorflow-gpu' | 'tensorflow' | 'webgpu') => {
+      await selectBackend(backend);
+      const model = createOfVmNet({ ...tiny, maxAttentionGroups: 2 }, 5);
+      const vars = [...model.params.trainable.values()];
+      const { value, grads } = tf.variableGrads(() => {
+        const o = model.forward(b, { training: true, dropoutSeed: 77 });
+        return tf.add(tf.sum(tf.square(o.video)), tf.sum(tf.mul(o.video, o.audio))) as tf.Scalar;
+      }, vars);
+      const out = { loss: value.dataSync()[0], grads: vars.map((v) => Array.from(grads[v.name].dataSync())) };
+      const ref = tf.tidy(() => {
+        const o = model.forward(b, { training: false });
+        const r = referenceEncode(model.params, 'video', tf.reshape(b.video, [6, 7, -1]), b.mask, model.config, 'masked-mean');
+        return tf.max(tf.abs(tf.sub(tf.reshape(o.video, [6, 8]), r))).dataSync()[0];
+      });
+      model.dispose();
+      return { ...out, refDiff: ref };
+    };
+    const cpu = await gradsOn('cpu');
+    const report: string[] = [];
+    for (const backend of ['tensorflow-gpu', 'tensorflow', 'webgpu'] as const) {
+      let r: Awaited<ReturnType<typeof gradsOn>> | undefined;
+      try {
+        r = await gradsOn(backend);
+      } catch (e) {
+        expect(e).toBeInstanceOf(UnsupportedError);
+        expect((e as Error).message).toMatch(backend === 'webgpu' ? /not installed|no WebGPU adapter/ : /not installed|libtensorflow|tfjs-node/);
+        report.push(`${backend}: unavailable (${(e as Error).message.slice(0, 120)})`);
+        continue;
+      }
+      expect(r.refDiff).toBeLessThan(1e-4);
+      expect(Math.abs(r.loss - cpu.loss)).toBeLessThan(1e-4);
+      r.grads.forEach((g, i) => g.forEach((x, j) => expect(Math.abs(x - cpu.grads[i][j])).toBeLessThan(1e-3)));
+      report.push(`${backend}: op suite passed`);
+    }
+    expect(report).toHaveLength(3);
+    await selectBackend('wasm');
   });
 });

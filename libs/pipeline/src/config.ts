@@ -101,6 +101,11 @@ export const TrainConfigSchema = z
     validateEvery: int().min(0).default(1),
     /** Clips per gradient chunk for OF-VM-Net (memory bound; exact). Default: the whole batch. */
     chunkClips: int().min(1).optional(),
+    /**
+     * OF-VM-Net data-parallel replicas (worker threads, one core each; exact: same result as 1 within
+     * float rounding). Use 2 on a 2-core machine when no other trial runs; ignored for VM-Net.
+     */
+    replicas: int().min(1).default(1),
   })
   .strict();
 

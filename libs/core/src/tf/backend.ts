@@ -1,6 +1,8 @@
+import * as path from 'path';
 import { tf } from './tfjs';
 import { UnsupportedError, errorMessage } from '../errors';
 import { BackendNameSchema, type BackendName, type ConcreteBackend } from '../backend-name';
+import { installWasmFastKernels } from './fast-kernels';
 
 export { BackendNameSchema, type BackendName, type ConcreteBackend };
 
@@ -14,7 +16,7 @@ export interface BackendAttempt {
 export interface BackendInfo {
   requested: BackendName;
   backend: ConcreteBackend;
-  /** Name of the registered tfjs backend (`tensorflow`, `wasm`, `cpu`). */
+  /** Name of the registered tfjs backend (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   tfBackend: string;
   /** npm package providing the backend. */
   package: string;
@@ -24,15 +26,68 @@ export interface BackendInfo {
   attempts: BackendAttempt[];
 }
 
-const AUTO_ORDER: ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 const PACKAGES: Record<ConcreteBackend, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
 
 let active: BackendInfo | undefined;
+let activeOrder = '';
+
+/**
+ * WebGPU through Dawn (`webgpu` npm package + `@tensorflow/tfjs-backend-webgpu`) is UNVERIFIED: it
+ * has never run a training step on a real GPU in this project's CI. It is tried by `auto` only when
+ * `VMR_WEBGPU=1` (or `selectBackend(..., { webgpu: true })`); `--backend webgpu` always tries it.
+ */
+export function webgpuEnabled(): boolean {
+  return process.env.VMR_WEBGPU === '1';
+}
+
+function autoOrder(webgpu: boolean): ConcreteBackend[] {
+  return webgpu ? ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] : ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+}
+
+function requireOptional(pkg: string, what: string): unknown {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(pkg);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error(`${pkg} is not installed (${what}; it is an optional dependency: npm install ${pkg})`);
+    }
+    throw e;
+  }
+}
+
+/** Dawn's WebGPU in Node: install `navigator.gpu` and the WebGPU globals, check for an adapter. */
+async function initDawn(): Promise<void> {
+  type Dawn = { create(flags: string[]): { requestAdapter(): Promise<unknown> }; globals: object };
+  let dawn: Dawn;
+  try {
+    dawn = requireOptional('webgpu', 'Dawn WebGPU for Node') as Dawn;
+  } catch (e) {
+    if (/not installed/.test(errorMessage(e))) throw e;
+    // the package is an ES module; where require(esm) is unavailable (jest, Node < 20.19) load its
+    // native addon directly (the file the package's index.js loads)
+    const dir = path.dirname(require.resolve('webgpu'));
+    const arch = process.platform === 'darwin' ? 'universal' : process.arch;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    dawn = require(path.join(dir, 'dist', `${process.platform}-${arch}`, 'dawn.node')) as Dawn;
+  }
+  const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
+  Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create([]);
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) {
+    throw new Error('no WebGPU adapter: no GPU, or no Vulkan driver (libvulkan.so.1) for Dawn to use');
+  }
+  if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  else Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+}
 
 /** The backend chosen by the last successful `selectBackend` call (undefined before). */
 export function activeBackend(): BackendInfo | undefined {
@@ -46,9 +101,15 @@ async function tryBackend(name: ConcreteBackend): Promise<string> {
       // Loaded lazily: these packages need libtensorflow, which cannot be installed everywhere
       // (tfjs-node-gpu is an optionalDependency). Both register the tfjs backend named 'tensorflow'.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      require(PACKAGES[name]);
+      requireOptional(PACKAGES[name], name === 'tensorflow-gpu' ? 'it needs libtensorflow with CUDA 11 + cuDNN 8' : 'it needs libtensorflow');
       if (!(await tf.setBackend('tensorflow'))) throw new Error(`backend 'tensorflow' failed to initialise`);
       return 'tensorflow';
+    }
+    case 'webgpu': {
+      await initDawn();
+      requireOptional(PACKAGES.webgpu, 'the tfjs WebGPU backend');
+      if (!(await tf.setBackend('webgpu'))) throw new Error(`backend 'webgpu' failed to initialise`);
+      return 'webgpu';
     }
     case 'wasm': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -69,6 +130,7 @@ async function tryBackend(name: ConcreteBackend): Promise<string> {
           if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l);
         }
       }
+      installWasmFastKernels();
       return 'wasm';
     }
     case 'cpu': {
@@ -87,7 +149,7 @@ async function tryBackend(name: ConcreteBackend): Promise<string> {
  */
 export async function selectBackend(
   requested: BackendName = 'auto',
-  options: { log?: (message: string) => void } = {},
+  options: { log?: (message: string) => void; webgpu?: boolean } = {},
 ): Promise<BackendInfo> {
   const parsed = BackendNameSchema.safeParse(requested);
   if (!parsed.success) {
@@ -96,16 +158,21 @@ export async function selectBackend(
       { details: { backend: requested } },
     );
   }
-  if (active && (requested === active.requested || requested === active.backend) && tf.getBackend() === active.tfBackend) {
+  const order = requested === 'auto' ? autoOrder(options.webgpu ?? webgpuEnabled()) : [requested];
+  if (
+    active &&
+    (requested === active.backend || (requested === active.requested && order.join() === activeOrder)) &&
+    tf.getBackend() === active.tfBackend
+  ) {
     return active;
   }
-  const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
     try {
       const tfBackend = await tryBackend(name);
       await tf.ready();
       attempts.push({ backend: name, ok: true });
+      activeOrder = order.join();
       active = {
         requested,
         backend: name,
@@ -128,8 +195,10 @@ export async function selectBackend(
   throw new UnsupportedError(
     `backend '${requested}' is not available: ${attempts.map((a) => `${a.backend}: ${a.error}`).join('; ')}` +
       (requested === 'tensorflow-gpu' || requested === 'tensorflow'
-        ? ` (install ${PACKAGES[requested]}; it needs libtensorflow)`
-        : ''),
+        ? ` (install ${PACKAGES[requested]}; it needs libtensorflow${requested === 'tensorflow-gpu' ? ' and the CUDA 11 + cuDNN 8 runtime, see README "Backends"' : ''})`
+        : requested === 'webgpu'
+          ? ' (the WebGPU path is unverified; it needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu and a GPU with a Vulkan driver)'
+          : ''),
     { details: { backend: requested, attempts } },
   );
 }

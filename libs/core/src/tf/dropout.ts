@@ -1,34 +1,84 @@
 import { tf } from './tfjs';
 import { InvalidArgumentError } from '../errors';
+import { phase } from './profile';
 
 /**
- * Inverted-dropout scale mask: each entry 0 with probability `rate`, else `1/(1-rate)`. Generated with
- * an inlined mulberry32 stream, two entries per 32-bit draw (16-bit uniforms: the rate is honoured to
- * 1/65536) — mask generation is a visible part of a training step.
+ * A deterministic stream of dropout decisions (mulberry32). Each 32-bit draw decides FOUR entries from
+ * its four bytes; a byte equal to the rate's high byte is resolved by one more byte-draw, so an entry is
+ * dropped with probability round(rate·65536)/65536 exactly (16-bit resolution) at ~1.004 draws per 4
+ * entries — mask generation is a visible part of a training step.
  */
-export function dropoutMask(shape: number[], rate: number, seed: number): tf.Tensor {
-  if (!(rate >= 0 && rate < 1)) throw new InvalidArgumentError(`dropout rate must be in [0, 1), got ${rate}`);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(size);
-  const keep = 1 / (1 - rate);
-  const threshold = Math.round(rate * 65536); // drop when the 16-bit uniform < threshold
-  let a = seed >>> 0;
-  for (let i = 0; i < size; i += 2) {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    t = (t ^ (t >>> 14)) >>> 0;
-    data[i] = (t & 0xffff) < threshold ? 0 : keep;
-    if (i + 1 < size) data[i + 1] = t >>> 16 < threshold ? 0 : keep;
+export class DropoutStream {
+  private a: number;
+  constructor(seed: number) {
+    this.a = seed >>> 0;
   }
-  return tf.tensor(data, shape, 'float32');
+
+  private next(): number {
+    this.a = (this.a + 0x6d2b79f5) | 0;
+    let t = Math.imul(this.a ^ (this.a >>> 15), this.a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /**
+   * Write `n` inverted-dropout scales (0 or 1/(1−rate)) to `out[off … off+n)`. Starts on a fresh draw,
+   * so the values depend only on the seed and the sequence of `fill` lengths.
+   */
+  fill(out: Float32Array, off: number, n: number, rate: number): void {
+    const thr = Math.round(rate * 65536);
+    const hi = thr >>> 8;
+    const lo = thr & 255;
+    const keep = 1 / (1 - rate);
+    const end = off + n;
+    let i = off;
+    while (i < end) {
+      const t = this.next();
+      for (let sh = 0; sh < 32 && i < end; sh += 8, i++) {
+        const b = (t >>> sh) & 255;
+        out[i] = b < hi ? 0 : b > hi ? keep : (this.next() & 255) < lo ? 0 : keep;
+      }
+    }
+  }
+}
+
+let scratch = new Float32Array(0);
+
+/** Fills a whole mask (flat, row-major) — for masks whose entries must not depend on the layout. */
+export type MaskFill = (out: Float32Array, rate: number) => void;
+
+function checkRate(rate: number): void {
+  if (!(rate >= 0 && rate < 1)) throw new InvalidArgumentError(`dropout rate must be in [0, 1), got ${rate}`);
+}
+
+/**
+ * Inverted-dropout scale mask: each entry 0 with probability `rate`, else `1/(1-rate)`, from one
+ * `DropoutStream(seed)` over the whole tensor, or from a `MaskFill` (e.g. one stream per sequence so
+ * the mask does not depend on how a batch is split or grouped).
+ */
+export function dropoutMask(shape: number[], rate: number, seed: number | MaskFill): tf.Tensor {
+  checkRate(rate);
+  const size = shape.reduce((a, b) => a * b, 1);
+  return phase('dropout masks (JS)', () => {
+    // wasm copies the values into its heap, so one scratch array serves every mask (less GC of
+    // 50 MB arrays); other backends may keep the array as the tensor's storage: a fresh one there
+    let data: Float32Array;
+    if (tf.getBackend() === 'wasm') {
+      if (scratch.length < size) scratch = new Float32Array(size);
+      data = scratch.subarray(0, size);
+      if (typeof seed !== 'number') data.fill(0); // a MaskFill may leave padding entries unwritten
+    } else data = new Float32Array(size);
+    if (typeof seed === 'number') new DropoutStream(seed).fill(data, 0, size, rate);
+    else seed(data, rate);
+    return tf.tensor(data, shape, 'float32');
+  });
 }
 
 /**
  * Inverted dropout with a deterministic mask from `seed` (same seed → same mask on every backend).
  * Identity when `rate` is 0.
  */
-export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+export function dropout(x: tf.Tensor, rate: number, seed: number | MaskFill): tf.Tensor {
   if (rate === 0) return x;
   return tf.mul(x, dropoutMask(x.shape, rate, seed));
 }
@@ -39,7 +89,7 @@ export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
  * pre-activation, the ReLU output and the mask — the FFN hidden layer is the largest activation of a
  * transformer step. Same values and gradients as `dropout(tf.relu(x), rate, seed)`.
  */
-export function reluDropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+export function reluDropout(x: tf.Tensor, rate: number, seed: number | MaskFill): tf.Tensor {
   if (rate === 0) return tf.relu(x);
   const scale = 1 / (1 - rate);
   const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {

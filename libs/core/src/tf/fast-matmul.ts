@@ -11,6 +11,17 @@ export function swapLastAxes(x: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * `aᵀ · dy` for 2-D operands without transposing the larger one: transposing a [6900, 2048] tensor
+ * on wasm costs more than the product, so when `a` is wider than `dy` this computes `(dyᵀ · a)ᵀ`.
+ */
+export function transposedProduct(a: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  if (a.rank === 2 && dy.rank === 2 && (a.shape[1] as number) > 2 * (dy.shape[1] as number)) {
+    return tf.transpose(tf.matMul(tf.transpose(dy), a));
+  }
+  return tf.matMul(swapLastAxes(a), dy);
+}
+
+/**
  * `a · b` with a gradient that uses explicit transposes instead of matMul's transpose flags:
  * dA = dC · transpose(b), dB = transpose(a) · dC. Mathematically identical to tf.matMul's gradient,
  * but on the wasm backend a transposed matMul is 10–20× slower than a plain one, so this makes a
@@ -22,7 +33,7 @@ const matMulNoFlags = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradS
     value: tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved;
-      return [tf.matMul(dy, swapLastAxes(sb)), tf.matMul(swapLastAxes(sa), dy)];
+      return [tf.matMul(dy, swapLastAxes(sb)), transposedProduct(sa, dy)];
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);
@@ -69,7 +80,9 @@ const linearBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, sav
     value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, sw] = saved;
-      return [tf.matMul(dy, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy), tf.sum(dy, 0)];
+      // bias gradient as a product with a ones row: the wasm Sum over axis 0 transposes dy first
+      const ones = tf.ones([1, dy.shape[0]]);
+      return [tf.matMul(dy, tf.transpose(sw)), transposedProduct(sx, dy), tf.reshape(tf.matMul(ones, dy), [dy.shape[1] as number])];
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -8,7 +8,9 @@ export {
   type BackendInfo,
   selectBackend,
   activeBackend,
+  webgpuEnabled,
 } from './backend';
 export { matMul, linear, swapLastAxes } from './fast-matmul';
 export { gatherRows, selectRows } from './gather-rows';
-export { dropout, dropoutMask, reluDropout } from './dropout';
+export { dropout, dropoutMask, reluDropout, DropoutStream, type MaskFill } from './dropout';
+export { phase, profilePhases, type PhaseProfile } from './profile';

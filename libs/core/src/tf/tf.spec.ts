@@ -45,9 +45,33 @@ describe('selectBackend', () => {
     await expect(selectBackend('tensorflow-gpu')).rejects.toThrow(/@tensorflow\/tfjs-node-gpu/);
   });
 
+  it('webgpu (unverified, behind a flag): auto skips it unless enabled; without a GPU it fails with a clear reason and auto falls back', async () => {
+    const plain = await selectBackend('auto', { webgpu: false });
+    expect(plain.attempts.map((a) => a.backend)).not.toContain('webgpu');
+    let gpu = false;
+    try {
+      await selectBackend('webgpu');
+      gpu = true;
+    } catch (e) {
+      expect(e).toBeInstanceOf(UnsupportedError);
+      // names why: the optional package is missing, or there is no adapter (no GPU / no Vulkan driver)
+      expect(String((e as Error).message)).toMatch(/webgpu: .*(not installed|no WebGPU adapter)/);
+      expect(String((e as Error).message)).toMatch(/unverified/);
+    }
+    const info = await selectBackend('auto', { webgpu: true });
+    const tried = info.attempts.map((a) => a.backend);
+    if (gpu) {
+      expect(info.backend).toBe(isInstalled('@tensorflow/tfjs-node-gpu') || isInstalled('@tensorflow/tfjs-node') ? info.backend : 'webgpu');
+    } else {
+      expect(tried).toContain('webgpu');
+      expect(info.attempts.find((a) => a.backend === 'webgpu')?.ok).toBe(false);
+      expect(info.backend).toBe(isInstalled('@tensorflow/tfjs-node-gpu') ? 'tensorflow-gpu' : isInstalled('@tensorflow/tfjs-node') ? 'tensorflow' : 'wasm');
+    }
+  });
+
   it('rejects unknown names', async () => {
     await expect(selectBackend('gpu' as never)).rejects.toThrow(/unknown backend 'gpu'/);
-    expect(BackendNameSchema.options).toEqual(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(BackendNameSchema.options).toEqual(['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
   });
 });
 
@@ -106,6 +130,21 @@ describe.each(['wasm', 'cpu'] as const)('fast ops on %s', (backend) => {
     });
   });
 
+  it('linear gradients with a wide input (weight gradient computed as (dyᵀ·x)ᵀ) equal the closed form', () => {
+    tf.tidy(() => {
+      const x = tf.randomNormal([6, 20], 0, 1, 'float32', 11);
+      const w = tf.randomNormal([20, 3], 0, 1, 'float32', 12);
+      const b = tf.randomNormal([3], 0, 1, 'float32', 13);
+      const u = tf.randomNormal([6, 3], 0, 1, 'float32', 14);
+      const [gx, gw, gb] = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(linear(xx, ww, bb), u)))([x, w, b]);
+      expect(maxAbsDiff(gw, tf.matMul(x, u, true, false))).toBeLessThan(1e-5); // dW = xᵀ·u
+      expect(maxAbsDiff(gx, tf.matMul(u, w, false, true))).toBeLessThan(1e-5); // dx = u·Wᵀ
+      expect(maxAbsDiff(gb, tf.sum(u, 0))).toBeLessThan(1e-5);
+      const [, gw2] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(matMul(xx, ww), u)))([x, w]);
+      expect(maxAbsDiff(gw2, tf.matMul(x, u, true, false))).toBeLessThan(1e-5);
+    });
+  });
+
   it('linear adds the bias on the last axis', () => {
     const y = linear(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 0, 1], [0, 1, 1]]), tf.tensor1d([10, 20, 30]));
     expect(Array.from(y.dataSync())).toEqual([11, 22, 33]);
@@ -127,6 +166,39 @@ describe.each(['wasm', 'cpu'] as const)('fast ops on %s', (backend) => {
     expect(Array.from(selectRows(x, [1, 1, 0]).dataSync())).toEqual([3, 4, 3, 4, 1, 2]);
     const g = tf.grad((xx: tf.Tensor) => tf.sum(selectRows(xx as tf.Tensor2D, [1, 1, 0])))(x);
     expect(Array.from(g.dataSync())).toEqual([1, 1, 2, 2]);
+  });
+});
+
+describe('wasm kernel replacements (Identity, Slice, SplitV) equal the cpu backend', () => {
+  it('slices of every rank and axis, splits, clones', async () => {
+    const shapes = [[7], [5, 6], [3, 4, 5], [2, 3, 4, 5], [2, 2, 3, 2, 3]];
+    const run = () =>
+      shapes.flatMap((shape) =>
+        tf.tidy(() => {
+          const n = shape.reduce((a, b) => a * b, 1);
+          const x = tf.reshape(tf.range(0, n), shape);
+          const begin = shape.map((d) => Math.min(1, d - 1));
+          const size = shape.map((d, i) => (i % 2 === 0 ? d - begin[i] : 1));
+          const whole = shape.map(() => -1);
+          const outs = [tf.slice(x, begin, size), tf.slice(x, shape.map(() => 0), whole), tf.clone(x)];
+          for (let axis = 0; axis < shape.length; axis++) {
+            if (shape[axis] >= 2) outs.push(...tf.split(x, [1, shape[axis] - 1], axis));
+          }
+          return outs.map((t) => ({ shape: t.shape, values: Array.from(t.dataSync()) }));
+        }),
+      );
+    await selectBackend('cpu');
+    const cpu = run();
+    await selectBackend('wasm');
+    const wasm = run();
+    expect(wasm).toEqual(cpu);
+    expect(cpu.length).toBeGreaterThan(30);
+    // a clone shares the buffer but disposing one leaves the other intact
+    const a = tf.tensor1d([1, 2, 3]);
+    const c = tf.clone(a);
+    a.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3]);
+    c.dispose();
   });
 });
 
