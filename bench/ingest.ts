@@ -13,13 +13,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { FarnebackFlow, type GrayFrame, analyzeVideo } from '@vmr/features';
 import { ingestMedia } from '@vmr/data';
+import { sharedPath } from '@vmr/core';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
-const MEDIA = path.resolve(__dirname, '../../shared/media/video');
+const MEDIA = sharedPath('media', 'video');
 
 async function farnebackMs(): Promise<{ msPerPair: number; pairs: number }> {
   const frames: GrayFrame[] = [];

@@ -12,7 +12,7 @@ export {
   mediaInfoFromFfprobe,
   parseRational,
 } from './media/probe';
-export { AccumulatorSampler, accumulatorSampleIndices, accumulatorSelectExpr, flowFpsFor } from './media/frame-sampling';
+export { AccumulatorSampler, TimeSlotSampler, type TimeSlot, accumulatorSampleIndices, accumulatorSelectExpr, flowFpsFor } from './media/frame-sampling';
 export {
   type SampledFrame,
   type StreamFramesOptions,

@@ -32,6 +32,8 @@ export interface ClipJob {
   peaks?: boolean;
   /** Model files of model-file extractors (`resnet`, `clip`): name → path. */
   modelPaths?: Record<string, string>;
+  /** Who resizes frames to 320×240 (`--resize`): `opencv` (default, OpenCV-Python parity) or `ffmpeg` (faster). */
+  resize?: 'opencv' | 'ffmpeg';
 }
 
 export interface ClipOk {
@@ -127,11 +129,12 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
     let flow: Float64Array | undefined;
     let flowFps: number | undefined;
     let nativeFps: number | undefined;
+    let videoStartSec: number | undefined;
     const kind: 'video' | 'music' = info.video ? 'video' : 'music';
     if (info.video) {
       const v = info.video;
       Object.assign(meta, { videoCodec: v.codec, width: v.width, height: v.height, rotation: v.rotation });
-      if (!info.audio && !job.allowSilent) return fail('skipped', 'no-audio', 'video has no audio stream (a clip needs its music; pass allowSilent to keep it)');
+      if (!info.audio && !job.allowSilent) return fail('skipped', 'no-audio', 'video has no audio stream (a clip needs its music; pass --allow-silent to keep it)');
       const acc = job.videoFeatures.includes('builtin-video') ? new BuiltinVideoAccumulator() : undefined;
       const mnet = job.videoFeatures.includes('mobilenetv2') ? new MobileNetV2Accumulator() : undefined;
       const fileModels = job.videoFeatures
@@ -142,6 +145,7 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
         analysis = await analyzeVideo(file, {
           info,
           maxSeconds: job.maxSeconds,
+          resize: job.resize,
           onFrame: (f) => {
             acc?.addFrame(f);
             mnet?.addFrame(f);
@@ -155,15 +159,20 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       nativeFps = analysis.nativeFps;
       flowFps = analysis.flowFps;
       flow = Float64Array.from(analysis.trajectory);
-      const lastIdx = analysis.sampledDecodeIndices[analysis.sampledDecodeIndices.length - 1];
-      const decodedSec = (lastIdx + 1) / analysis.nativeFps;
-      const expected = job.maxSeconds !== undefined ? Math.min(job.maxSeconds, info.durationSec) : info.durationSec;
+      videoStartSec = analysis.videoStartSec;
+      // Completeness by presentation time (not frame count ÷ nominal fps, which is wrong on
+      // variable-frame-rate video): the video runs on after the last sampled frame for less than
+      // one sample period plus one frame.
+      const decodedSec = analysis.lastFrameSec + 1 / flowFps + 1 / nativeFps;
+      const containerSec = Math.max(0, info.durationSec - videoStartSec);
+      const expected = job.maxSeconds !== undefined ? Math.min(job.maxSeconds - videoStartSec, containerSec) : containerSec;
       if (expected > 0 && decodedSec < 0.9 * expected - 1) {
         return fail('failed', 'truncated', `decoded ${decodedSec.toFixed(2)} s of video but the container says ${expected.toFixed(2)} s (truncated or damaged file)`);
       }
-      durationSec = Math.min(expected > 0 ? expected : decodedSec, decodedSec + 1 / flowFps);
+      durationSec = expected > 0 ? Math.min(expected, decodedSec) : decodedSec;
       seconds = Math.floor(durationSec + 1e-3);
-      if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of video; at least ${minSeconds} whole second(s) needed`);
+      Object.assign(meta, { videoStartSec, flowSamples: flow.length, heldSamples: analysis.heldSamples, resize: analysis.resize });
+      if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of video; at least ${minSeconds} whole second(s) needed (--min-seconds)`);
       if (acc) video['builtin-video'] = acc.finish(seconds);
       if (mnet) video.mobilenetv2 = await mnet.finish(seconds);
       for (const m of fileModels) video[m.name] = await m.finish(seconds);
@@ -171,27 +180,27 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
     } else {
       durationSec = job.maxSeconds !== undefined ? Math.min(job.maxSeconds, info.durationSec) : info.durationSec;
       seconds = Math.floor(durationSec + 1e-3);
-      if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of audio; at least ${minSeconds} whole second(s) needed`);
+      if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of audio; at least ${minSeconds} whole second(s) needed (--min-seconds)`);
     }
     let hasAudio = false;
     if (info.audio) {
       Object.assign(meta, { audioCodec: info.audio.codec, sampleRate: info.audio.sampleRate, channels: info.audio.channels });
       let a22;
       try {
-        a22 = await decodeAudio(file, { sampleRate: BUILTIN_AUDIO_SR, maxSeconds: job.maxSeconds, info });
+        a22 = await decodeAudio(file, { sampleRate: BUILTIN_AUDIO_SR, maxSeconds: job.maxSeconds, info, startSec: videoStartSec });
       } catch (e) {
         return classify(e, file);
       }
       let peak = 0;
       for (let i = 0; i < a22.samples.length; i++) peak = Math.max(peak, Math.abs(a22.samples[i]));
       if (peak < SILENCE_PEAK && !job.allowSilent) {
-        return fail('skipped', 'silent', `audio is silent (peak ${peak.toExponential(2)} < ${SILENCE_PEAK})`);
+        return fail('skipped', 'silent', `audio is silent (peak ${peak.toExponential(2)} < ${SILENCE_PEAK}; pass --allow-silent to keep it)`);
       }
       hasAudio = true;
       if (job.audioFeatures.includes('builtin-audio')) audio['builtin-audio'] = builtinAudioFeatures(a22.samples, BUILTIN_AUDIO_SR, seconds);
       if (job.peaks !== false) {
         peaks.yariv = { ...(peaks.yariv ?? {}), audio: Float64Array.from(onsetDetect(a22.samples, BUILTIN_AUDIO_SR).times) };
-        const native = await decodeAudio(file, { sampleRate: info.audio.sampleRate, maxSeconds: job.maxSeconds, info });
+        const native = await decodeAudio(file, { sampleRate: info.audio.sampleRate, maxSeconds: job.maxSeconds, info, startSec: videoStartSec });
         peaks.vmr = { audio: Float64Array.from(energyPeakTimes(native.samples, native.sampleRate)) };
       }
     } else if (kind === 'music') {
