@@ -2,7 +2,15 @@
 export {};
 export * from './audio';
 // Media decoding and optical flow (issue 5).
-export { type FfmpegBinaries, type BinarySource, ffmpegBinaries, findOnPath } from './media/ffmpeg-binaries';
+export {
+  type FfmpegBinaries,
+  type BinarySource,
+  type DecoderVersions,
+  NPM_FFMPEG_FALLBACK_NOTE,
+  decoderVersions,
+  ffmpegBinaries,
+  findOnPath,
+} from './media/ffmpeg-binaries';
 export {
   type Rational,
   type MediaInfo,

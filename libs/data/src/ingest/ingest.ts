@@ -1,44 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { InvalidArgumentError, NotFoundError, createProgress, errorMessage, readNpy, toFloat32 } from '@vmr/core';
-import { FARNEBACK_DEFAULTS, ffmpegBinaries, getExtractor, resolveExtractors } from '@vmr/features';
+import { FARNEBACK_DEFAULTS, decoderVersions, getExtractor, resolveExtractors } from '@vmr/features';
 import { type ClipPlanOptions, planClipSegments, planToSegmentsRow, type SegmentsCsvRow } from '@vmr/segmentation';
 import { DatasetWriter } from '../dataset/dataset';
 import type { FailedEntry } from '../dataset/schema';
 import { type SplitFractions, assignSplits } from '../dataset/splits';
 import type { ClipJob, ClipResult } from './process-clip';
 import { runClipJobs } from './pool';
-
-export const MEDIA_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.mpg', '.mpeg', '.ogv', '.mp3', '.ogg', '.oga', '.wav', '.flac', '.m4a', '.aac', '.opus'];
-
-/**
- * Expand inputs into media files: a directory contributes its files with a media extension
- * (recursively, sorted); a `.txt`/`.list` file is read as one path per line (relative to the list);
- * any other file is taken as is.
- */
-export function listMediaInputs(inputs: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (MEDIA_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
-    }
-  };
-  for (const input of inputs) {
-    if (!fs.existsSync(input)) throw new NotFoundError(`input ${input} does not exist`, { details: { path: input } });
-    const st = fs.statSync(input);
-    if (st.isDirectory()) walk(input);
-    else if (/\.(txt|list)$/i.test(input)) {
-      const base = path.dirname(input);
-      for (const line of fs.readFileSync(input, 'utf8').split('\n')) {
-        const t = line.trim();
-        if (t && !t.startsWith('#')) out.push(path.isAbsolute(t) ? t : path.join(base, t));
-      }
-    } else out.push(input);
-  }
-  return [...new Set(out.map((p) => path.resolve(p)))];
-}
+import { type LeftOutFile, listMediaInputs } from './media-files';
+import { type SegmentAdvice, adviseSegmentation } from './segment-advice';
 
 export interface IngestOptions {
   inputs: string[];
@@ -61,6 +32,8 @@ export interface IngestOptions {
   quiet?: boolean;
   /** Overwrite an existing dataset instead of resuming it. */
   overwrite?: boolean;
+  /** Who resizes frames to 320×240 (`--resize`): `opencv` (default, OpenCV-Python parity) or `ffmpeg` (faster, small differences). */
+  resize?: 'opencv' | 'ffmpeg';
   onClip?: (r: ClipResult) => void;
 }
 
@@ -72,8 +45,14 @@ export interface IngestSummary {
   videoClips: number;
   musicTracks: number;
   failed: FailedEntry[];
+  /** Files in the input folders that were not ingested (not media, hidden, …), each with its reason. */
+  leftOut: LeftOutFile[];
   segmented: number;
   segmentSkipped: Array<{ id: string; reason: string }>;
+  /** When clips were too short for the segmentation: how many, and the flags that would fit most. */
+  segmentAdvice?: SegmentAdvice;
+  /** The decoder that ran (ffmpeg/ffprobe path, source and version; a note when it is the npm fallback). */
+  decoder: ReturnType<typeof decoderVersions>;
   seconds: number;
   wallSeconds: number;
 }
@@ -91,9 +70,14 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
   const vx = resolveExtractors(videoNames, 'video', o.modelPaths);
   const ax = resolveExtractors(audioNames, 'audio', o.modelPaths);
   if (o.maxSeconds !== undefined && !(o.maxSeconds > 0)) throw new InvalidArgumentError(`--max-seconds must be > 0, got ${o.maxSeconds}`);
-  const files = listMediaInputs(o.inputs);
-  if (files.length === 0) throw new InvalidArgumentError(`no media files found in ${o.inputs.join(', ')} (extensions: ${MEDIA_EXTENSIONS.join(' ')})`);
-  const bins = ffmpegBinaries();
+  const { files, leftOut } = await listMediaInputs(o.inputs);
+  if (files.length === 0) {
+    throw new InvalidArgumentError(
+      `no media files found in ${o.inputs.join(', ')}` + (leftOut.length ? ` (left out: ${leftOut.slice(0, 5).map((l) => `${path.basename(l.path)}: ${l.reason}`).join('; ')}${leftOut.length > 5 ? '; …' : ''})` : ''),
+    );
+  }
+  const decoder = decoderVersions();
+  if (decoder.note && !o.quiet) process.stderr.write(`vmr ingest: ${decoder.note}\n`);
   const writer = DatasetWriter.create(o.out, {
     name: o.name ?? path.basename(path.resolve(o.out)),
     kind: 'media',
@@ -109,7 +93,7 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
         (e.name === 'builtin-video' ? `; Farnebäck ${JSON.stringify(FARNEBACK_DEFAULTS)} via @techstark/opencv-js` : '') +
         (e.kind === 'model-file' ? `; model file ${path.resolve(o.modelPaths?.[e.name] ?? '')}` : ''),
     })),
-    provenance: { ingest: { ffmpeg: bins.ffmpeg, ffprobe: bins.ffprobe, source: bins.source, maxSeconds: o.maxSeconds ?? null } },
+    provenance: { ingest: { decoder, resize: o.resize ?? 'opencv', maxSeconds: o.maxSeconds ?? null, leftOut } },
   });
   writer.setPeakVariant('yariv', { video: true, audio: true, description: 'video: strict local maxima ≥ 0.1 of flow/<id>.npy at flowFps; audio: librosa onset_detect defaults at 22.05 kHz' });
   writer.setPeakVariant('vmr', {
@@ -134,6 +118,7 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
     maxSeconds: o.maxSeconds,
     minSeconds: o.minSeconds,
     allowSilent: o.allowSilent,
+    resize: o.resize,
     modelPaths: o.modelPaths ? Object.fromEntries(Object.entries(o.modelPaths).map(([k, v]) => [k, path.resolve(v)])) : undefined,
   }));
   const progress = createProgress({ label: 'ingest', total: todo.length, unit: 'clips', quiet: o.quiet });
@@ -190,8 +175,11 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
     videoClips: videoIds.length,
     musicTracks: manifest.clips.length - videoIds.length,
     failed: manifest.failed,
+    leftOut,
     segmented: seg?.rows ?? 0,
     segmentSkipped: seg?.skipped ?? [],
+    segmentAdvice: seg?.advice,
+    decoder,
     seconds,
     wallSeconds: (Date.now() - t0) / 1000,
   };
@@ -204,10 +192,11 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
 export function segmentDataset(
   writer: DatasetWriter,
   options: Omit<ClipPlanOptions, 'flowFps' | 'featureLength' | 'clipId'>,
-): { rows: number; skipped: Array<{ id: string; reason: string }> } {
+): { rows: number; skipped: Array<{ id: string; reason: string }>; advice?: SegmentAdvice } {
   const m = writer.current;
   const rows: SegmentsCsvRow[] = [];
   const skipped: Array<{ id: string; reason: string }> = [];
+  const lengths: number[] = [];
   for (const c of m.clips) {
     if (c.kind !== 'video') continue;
     let flow: Float32Array;
@@ -217,12 +206,14 @@ export function segmentDataset(
       skipped.push({ id: c.id, reason: `flow unreadable: ${errorMessage(e)}` });
       continue;
     }
+    lengths.push(flow.length);
     const plan = planClipSegments(flow, { ...options, flowFps: m.flowFps, featureLength: c.seconds, clipId: c.id });
     if (plan.status === 'ok') rows.push(planToSegmentsRow(plan));
     else skipped.push({ id: c.id, reason: `${plan.reason}: ${plan.message}` });
   }
   writer.writeSegments(rows, { ...options }, skipped);
-  return { rows: rows.length, skipped };
+  const advice = adviseSegmentation(lengths, { ...options, flowFps: m.flowFps, dataset: writer.dir });
+  return { rows: rows.length, skipped, advice };
 }
 
 function readFlowFile(file: string): Float32Array {
