@@ -20,15 +20,21 @@ describe('variable frame rate: timestamps, not frame counts', () => {
   const clip = path.join(tmp, 'vfr', 'vfr_5_then_30fps.mkv');
 
   beforeAll(() => {
-    fs.mkdirSync(path.dirname(clip));
-    // 3 s at 5 fps then 3 s at 30 fps (105 frames over 6 s), black except a white flash at 4.5–5.2 s,
-    // with a 440 Hz tone burst at exactly the same time on the audio track.
+    const dir = path.dirname(clip);
+    fs.mkdirSync(dir);
+    const parts = path.join(tmp, 'parts');
+    fs.mkdirSync(parts);
+    // 3 s at 5 fps then 3 s at 30 fps (105 frames over 6 s), joined by the concat demuxer without
+    // re-encoding (each part keeps its timestamps): black except a white flash at 4.5–5.2 s, with a 440 Hz
+    // tone burst at exactly the same time on the audio track. The muxer starts the video 46 ms after the
+    // audio, as real files often do.
+    ff(['-f', 'lavfi', '-i', 'color=c=black:s=160x120:r=5:d=3', '-c:v', 'mpeg4', '-q:v', '3', path.join(parts, 'a.mkv')]);
+    ff(['-f', 'lavfi', '-i', "color=c=black:s=160x120:r=30:d=3,drawbox=enable='between(t,1.5,2.2)':c=white:t=fill", '-c:v', 'mpeg4', '-q:v', '3', path.join(parts, 'b.mkv')]);
+    fs.writeFileSync(path.join(parts, 'list.txt'), "file 'a.mkv'\nfile 'b.mkv'\n");
     ff([
-      '-f', 'lavfi', '-i', 'color=c=black:s=160x120:r=5:d=3',
-      '-f', 'lavfi', '-i', "color=c=black:s=160x120:r=30:d=3,drawbox=enable='between(t,1.5,2.2)':c=white:t=fill",
+      '-f', 'concat', '-safe', '0', '-i', path.join(parts, 'list.txt'),
       '-f', 'lavfi', '-i', "aevalsrc='if(between(t,4.5,5.2),0.5*sin(2*PI*440*t),0)':s=22050:d=6",
-      '-filter_complex', '[0:v][1:v]concat=n=2:v=1:a=0,settb=1/1000[v]',
-      '-map', '[v]', '-map', '2:a', '-vsync', 'vfr', '-c:v', 'mpeg4', '-q:v', '3', '-c:a', 'aac', '-b:a', '96k', clip,
+      '-map', '0:v', '-map', '1:a', '-c:v', 'copy', '-c:a', 'aac', '-b:a', '96k', clip,
     ]);
   });
 
@@ -46,7 +52,9 @@ describe('variable frame rate: timestamps, not frame counts', () => {
     expect(a.trajectory).toHaveLength(18); // 6 s × 3
     a.sampleTimes.forEach((t, i) => expect(Math.abs(t - i / 3)).toBeLessThan(0.2 + 1e-9)); // ≤ one 5-fps frame late
     const white = a.grayMeans.map((g, i) => (g > 128 ? i : -1)).filter((i) => i >= 0);
-    expect(white).toEqual([14, 15]); // 4.67 s and 5.0 s
+    expect(white).toEqual([14, 15]); // the slots at 4.67 s and 5.0 s (the flash is 4.5–5.2 s on the file's clock)
+    expect(a.videoStartSec).toBeGreaterThanOrEqual(0);
+    expect(a.videoStartSec).toBeLessThan(0.1);
   });
 
   it('ingests with the right duration, and audio aligned with video to within one flow sample', async () => {
@@ -58,22 +66,24 @@ describe('variable frame rate: timestamps, not frame counts', () => {
     expect(c.durationSec).toBeGreaterThan(5.9);
     expect(c.durationSec).toBeLessThan(6.2);
     expect(c).toMatchObject({ seconds: 6, flowLength: 18 });
-    // Per-second rows: the flash (builtin-video column 0, mean red) and the tone (builtin-audio column
-    // 118, max log10 frame energy) are both in seconds 4 and 5, and nowhere before.
+    // Per-second rows (clip time starts at the first video frame, and the audio is cut to match): the flash
+    // (builtin-video column 0, mean red) and the tone (builtin-audio column 118, max log10 frame energy)
+    // are both in second 4 and nowhere before.
+    const start = c.meta!.videoStartSec as number;
+    expect(start).toBeLessThan(0.1);
     const v = ds.videoFeatures('builtin-video', c.id);
     const au = ds.audioFeatures('builtin-audio', c.id);
     for (let sec = 0; sec < 4; sec++) {
       expect(v.data[sec * v.cols]).toBeLessThan(0.05);
       expect(au.data[sec * au.cols + 118]).toBeLessThan(-6);
     }
-    for (const sec of [4, 5]) {
-      expect(v.data[sec * v.cols]).toBeGreaterThan(0.2);
-      expect(au.data[sec * au.cols + 118]).toBeGreaterThan(-3);
-    }
-    // The tone's onset (librosa onset_detect) is within one flow sample (1/3 s) of the flash at 4.5 s.
+    expect(v.data[4 * v.cols]).toBeGreaterThan(0.2);
+    expect(au.data[4 * au.cols + 118]).toBeGreaterThan(-3);
+    // The tone's onset (librosa onset_detect) is within one flow sample (1/3 s) of the flash.
+    const flash = 4.5 - start;
     const onsets = Array.from(ds.peaks('yariv', 'audio', c.id)!);
-    expect(onsets.some((t) => Math.abs(t - 4.5) < 1 / 3)).toBe(true);
-    expect(onsets.every((t) => t > 4.5 - 1 / 3)).toBe(true);
+    expect(onsets.some((t) => Math.abs(t - flash) < 1 / 3)).toBe(true);
+    expect(onsets.every((t) => t > flash - 1 / 3)).toBe(true);
   });
 });
 

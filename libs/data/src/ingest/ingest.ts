@@ -7,7 +7,8 @@ import { DatasetWriter } from '../dataset/dataset';
 import type { FailedEntry } from '../dataset/schema';
 import { type SplitFractions, assignSplits } from '../dataset/splits';
 import type { ClipJob, ClipResult } from './process-clip';
-import { runClipJobs } from './pool';
+import { ClipWorkerPool } from './pool';
+import { processClip } from './process-clip';
 import { type LeftOutFile, listMediaInputs } from './media-files';
 import { type SegmentAdvice, adviseSegmentation } from './segment-advice';
 
@@ -21,6 +22,8 @@ export interface IngestOptions {
   modelPaths?: Record<string, string>;
   /** Worker threads (default: 2, at most the number of files). 0 = in-process. */
   workers?: number;
+  /** An already started worker pool to use (e.g. kept across runs); `workers` is then ignored. */
+  pool?: ClipWorkerPool;
   maxSeconds?: number;
   minSeconds?: number;
   allowSilent?: boolean;
@@ -55,6 +58,8 @@ export interface IngestSummary {
   decoder: ReturnType<typeof decoderVersions>;
   seconds: number;
   wallSeconds: number;
+  /** Of wallSeconds: starting the worker pool (loading code and OpenCV.js once per worker); 0 with a given pool. */
+  startupSeconds: number;
 }
 
 /**
@@ -124,9 +129,10 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
   const progress = createProgress({ label: 'ingest', total: todo.length, unit: 'clips', quiet: o.quiet });
   let seconds = 0;
   let ingested = 0;
+  let startupSeconds = 0;
   const failed: FailedEntry[] = [];
   try {
-    await runClipJobs(jobs, o.workers ?? 2, (r) => {
+    const onResult = (r: ClipResult): void => {
       o.onClip?.(r);
       const id = ids.get(r.file)!;
       if (!r.ok) {
@@ -157,7 +163,20 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
       ingested++;
       if (r.kind === 'video') seconds += r.durationSec;
       progress.tick(1, { failed: failed.length });
-    });
+    };
+    const workers = o.workers ?? 2;
+    if (!Number.isInteger(workers) || workers < 0) throw new InvalidArgumentError(`--workers must be a non-negative integer, got ${workers}`);
+    if (o.pool) await o.pool.run(jobs, onResult);
+    else if (workers === 0 || jobs.length === 0) for (const j of jobs) onResult(await processClip(j));
+    else {
+      const pool = await ClipWorkerPool.start(Math.min(workers, jobs.length));
+      startupSeconds = pool.startupSeconds;
+      try {
+        await pool.run(jobs, onResult);
+      } finally {
+        await pool.close();
+      }
+    }
   } finally {
     progress.stop();
     writer.save();
@@ -182,6 +201,7 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
     decoder,
     seconds,
     wallSeconds: (Date.now() - t0) / 1000,
+    startupSeconds,
   };
 }
 

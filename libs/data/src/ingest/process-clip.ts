@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { VmrError, errorMessage } from '@vmr/core';
 import {
+  type DecodedAudio,
   type MediaInfo,
   BUILTIN_AUDIO_SR,
   BuiltinVideoAccumulator,
@@ -64,6 +65,14 @@ export interface ClipFailed {
 }
 
 export type ClipResult = ClipOk | ClipFailed;
+
+/** Audio decoded from the file timeline's 0, cut to start at the first video frame (when there is video). */
+function fromVideoStart(a: DecodedAudio, videoStartSec: number | undefined): DecodedAudio {
+  if (!videoStartSec) return a;
+  const skip = Math.min(a.samples.length, Math.round(videoStartSec * a.sampleRate));
+  const samples = a.samples.subarray(skip);
+  return { ...a, samples, durationSec: samples.length / a.sampleRate };
+}
 
 /** Silent: peak |sample| below this (−80 dBFS). */
 const SILENCE_PEAK = 1e-4;
@@ -131,6 +140,17 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
     let nativeFps: number | undefined;
     let videoStartSec: number | undefined;
     const kind: 'video' | 'music' = info.video ? 'video' : 'music';
+    // Audio decodes (separate ffmpeg processes) start now and run while the video is decoded and its
+    // flow computed. A video's audio is placed on the file's timeline (from 0) and cut to start at the
+    // first video frame once that is known.
+    const audioJobs = info.audio
+      ? {
+          a22: decodeAudio(file, { sampleRate: BUILTIN_AUDIO_SR, maxSeconds: job.maxSeconds, info, startSec: info.video ? 0 : undefined }),
+          native: job.peaks !== false ? decodeAudio(file, { sampleRate: info.audio.sampleRate, maxSeconds: job.maxSeconds, info, startSec: info.video ? 0 : undefined }) : undefined,
+        }
+      : undefined;
+    audioJobs?.a22.catch(() => undefined); // awaited below; not an unhandled rejection if the clip fails first
+    audioJobs?.native?.catch(() => undefined);
     if (info.video) {
       const v = info.video;
       Object.assign(meta, { videoCodec: v.codec, width: v.width, height: v.height, rotation: v.rotation });
@@ -187,7 +207,7 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       Object.assign(meta, { audioCodec: info.audio.codec, sampleRate: info.audio.sampleRate, channels: info.audio.channels });
       let a22;
       try {
-        a22 = await decodeAudio(file, { sampleRate: BUILTIN_AUDIO_SR, maxSeconds: job.maxSeconds, info, startSec: videoStartSec });
+        a22 = fromVideoStart(await audioJobs!.a22, videoStartSec);
       } catch (e) {
         return classify(e, file);
       }
@@ -200,7 +220,7 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       if (job.audioFeatures.includes('builtin-audio')) audio['builtin-audio'] = builtinAudioFeatures(a22.samples, BUILTIN_AUDIO_SR, seconds);
       if (job.peaks !== false) {
         peaks.yariv = { ...(peaks.yariv ?? {}), audio: Float64Array.from(onsetDetect(a22.samples, BUILTIN_AUDIO_SR).times) };
-        const native = await decodeAudio(file, { sampleRate: info.audio.sampleRate, maxSeconds: job.maxSeconds, info, startSec: videoStartSec });
+        const native = fromVideoStart(await audioJobs!.native!, videoStartSec);
         peaks.vmr = { audio: Float64Array.from(energyPeakTimes(native.samples, native.sampleRate)) };
       }
     } else if (kind === 'music') {

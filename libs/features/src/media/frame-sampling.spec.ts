@@ -44,7 +44,8 @@ describe('time-accumulator frame sampling', () => {
 
   it('writes the same float64 steps into the ffmpeg select expression', () => {
     const e = accumulatorSelectExpr({ num: 30000, den: 1001 }, { num: 3, den: 1 });
-    expect(e).toContain('round((t-ld(4))*(30000/1001))');
+    expect(e).toContain('st(6,(t-ld(4))*(30000/1001))');
+    expect(e).toContain('round(ld(6))');
     expect(e).toContain('st(0,ld(0)+1/(30000/1001))');
     expect(e).toContain('st(1,ld(1)+1/(3/1))');
   });

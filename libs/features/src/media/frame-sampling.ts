@@ -39,6 +39,9 @@ export function accumulatorSampleIndices(native: Rational, target: Rational, nFr
   return out;
 }
 
+/** How far (in native frames) a timestamp may sit off the native-rate grid and still count as on it. */
+const GRID_TOLERANCE = 0.1;
+
 /** C `round()` (half away from zero), as ffmpeg's expression evaluator rounds. */
 function cRound(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
@@ -53,7 +56,7 @@ function cRound(x: number): number {
  * video, where k is the decode index, so OpenCV-Python parity is kept — and the frame is kept when
  * `t_cur ≥ t_next`; then `t_next += 1/target`, repeated while `t_next ≤ t_cur` (only on a gap longer than a
  * sample period, e.g. a held frame of variable-frame-rate video; never on constant-frame-rate video).
- * Variables: 0 t_cur, 1 t_next, 2 keep, 3 k of t_cur, 4 t0, 5 k of this frame.
+ * Variables: 0 grid time A(k), 1 t_next, 2 keep, 3 k of A, 4 t0, 5 k of this frame, 6 x, 7 t_cur.
  * Quote it inside a filtergraph (`select='…'`). `TimeSlotSampler` replays it from the kept frames' times.
  */
 export function accumulatorSelectExpr(native: Rational, target: Rational): string {
@@ -62,10 +65,12 @@ export function accumulatorSelectExpr(native: Rational, target: Rational): strin
   const stepT = `1/(${target.num}/${target.den})`;
   return [
     'if(eq(n,0),st(4,t))',
-    `st(5,if(eq(n,0),0,if(isnan(t-ld(4)),ld(3)+1,round((t-ld(4))*${rate}))))`,
+    `st(6,(t-ld(4))*${rate})`,
+    'st(5,if(eq(n,0),0,if(isnan(ld(6)),ld(3)+1,round(ld(6)))))',
     `while(lt(ld(3),ld(5)),st(0,ld(0)+${stepN});st(3,ld(3)+1))`,
-    'st(2,gte(ld(0),ld(1)))',
-    `if(ld(2),st(1,ld(1)+${stepT});while(lte(ld(1),ld(0)),st(1,ld(1)+${stepT})))`,
+    `st(7,if(isnan(ld(6)),ld(0),if(lt(abs(ld(6)-ld(5)),${GRID_TOLERANCE}),ld(0),ld(6)/${rate})))`,
+    'st(2,gte(ld(7),ld(1)))',
+    `if(ld(2),st(1,ld(1)+${stepT});while(lte(ld(1),ld(7)),st(1,ld(1)+${stepT})))`,
     'ld(2)',
   ].join(';');
 }
@@ -109,26 +114,31 @@ export class TimeSlotSampler {
   /** Place the next kept frame, given its time in seconds (NaN when it has none). */
   place(t: number): TimeSlot {
     let k: number;
+    let x: number;
     if (this.t0 === undefined) {
       this.t0 = t;
+      x = 0;
       k = 0;
-    } else if (Number.isNaN(t - this.t0)) k = this.lastK + 1;
-    else k = cRound((t - this.t0) * this.rate);
+    } else {
+      x = (t - this.t0) * this.rate;
+      k = Number.isNaN(x) ? this.lastK + 1 : cRound(x);
+    }
     while (this.kCur < k) {
       this.tCur += this.stepN;
       this.kCur++;
     }
+    const tCur = Number.isNaN(x) || Math.abs(x - k) < GRID_TOLERANCE ? this.tCur : x / this.rate;
     let advanced = 0;
     this.tNext += this.stepT;
     advanced++;
-    while (this.tNext <= this.tCur) {
+    while (this.tNext <= tCur) {
       this.tNext += this.stepT;
       advanced++;
     }
     const slot = this.slots + advanced - 1;
     this.slots += advanced;
     this.lastK = k;
-    const timeSec = Number.isNaN(t - this.t0) ? k / this.rate : t - this.t0;
+    const timeSec = Number.isNaN(x) ? k / this.rate : t - this.t0;
     return { gridIndex: k, timeSec, slot, held: advanced - 1 };
   }
 }
