@@ -96,8 +96,8 @@ export function ffmpegBinaries(): FfmpegBinaries {
 export const NPM_FFMPEG_FALLBACK_NOTE =
   'npm fallback (no ffmpeg/ffprobe on PATH): @ffmpeg-installer/ffmpeg ships a 2018 ffmpeg build (N-47683, libavcodec 58.42) ' +
   'and @ffprobe-installer/ffprobe a 2023 ffprobe (N-66595), not one release. Known differences from a current ffmpeg: ' +
-  'VP8/VP9/H.264 decode bit-exactly (OpenCV-Python parity holds), but older decoders differ on some codecs ' +
-  '(a WMV clip gave one flow sample 22.6 % off OpenCV\'s), and newer codecs/containers (e.g. AV1 in MP4) may not decode. ' +
+  'VP8 decodes bit-exactly (the OpenCV-Python parity fixtures pass with both), but its older decoders differ on some ' +
+  "codecs (on a WMV clip one flow sample was 22.6 % off OpenCV-Python's with a current ffmpeg) and it lacks codecs added since 2018. " +
   'Install ffmpeg (apt-get install ffmpeg) or set VMR_FFMPEG / VMR_FFPROBE for faithful decoding.';
 
 export interface DecoderVersions {
