@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const rows: string[] = [];
+  const rows: Array<{ w: number; resize: string; x: number }> = [];
   try {
     for (const w of [1, 2]) {
       const pool = typeof ClipWorkerPool === 'function' ? await ClipWorkerPool.start(w) : undefined;
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
             `vmr ingest --resize ${resize} (workers=${w}): ${s.seconds.toFixed(1)} s of video in ${s.wallSeconds.toFixed(2)} s wall = ${x.toFixed(1)}x real time ` +
             `(${s.ingested} clips, ${s.failed.length} failed)  [target ≥ 20x on 2 cores]`;
           console.log(line);
-          rows.push(line);
+          rows.push({ w, resize, x });
         }
       } finally {
         await pool?.close();
@@ -100,13 +100,19 @@ async function main(): Promise<void> {
     if (!py) console.log('peer: not run (no Python with cv2 + numpy; pass --python PATH or set VMR_BENCH_PYTHON)');
     else {
       for (const w of [1, 2]) {
-        const out = execFileSync(py, [path.join(__dirname, 'peers', 'opencv_trajectory.py'), '--workers', String(w), ...clips.filter((c) => !/\.(ogg|mp3|wav)$/.test(c))], {
-          encoding: 'utf8',
-          maxBuffer: 64 << 20,
-        });
+        let out: string;
+        try {
+          out = execFileSync(py, [path.join(__dirname, 'peers', 'opencv_trajectory.py'), '--workers', String(w), ...clips], { encoding: 'utf8', maxBuffer: 64 << 20 });
+        } catch (e) {
+          console.log(`peer (processes=${w}) failed: ${String((e as Error).message).split('\n').slice(-3).join(' ')}`);
+          continue;
+        }
         const r = JSON.parse(out.trim().split('\n').pop()!) as { cv2: string; seconds: number; wall: number; startup: number; xRealTime: number };
+        const ours = rows.find((x) => x.w === w && x.resize === 'opencv');
         console.log(
-          `peer python cv2 ${r.cv2} (processes=${w}, flow trajectory only): ${r.seconds.toFixed(1)} s of video in ${r.wall.toFixed(2)} s wall = ${r.xRealTime.toFixed(1)}x real time (start-up ${r.startup.toFixed(2)} s)`,
+          `peer python cv2 ${r.cv2} (processes=${w}, flow trajectory only): ${r.seconds.toFixed(1)} s of video in ${r.wall.toFixed(2)} s wall = ${r.xRealTime.toFixed(1)}x real time ` +
+            `(start-up ${r.startup.toFixed(2)} s)` +
+            (ours ? `; vmr ingest --resize opencv / peer = ${(ours.x / r.xRealTime).toFixed(2)}` : ''),
         );
       }
     }
