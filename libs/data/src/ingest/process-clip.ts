@@ -68,7 +68,7 @@ export type ClipResult = ClipOk | ClipFailed;
 
 /** Audio decoded from the file timeline's 0, cut to start at the first video frame (when there is video). */
 function fromVideoStart(a: DecodedAudio, videoStartSec: number | undefined): DecodedAudio {
-  if (!videoStartSec) return a;
+  if (!videoStartSec || !(videoStartSec > 0)) return a; // (a video starting before the timeline's 0 keeps the audio as is)
   const skip = Math.min(a.samples.length, Math.round(videoStartSec * a.sampleRate));
   const samples = a.samples.subarray(skip);
   return { ...a, samples, durationSec: samples.length / a.sampleRate };
