@@ -41,8 +41,10 @@ import { importCommand } from './import/commands';
 export const commands: VmrCommand[] = [...synthCommands, ingestCommand, segmentDatasetCommand, importCommand];
 // Media ingestion (vmr ingest, vmr segment-dataset).
 export { type ClipJob, type ClipResult, type ClipOk, type ClipFailed, processClip, flowPeakTimesYariv } from './ingest/process-clip';
-export { type IngestOptions, type IngestSummary, MEDIA_EXTENSIONS, listMediaInputs, ingestMedia, segmentDataset } from './ingest/ingest';
-export { runClipJobs } from './ingest/pool';
+export { type IngestOptions, type IngestSummary, ingestMedia, segmentDataset } from './ingest/ingest';
+export { type LeftOutFile, type MediaInputs, MEDIA_EXTENSIONS, listMediaInputs } from './ingest/media-files';
+export { type SegmentAdvice, type SegmentProposal, adviseSegmentation } from './ingest/segment-advice';
+export { ClipWorkerPool, runClipJobs } from './ingest/pool';
 export { ingestCommand, segmentDatasetCommand } from './ingest/commands';
 // Import of the reference code's feature layout (vmr import vmr-layout).
 export { type ImportVmrLayoutOptions, type ImportSummary, type SegmentUnits, VMR_LAYOUT_FOLDERS, importVmrLayout, parseRanksCsv, readIdListCsv } from './import/vmr-layout';

@@ -2,7 +2,15 @@
 export {};
 export * from './audio';
 // Media decoding and optical flow (issue 5).
-export { type FfmpegBinaries, type BinarySource, ffmpegBinaries, findOnPath } from './media/ffmpeg-binaries';
+export {
+  type FfmpegBinaries,
+  type BinarySource,
+  type DecoderVersions,
+  NPM_FFMPEG_FALLBACK_NOTE,
+  decoderVersions,
+  ffmpegBinaries,
+  findOnPath,
+} from './media/ffmpeg-binaries';
 export {
   type Rational,
   type MediaInfo,
@@ -12,7 +20,7 @@ export {
   mediaInfoFromFfprobe,
   parseRational,
 } from './media/probe';
-export { AccumulatorSampler, accumulatorSampleIndices, accumulatorSelectExpr, flowFpsFor } from './media/frame-sampling';
+export { AccumulatorSampler, TimeSlotSampler, type TimeSlot, accumulatorSampleIndices, accumulatorSelectExpr, flowFpsFor } from './media/frame-sampling';
 export {
   type SampledFrame,
   type StreamFramesOptions,

@@ -243,8 +243,11 @@ export async function retrieve(o: RetrieveOptions): Promise<RetrieveResult> {
       galleryInfo = { kind: 'dataset', name: data.datasetName, path: data.datasetDir, split, synthetic: data.synthetic };
     } else {
       if (o.split) throw new InvalidArgumentError('--split applies to a dataset --gallery only');
-      const files = listMediaInputs(o.gallery);
-      if (files.length === 0) throw new InvalidArgumentError(`--gallery ${o.gallery.join(' ')}: no media files found (an empty gallery)`);
+      const { files, leftOut } = await listMediaInputs(o.gallery);
+      if (files.length === 0) {
+        const why = leftOut.length ? ` (left out: ${leftOut.slice(0, 3).map((l) => `${path.basename(l.path)}: ${l.reason}`).join('; ')})` : '';
+        throw new InvalidArgumentError(`--gallery ${o.gallery.join(' ')}: no media files found (an empty gallery)${why}`);
+      }
       const gbar = createProgress({ label: 'retrieve: gallery', total: files.length, unit: 'tracks', quiet: o.progress === false });
       tracks = [];
       try {

@@ -1,44 +1,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { InvalidArgumentError, NotFoundError, createProgress, errorMessage, readNpy, toFloat32 } from '@vmr/core';
-import { type ExtractorProvenance, FARNEBACK_DEFAULTS, assertSameExtractor, ffmpegBinaries, getExtractor, resolveExtractor, resolveExtractors } from '@vmr/features';
+import { type ExtractorProvenance, FARNEBACK_DEFAULTS, assertSameExtractor, decoderVersions, getExtractor, resolveExtractor, resolveExtractors } from '@vmr/features';
 import { type ClipPlanOptions, planClipSegments, planToSegmentsRow, type SegmentsCsvRow } from '@vmr/segmentation';
 import { DatasetWriter } from '../dataset/dataset';
 import type { FailedEntry } from '../dataset/schema';
 import { type SplitFractions, assignSplits } from '../dataset/splits';
 import type { ClipJob, ClipResult } from './process-clip';
-import { runClipJobs } from './pool';
-
-export const MEDIA_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.mpg', '.mpeg', '.ogv', '.mp3', '.ogg', '.oga', '.wav', '.flac', '.m4a', '.aac', '.opus'];
-
-/**
- * Expand inputs into media files: a directory contributes its files with a media extension
- * (recursively, sorted); a `.txt`/`.list` file is read as one path per line (relative to the list);
- * any other file is taken as is.
- */
-export function listMediaInputs(inputs: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (MEDIA_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
-    }
-  };
-  for (const input of inputs) {
-    if (!fs.existsSync(input)) throw new NotFoundError(`input ${input} does not exist`, { details: { path: input } });
-    const st = fs.statSync(input);
-    if (st.isDirectory()) walk(input);
-    else if (/\.(txt|list)$/i.test(input)) {
-      const base = path.dirname(input);
-      for (const line of fs.readFileSync(input, 'utf8').split('\n')) {
-        const t = line.trim();
-        if (t && !t.startsWith('#')) out.push(path.isAbsolute(t) ? t : path.join(base, t));
-      }
-    } else out.push(input);
-  }
-  return [...new Set(out.map((p) => path.resolve(p)))];
-}
+import { ClipWorkerPool } from './pool';
+import { processClip } from './process-clip';
+import { type LeftOutFile, listMediaInputs } from './media-files';
+import { type SegmentAdvice, adviseSegmentation } from './segment-advice';
 
 export interface IngestOptions {
   inputs: string[];
@@ -54,6 +26,8 @@ export interface IngestOptions {
   modelCache?: string;
   /** Worker threads (default: 2, at most the number of files). 0 = in-process. */
   workers?: number;
+  /** An already started worker pool to use (e.g. kept across runs); `workers` is then ignored. */
+  pool?: ClipWorkerPool;
   maxSeconds?: number;
   minSeconds?: number;
   allowSilent?: boolean;
@@ -65,6 +39,8 @@ export interface IngestOptions {
   quiet?: boolean;
   /** Overwrite an existing dataset instead of resuming it. */
   overwrite?: boolean;
+  /** Who resizes frames to 320×240 (`--resize`): `opencv` (default, OpenCV-Python parity) or `ffmpeg` (faster, small differences). */
+  resize?: 'opencv' | 'ffmpeg';
   onClip?: (r: ClipResult) => void;
 }
 
@@ -76,10 +52,18 @@ export interface IngestSummary {
   videoClips: number;
   musicTracks: number;
   failed: FailedEntry[];
+  /** Files in the input folders that were not ingested (not media, hidden, …), each with its reason. */
+  leftOut: LeftOutFile[];
   segmented: number;
   segmentSkipped: Array<{ id: string; reason: string }>;
+  /** When clips were too short for the segmentation: how many, and the flags that would fit most. */
+  segmentAdvice?: SegmentAdvice;
+  /** The decoder that ran (ffmpeg/ffprobe path, source and version; a note when it is the npm fallback). */
+  decoder: ReturnType<typeof decoderVersions>;
   seconds: number;
   wallSeconds: number;
+  /** Of wallSeconds: starting the worker pool (loading code and OpenCV.js once per worker); 0 with a given pool. */
+  startupSeconds: number;
 }
 
 /**
@@ -95,9 +79,14 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
   const vx = resolveExtractors(videoNames, 'video', o.modelPaths);
   const ax = resolveExtractors(audioNames, 'audio', o.modelPaths);
   if (o.maxSeconds !== undefined && !(o.maxSeconds > 0)) throw new InvalidArgumentError(`--max-seconds must be > 0, got ${o.maxSeconds}`);
-  const files = listMediaInputs(o.inputs);
-  if (files.length === 0) throw new InvalidArgumentError(`no media files found in ${o.inputs.join(', ')} (extensions: ${MEDIA_EXTENSIONS.join(' ')})`);
-  const bins = ffmpegBinaries();
+  const { files, leftOut } = await listMediaInputs(o.inputs);
+  if (files.length === 0) {
+    throw new InvalidArgumentError(
+      `no media files found in ${o.inputs.join(', ')}` + (leftOut.length ? ` (left out: ${leftOut.slice(0, 5).map((l) => `${path.basename(l.path)}: ${l.reason}`).join('; ')}${leftOut.length > 5 ? '; …' : ''})` : ''),
+    );
+  }
+  const decoder = decoderVersions();
+  if (decoder.note && !o.quiet) process.stderr.write(`vmr ingest: ${decoder.note}\n`);
   // Make every extractor's model available before any worker starts (download once, into the cache).
   const resolvedX = new Map<string, Awaited<ReturnType<typeof resolveExtractor>>>();
   for (const e of [...vx, ...ax]) {
@@ -129,7 +118,7 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
         (e.kind === 'pretrained' ? modelSummary(resolvedX.get(e.name)!.provenance) : ''),
       provenanceRecord: resolvedX.get(e.name)!.provenance as unknown as Record<string, unknown>,
     })),
-    provenance: { ingest: { ffmpeg: bins.ffmpeg, ffprobe: bins.ffprobe, source: bins.source, maxSeconds: o.maxSeconds ?? null } },
+    provenance: { ingest: { decoder, resize: o.resize ?? 'opencv', maxSeconds: o.maxSeconds ?? null, leftOut } },
   });
   for (const e of writer.current.extractors) {
     const prev = e.provenanceRecord as ExtractorProvenance | undefined;
@@ -159,15 +148,17 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
     maxSeconds: o.maxSeconds,
     minSeconds: o.minSeconds,
     allowSilent: o.allowSilent,
+    resize: o.resize,
     // workers load the models from the local folders resolved above (offline: no second download)
     modelPaths: Object.fromEntries([...resolvedX].filter(([, r]) => r.modelDir).map(([k, r]) => [k, r.modelDir!])),
   }));
   const progress = createProgress({ label: 'ingest', total: todo.length, unit: 'clips', quiet: o.quiet });
   let seconds = 0;
   let ingested = 0;
+  let startupSeconds = 0;
   const failed: FailedEntry[] = [];
   try {
-    await runClipJobs(jobs, o.workers ?? 2, (r) => {
+    const onResult = (r: ClipResult): void => {
       o.onClip?.(r);
       const id = ids.get(r.file)!;
       if (!r.ok) {
@@ -198,7 +189,20 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
       ingested++;
       if (r.kind === 'video') seconds += r.durationSec;
       progress.tick(1, { failed: failed.length });
-    });
+    };
+    const workers = o.workers ?? 2;
+    if (!Number.isInteger(workers) || workers < 0) throw new InvalidArgumentError(`--workers must be a non-negative integer, got ${workers}`);
+    if (o.pool) await o.pool.run(jobs, onResult);
+    else if (workers === 0 || jobs.length === 0) for (const j of jobs) onResult(await processClip(j));
+    else {
+      const pool = await ClipWorkerPool.start(Math.min(workers, jobs.length));
+      startupSeconds = pool.startupSeconds;
+      try {
+        await pool.run(jobs, onResult);
+      } finally {
+        await pool.close();
+      }
+    }
   } finally {
     progress.stop();
     writer.save();
@@ -216,10 +220,14 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
     videoClips: videoIds.length,
     musicTracks: manifest.clips.length - videoIds.length,
     failed: manifest.failed,
+    leftOut,
     segmented: seg?.rows ?? 0,
     segmentSkipped: seg?.skipped ?? [],
+    segmentAdvice: seg?.advice,
+    decoder,
     seconds,
     wallSeconds: (Date.now() - t0) / 1000,
+    startupSeconds,
   };
 }
 
@@ -230,10 +238,11 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
 export function segmentDataset(
   writer: DatasetWriter,
   options: Omit<ClipPlanOptions, 'flowFps' | 'featureLength' | 'clipId'>,
-): { rows: number; skipped: Array<{ id: string; reason: string }> } {
+): { rows: number; skipped: Array<{ id: string; reason: string }>; advice?: SegmentAdvice } {
   const m = writer.current;
   const rows: SegmentsCsvRow[] = [];
   const skipped: Array<{ id: string; reason: string }> = [];
+  const lengths: number[] = [];
   for (const c of m.clips) {
     if (c.kind !== 'video') continue;
     let flow: Float32Array;
@@ -243,12 +252,14 @@ export function segmentDataset(
       skipped.push({ id: c.id, reason: `flow unreadable: ${errorMessage(e)}` });
       continue;
     }
+    lengths.push(flow.length);
     const plan = planClipSegments(flow, { ...options, flowFps: m.flowFps, featureLength: c.seconds, clipId: c.id });
     if (plan.status === 'ok') rows.push(planToSegmentsRow(plan));
     else skipped.push({ id: c.id, reason: `${plan.reason}: ${plan.message}` });
   }
   writer.writeSegments(rows, { ...options }, skipped);
-  return { rows: rows.length, skipped };
+  const advice = adviseSegmentation(lengths, { ...options, flowFps: m.flowFps, dataset: writer.dir });
+  return { rows: rows.length, skipped, advice };
 }
 
 function readFlowFile(file: string): Float32Array {

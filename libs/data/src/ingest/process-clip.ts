@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { VmrError, errorMessage } from '@vmr/core';
 import {
+  type DecodedAudio,
   type MediaInfo,
   BUILTIN_AUDIO_SR,
   BuiltinVideoAccumulator,
@@ -33,6 +34,8 @@ export interface ClipJob {
   peaks?: boolean;
   /** Local model folders/files of pretrained extractors (resolved by ingest; loaded offline here): name → path. */
   modelPaths?: Record<string, string>;
+  /** Who resizes frames to 320×240 (`--resize`): `opencv` (default, OpenCV-Python parity) or `ffmpeg` (faster). */
+  resize?: 'opencv' | 'ffmpeg';
 }
 
 export interface ClipOk {
@@ -63,6 +66,14 @@ export interface ClipFailed {
 }
 
 export type ClipResult = ClipOk | ClipFailed;
+
+/** Audio decoded from the file timeline's 0, cut to start at the first video frame (when there is video). */
+function fromVideoStart(a: DecodedAudio, videoStartSec: number | undefined): DecodedAudio {
+  if (!videoStartSec || !(videoStartSec > 0)) return a; // (a video starting before the timeline's 0 keeps the audio as is)
+  const skip = Math.min(a.samples.length, Math.round(videoStartSec * a.sampleRate));
+  const samples = a.samples.subarray(skip);
+  return { ...a, samples, durationSec: samples.length / a.sampleRate };
+}
 
 /** Silent: peak |sample| below this (−80 dBFS). */
 const SILENCE_PEAK = 1e-4;
@@ -128,11 +139,23 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
     let flow: Float64Array | undefined;
     let flowFps: number | undefined;
     let nativeFps: number | undefined;
+    let videoStartSec: number | undefined;
     const kind: 'video' | 'music' = info.video ? 'video' : 'music';
+    // Audio decodes (separate ffmpeg processes) start now and run while the video is decoded and its
+    // flow computed. A video's audio is placed on the file's timeline (from 0) and cut to start at the
+    // first video frame once that is known.
+    const audioJobs = info.audio
+      ? {
+          a22: decodeAudio(file, { sampleRate: BUILTIN_AUDIO_SR, maxSeconds: job.maxSeconds, info, startSec: info.video ? 0 : undefined }),
+          native: job.peaks !== false ? decodeAudio(file, { sampleRate: info.audio.sampleRate, maxSeconds: job.maxSeconds, info, startSec: info.video ? 0 : undefined }) : undefined,
+        }
+      : undefined;
+    audioJobs?.a22.catch(() => undefined); // awaited below; not an unhandled rejection if the clip fails first
+    audioJobs?.native?.catch(() => undefined);
     if (info.video) {
       const v = info.video;
       Object.assign(meta, { videoCodec: v.codec, width: v.width, height: v.height, rotation: v.rotation });
-      if (!info.audio && !job.allowSilent) return fail('skipped', 'no-audio', 'video has no audio stream (a clip needs its music; pass allowSilent to keep it)');
+      if (!info.audio && !job.allowSilent) return fail('skipped', 'no-audio', 'video has no audio stream (a clip needs its music; pass --allow-silent to keep it)');
       const acc = job.videoFeatures.includes('builtin-video') ? new BuiltinVideoAccumulator() : undefined;
       const mnet = job.videoFeatures.includes('mobilenetv2') ? new MobileNetV2Accumulator() : undefined;
       let analysis;
@@ -140,6 +163,7 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
         analysis = await analyzeVideo(file, {
           info,
           maxSeconds: job.maxSeconds,
+          resize: job.resize,
           onFrame: (f) => {
             acc?.addFrame(f);
             mnet?.addFrame(f);
@@ -152,15 +176,20 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       nativeFps = analysis.nativeFps;
       flowFps = analysis.flowFps;
       flow = Float64Array.from(analysis.trajectory);
-      const lastIdx = analysis.sampledDecodeIndices[analysis.sampledDecodeIndices.length - 1];
-      const decodedSec = (lastIdx + 1) / analysis.nativeFps;
-      const expected = job.maxSeconds !== undefined ? Math.min(job.maxSeconds, info.durationSec) : info.durationSec;
+      videoStartSec = analysis.videoStartSec;
+      // Completeness by presentation time (not frame count ÷ nominal fps, which is wrong on
+      // variable-frame-rate video): the video runs on after the last sampled frame for less than
+      // one sample period plus one frame.
+      const decodedSec = analysis.lastFrameSec + 1 / flowFps + 1 / nativeFps;
+      const containerSec = Math.max(0, info.durationSec - videoStartSec);
+      const expected = job.maxSeconds !== undefined ? Math.min(job.maxSeconds - videoStartSec, containerSec) : containerSec;
       if (expected > 0 && decodedSec < 0.9 * expected - 1) {
         return fail('failed', 'truncated', `decoded ${decodedSec.toFixed(2)} s of video but the container says ${expected.toFixed(2)} s (truncated or damaged file)`);
       }
-      durationSec = Math.min(expected > 0 ? expected : decodedSec, decodedSec + 1 / flowFps);
+      durationSec = expected > 0 ? Math.min(expected, decodedSec) : decodedSec;
       seconds = Math.floor(durationSec + 1e-3);
-      if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of video; at least ${minSeconds} whole second(s) needed`);
+      Object.assign(meta, { videoStartSec, flowSamples: flow.length, heldSamples: analysis.heldSamples, resize: analysis.resize });
+      if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of video; at least ${minSeconds} whole second(s) needed (--min-seconds)`);
       if (acc) video['builtin-video'] = acc.finish(seconds);
       if (mnet) video.mobilenetv2 = await mnet.finish(seconds);
       for (const n of job.videoFeatures.filter(isPretrainedExtractor)) {
@@ -171,21 +200,21 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
     } else {
       durationSec = job.maxSeconds !== undefined ? Math.min(job.maxSeconds, info.durationSec) : info.durationSec;
       seconds = Math.floor(durationSec + 1e-3);
-      if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of audio; at least ${minSeconds} whole second(s) needed`);
+      if (seconds < minSeconds) return fail('skipped', 'too-short', `${durationSec.toFixed(2)} s of audio; at least ${minSeconds} whole second(s) needed (--min-seconds)`);
     }
     let hasAudio = false;
     if (info.audio) {
       Object.assign(meta, { audioCodec: info.audio.codec, sampleRate: info.audio.sampleRate, channels: info.audio.channels });
       let a22;
       try {
-        a22 = await decodeAudio(file, { sampleRate: BUILTIN_AUDIO_SR, maxSeconds: job.maxSeconds, info });
+        a22 = fromVideoStart(await audioJobs!.a22, videoStartSec);
       } catch (e) {
         return classify(e, file);
       }
       let peak = 0;
       for (let i = 0; i < a22.samples.length; i++) peak = Math.max(peak, Math.abs(a22.samples[i]));
       if (peak < SILENCE_PEAK && !job.allowSilent) {
-        return fail('skipped', 'silent', `audio is silent (peak ${peak.toExponential(2)} < ${SILENCE_PEAK})`);
+        return fail('skipped', 'silent', `audio is silent (peak ${peak.toExponential(2)} < ${SILENCE_PEAK}; pass --allow-silent to keep it)`);
       }
       hasAudio = true;
       if (job.audioFeatures.includes('builtin-audio')) audio['builtin-audio'] = builtinAudioFeatures(a22.samples, BUILTIN_AUDIO_SR, seconds);
@@ -195,7 +224,7 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
       }
       if (job.peaks !== false) {
         peaks.yariv = { ...(peaks.yariv ?? {}), audio: Float64Array.from(onsetDetect(a22.samples, BUILTIN_AUDIO_SR).times) };
-        const native = await decodeAudio(file, { sampleRate: info.audio.sampleRate, maxSeconds: job.maxSeconds, info });
+        const native = fromVideoStart(await audioJobs!.native!, videoStartSec);
         peaks.vmr = { audio: Float64Array.from(energyPeakTimes(native.samples, native.sampleRate)) };
       }
     } else if (kind === 'music') {

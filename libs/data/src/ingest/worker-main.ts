@@ -1,5 +1,6 @@
 import { parentPort } from 'worker_threads';
 import { errorMessage } from '@vmr/core';
+import { loadOpenCv } from '@vmr/features';
 import { type ClipJob, type ClipResult, processClip } from './process-clip';
 
 /** Transferable buffers of a result (so big arrays move instead of being copied). */
@@ -19,6 +20,8 @@ function transferables(r: ClipResult): ArrayBuffer[] {
   return out;
 }
 
+// Jobs may arrive while another is running (the pool prefetches): they run concurrently, so the next
+// clip's ffmpeg decode overlaps this clip's optical flow.
 parentPort!.on('message', async (msg: { id: number; job: ClipJob }) => {
   let result: ClipResult;
   try {
@@ -28,3 +31,11 @@ parentPort!.on('message', async (msg: { id: number; job: ClipJob }) => {
   }
   parentPort!.postMessage({ id: msg.id, result }, transferables(result));
 });
+
+// Load OpenCV.js once, at start, then tell the pool this worker is ready.
+loadOpenCv().then(
+  () => parentPort!.postMessage({ ready: true }),
+  (e) => {
+    throw e;
+  },
+);

@@ -6,9 +6,14 @@ import { type FarnebackParams, type FlowField, type GrayFrame, FarnebackFlow, me
 
 /** A sampled frame after resize + grey conversion, handed to per-frame consumers (extractors). */
 export interface PreparedFrame {
+  /** Sample slot (time ≈ sampleIndex / flowFps). */
   sampleIndex: number;
+  /** Index on the native-rate grid (the decode index on constant-frame-rate video). */
   decodeIndex: number;
+  /** Presentation time from the first frame, in seconds. */
   timeSec: number;
+  /** A repeat of the previous frame filling a slot no frame reached (variable-frame-rate gap). */
+  held?: boolean;
   /** Resized colour frame, bgr24, `[height, width, 3]`. */
   bgr: Uint8Array;
   gray: GrayFrame;
@@ -23,6 +28,13 @@ export interface VideoAnalysisOptions {
   width?: number;
   height?: number;
   farneback?: Partial<FarnebackParams>;
+  /**
+   * Who resizes to width×height: `opencv` (default) — full-size bgr24 frames cross the pipe and
+   * cv.resize INTER_LINEAR runs on them, exactly the reference (OpenCV-Python parity); `ffmpeg` —
+   * ffmpeg's swscale (bilinear) scales inside the decoder so only small frames cross the pipe (faster;
+   * swscale averages over the whole footprint when shrinking, so values differ slightly from OpenCV's).
+   */
+  resize?: 'opencv' | 'ffmpeg';
   /** Only analyse the first `maxSeconds` of the video. */
   maxSeconds?: number;
   /** Probe result, when the caller already has it. */
@@ -36,8 +48,18 @@ export interface VideoAnalysis {
   nativeFps: number;
   flowFps: number;
   flowFpsRational: Rational;
-  /** Decode indices of the sampled frames. */
+  /** Native-grid indices of the sampled frames (decode indices on constant-frame-rate video). */
   sampledDecodeIndices: number[];
+  /** Presentation time of each sample from the first frame, in seconds. */
+  sampleTimes: number[];
+  /** Samples that repeat the previous frame (slots no frame reached on variable-frame-rate video). */
+  heldSamples: number;
+  /** Time of the first frame on the file's timeline (where the clip's audio is aligned). */
+  videoStartSec: number;
+  /** Presentation time of the last sampled frame from the first frame, in seconds. */
+  lastFrameSec: number;
+  /** How the frames were resized (see `VideoAnalysisOptions.resize`). */
+  resize: 'opencv' | 'ffmpeg';
   /** Mean of each sampled grey frame (for localising decode differences). */
   grayMeans: number[];
   /**
@@ -48,7 +70,8 @@ export interface VideoAnalysis {
 }
 
 /**
- * Decode `file` at flowFps with the time-accumulator sampling, resize to 320×240 (cv.resize
+ * Decode `file` at flowFps with the time-accumulator sampling on presentation time (one sample per
+ * 1/flowFps of media time, also on variable-frame-rate video), resize to 320×240 (cv.resize
  * INTER_LINEAR on the bgr frame), grey (BGR2GRAY), Farnebäck between consecutive sampled frames and
  * the mean magnitude per pair — VMR `flowProcessor.py`'s procedure (DESIGN.md §1.1).
  * A video with fewer than 2 sampled frames is `FileFormatError` (no flow can be computed).
@@ -62,25 +85,42 @@ export async function analyzeVideo(file: string, options: VideoAnalysisOptions =
   const info = options.info ?? (await probeMedia(file));
   if (!info.video) throw new FileFormatError(`${file}: no video stream`, { details: { path: file } });
   const target = flowFpsFor(info.video.fpsRational, options.maxFlowFps ?? 3);
+  const resize = options.resize ?? 'opencv';
   const fb = await FarnebackFlow.create(options.farneback);
   const indices: number[] = [];
+  const times: number[] = [];
   const grayMeans: number[] = [];
   const trajectory: number[] = [];
+  let held = 0;
+  let videoStartSec = 0;
+  let lastFrameSec = 0;
   let prev: GrayFrame | undefined;
+  // Colour frames are only needed by per-frame consumers (extractors); flow alone takes grey.
+  const colour = resize === 'opencv' || options.onFrame !== undefined;
   try {
-    for await (const f of streamSampledFrames(file, { targetFps: target, pixelFormat: 'bgr24', maxSeconds: options.maxSeconds, info })) {
-      const { bgr, gray } = fb.prepare({ width: f.width, height: f.height, channels: 3, data: f.data }, width, height);
+    for await (const f of streamSampledFrames(file, {
+      targetFps: target,
+      pixelFormat: colour ? 'bgr24' : 'gray',
+      maxSeconds: options.maxSeconds,
+      info,
+      scale: resize === 'ffmpeg' ? { width, height } : undefined,
+    })) {
+      if (indices.length === 0) videoStartSec = f.streamTimeSec;
+      const { bgr, gray } = fb.prepare({ width: f.width, height: f.height, channels: colour ? 3 : 1, data: f.data }, width, height);
       let s = 0;
       for (let i = 0; i < gray.data.length; i++) s += gray.data[i];
       grayMeans.push(s / gray.data.length);
       indices.push(f.decodeIndex);
+      times.push(f.timeSec);
+      if (f.held) held++;
+      else lastFrameSec = f.timeSec;
       let flow: FlowField | undefined;
       if (prev) {
         flow = fb.compute(prev, gray);
         trajectory.push(meanFlowMagnitude(flow));
       }
       prev = gray;
-      if (options.onFrame) await options.onFrame({ sampleIndex: f.sampleIndex, decodeIndex: f.decodeIndex, timeSec: f.timeSec, bgr: bgr!, gray, flowFromPrev: flow });
+      if (options.onFrame) await options.onFrame({ sampleIndex: f.sampleIndex, decodeIndex: f.decodeIndex, timeSec: f.timeSec, held: f.held, bgr: bgr!, gray, flowFromPrev: flow });
     }
   } finally {
     fb.dispose();
@@ -97,6 +137,11 @@ export async function analyzeVideo(file: string, options: VideoAnalysisOptions =
     flowFps: target.num / target.den,
     flowFpsRational: target,
     sampledDecodeIndices: indices,
+    sampleTimes: times,
+    heldSamples: held,
+    videoStartSec,
+    lastFrameSec,
+    resize,
     grayMeans,
     trajectory,
   };

@@ -2,17 +2,24 @@ import { spawn } from 'child_process';
 import { ExternalToolError, FileFormatError, InvalidArgumentError, errorMessage } from '@vmr/core';
 import { ffmpegBinaries } from './ffmpeg-binaries';
 import { type MediaInfo, type Rational, probeMedia } from './probe';
-import { AccumulatorSampler, accumulatorSelectExpr } from './frame-sampling';
+import { TimeSlotSampler, accumulatorSelectExpr } from './frame-sampling';
 import { runTool, tailOf } from './run-tool';
 
 /** One decoded frame handed out by `streamSampledFrames`. */
 export interface SampledFrame {
-  /** 0-based index among the kept frames. */
+  /** 0-based sample slot (slot s ↔ time s / targetFps); with no targetFps, the index among all frames. */
   sampleIndex: number;
-  /** 0-based index among all decoded frames. */
+  /**
+   * Index on the native-frame-rate grid, round((t − t0) · native fps): the decode index on
+   * constant-frame-rate video (the reference's frame counter).
+   */
   decodeIndex: number;
-  /** decodeIndex / native fps (the reference code's clock). */
+  /** Presentation time from the first frame, t − t0, in seconds (media time, not frame count ÷ fps). */
   timeSec: number;
+  /** Presentation time on the file's timeline (ffmpeg's, which starts at the earliest stream). */
+  streamTimeSec: number;
+  /** True for a repeat of the previous frame filling a sample slot no frame reached (a variable-frame-rate gap). */
+  held: boolean;
   width: number;
   height: number;
   /** Interleaved pixels, `channels` bytes per pixel (bgr24: 3, gray: 1). Owned by the consumer. */
@@ -21,7 +28,7 @@ export interface SampledFrame {
 }
 
 export interface StreamFramesOptions {
-  /** Sampling rate of the kept frames (time-accumulator sampling); default: every frame. */
+  /** Sampling rate of the kept frames (time-accumulator sampling on presentation time); default: every frame. */
   targetFps?: Rational;
   /** Pixel format handed out; default bgr24 (as OpenCV's VideoCapture). */
   pixelFormat?: 'bgr24' | 'gray';
@@ -29,13 +36,22 @@ export interface StreamFramesOptions {
   maxSeconds?: number;
   /** Probe result if the caller already has it. */
   info?: MediaInfo;
+  /**
+   * Let ffmpeg scale the kept frames to this size (swscale with `flags`, default bilinear) so only small
+   * frames cross the pipe. Default: the native (display) size.
+   */
+  scale?: { width: number; height: number; flags?: string };
 }
+
+const SHOWINFO = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] (.*)$/;
 
 /**
  * Decode the video stream of `file` through an ffmpeg pipe (no temp files), keeping frames with the
- * reference code's time-accumulator sampling at `targetFps`, at the native (display) resolution.
- * Frames come out in decode order. Throws `FileFormatError` when the file has no video stream or
- * ffmpeg fails.
+ * reference code's time-accumulator sampling at `targetFps` run on presentation time
+ * (`accumulatorSelectExpr`), at the native (display) resolution or `scale`. ffmpeg's `showinfo` filter
+ * reports each kept frame's timestamp, so sample slots follow media time on variable-frame-rate input;
+ * a slot no frame reached is filled by the previous frame (`held`). Frames come out in presentation
+ * order. Throws `FileFormatError` when the file has no video stream or ffmpeg fails.
  */
 export async function* streamSampledFrames(file: string, options: StreamFramesOptions = {}): AsyncGenerator<SampledFrame> {
   const info = options.info ?? (await probeMedia(file));
@@ -43,41 +59,95 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
   if (!v) throw new FileFormatError(`${file}: no video stream`, { details: { path: file } });
   const pixfmt = options.pixelFormat ?? 'bgr24';
   const channels = pixfmt === 'gray' ? 1 : 3;
-  const width = v.displayWidth;
-  const height = v.displayHeight;
+  const width = options.scale?.width ?? v.displayWidth;
+  const height = options.scale?.height ?? v.displayHeight;
   const frameBytes = width * height * channels;
-  const args = ['-v', 'error', '-nostdin'];
+  const args = ['-hide_banner', '-nostats', '-v', 'level+info', '-nostdin'];
   if (options.maxSeconds !== undefined) {
-    if (!(options.maxSeconds > 0)) throw new InvalidArgumentError(`maxSeconds must be > 0, got ${options.maxSeconds}`);
+    if (!(options.maxSeconds > 0)) throw new InvalidArgumentError(`--max-seconds must be > 0, got ${options.maxSeconds}`);
     args.push('-t', String(options.maxSeconds));
   }
   args.push('-i', file, '-map', `0:${v.index}`, '-an', '-sn', '-dn');
-  if (options.targetFps) args.push('-vf', `select='${accumulatorSelectExpr(v.fpsRational, options.targetFps)}'`);
-  args.push('-vsync', '0', '-pix_fmt', pixfmt, '-f', 'rawvideo', 'pipe:1');
+  const filters: string[] = [];
+  if (options.targetFps) filters.push(`select='${accumulatorSelectExpr(v.fpsRational, options.targetFps)}'`);
+  if (options.scale) filters.push(`scale=${width}:${height}:flags=${options.scale.flags ?? 'bilinear'}`);
+  filters.push('showinfo');
+  args.push('-vf', filters.join(','), '-vsync', 'passthrough', '-pix_fmt', pixfmt, '-f', 'rawvideo', 'pipe:1');
   const { ffmpeg } = ffmpegBinaries();
   const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString('utf8');
-    if (stderr.length > 64_000) stderr = stderr.slice(stderr.length - 32_000);
-  });
-  const exited = new Promise<{ code: number | null; spawnError?: Error }>((resolve) => {
-    child.on('error', (e) => resolve({ code: null, spawnError: e }));
-    child.on('close', (code) => resolve({ code }));
-  });
-  const sampler = options.targetFps ? new AccumulatorSampler(v.fpsRational, options.targetFps) : undefined;
-  let decodeIndex = 0;
-  let sampleIndex = 0;
-  const nextDecodeIndex = (): number => {
-    if (!sampler) return decodeIndex++;
-    // Replay the accumulator to find the decode index of the next kept frame (same float64 steps
-    // as ffmpeg's select expression).
-    for (;;) {
-      const idx = decodeIndex++;
-      if (sampler.next()) return idx;
-      if (decodeIndex > 1e9) throw new ExternalToolError(`${file}: frame sampler did not advance`);
+  // stderr: showinfo lines give each output frame's pts (in the filter's time base); the rest is kept
+  // (warnings and errors only) to explain a failure.
+  let timeBase: Rational | undefined;
+  const times: number[] = [];
+  let problems = '';
+  let partial = '';
+  let wake: (() => void) | undefined;
+  const onLine = (line: string): void => {
+    const m = SHOWINFO.exec(line);
+    if (m) {
+      const body = m[1];
+      const tb = /config in time_base: (\d+)\/(\d+)/.exec(body);
+      if (tb) {
+        if (!timeBase) timeBase = { num: Number(tb[1]), den: Number(tb[2]) };
+        return;
+      }
+      const f = /^n:\s*\d+\s+pts:\s*(-?\d+|NOPTS)/.exec(body);
+      if (f) times.push(f[1] === 'NOPTS' || !timeBase ? NaN : Number(f[1]) * (timeBase.num / timeBase.den));
+      return;
+    }
+    if (/\[(warning|error|fatal|panic)\] /.test(line)) {
+      problems += line.replace(/\[(warning|error|fatal|panic)\] /, '') + '\n';
+      if (problems.length > 16_000) problems = problems.slice(problems.length - 8_000);
     }
   };
+  child.stderr.on('data', (c: Buffer) => {
+    const text = partial + c.toString('utf8');
+    const lines = text.split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) onLine(l.replace(/\r$/, ''));
+    wake?.();
+  });
+  let closed = false;
+  const exited = new Promise<{ code: number | null; spawnError?: Error }>((resolve) => {
+    child.on('error', (e) => {
+      closed = true;
+      wake?.();
+      resolve({ code: null, spawnError: e });
+    });
+    child.on('close', (code) => {
+      if (partial) onLine(partial);
+      partial = '';
+      closed = true;
+      wake?.();
+      resolve({ code });
+    });
+  });
+  /** The k-th kept frame's time, waiting for ffmpeg's showinfo line when it lags the pixels. */
+  const timeOf = async (k: number): Promise<number> => {
+    // ffmpeg writes a frame's showinfo line before the frame itself, so this waits only for stderr to
+    // be read; a minute without it means ffmpeg's output is not what this parser expects.
+    const deadline = Date.now() + 60_000;
+    while (times.length <= k && !closed) {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new ExternalToolError(`${file}: ffmpeg (${ffmpeg}) reported no timestamp for output frame ${k} within 60 s`, { details: { path: file } });
+      }
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, 1000).unref();
+      });
+    }
+    if (times.length <= k) {
+      throw new FileFormatError(`${file}: ffmpeg gave no timestamp for output frame ${k} (${tailOf(problems, 300) || 'no showinfo line'})`, { details: { path: file } });
+    }
+    return times[k];
+  };
+  const target = options.targetFps;
+  const slots = target ? new TimeSlotSampler(v.fpsRational, target) : undefined;
+  const nativeFps = v.fpsRational.num / v.fpsRational.den;
+  let t0: number | undefined;
+  let out = 0;
+  let prev: SampledFrame | undefined;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let finished = false;
@@ -92,8 +162,22 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
         const rest = all.subarray(frameBytes);
         pending = rest.length > 0 ? [rest] : [];
         pendingBytes = rest.length;
-        const di = nextDecodeIndex();
-        yield { sampleIndex: sampleIndex++, decodeIndex: di, timeSec: di / v.fps, width, height, data: frame, channels };
+        const t = await timeOf(out);
+        if (t0 === undefined) t0 = Number.isNaN(t) ? 0 : t;
+        if (slots) {
+          const p = slots.place(t);
+          // Slots that no frame reached (a gap): the previous frame was still on screen.
+          for (let h = p.held; h > 0 && prev; h--) {
+            const slot = p.slot - h;
+            yield { ...prev, data: new Uint8Array(prev.data), sampleIndex: slot, timeSec: slot / (target!.num / target!.den), held: true };
+          }
+          prev = { sampleIndex: p.slot, decodeIndex: p.gridIndex, timeSec: p.timeSec, streamTimeSec: Number.isNaN(t) ? t0 + p.timeSec : t, held: false, width, height, data: frame, channels };
+        } else {
+          const rel = Number.isNaN(t) ? out / nativeFps : t - t0;
+          prev = { sampleIndex: out, decodeIndex: Math.round(rel * nativeFps), timeSec: rel, streamTimeSec: t0 + rel, held: false, width, height, data: frame, channels };
+        }
+        out++;
+        yield prev;
       }
     }
     finished = true;
@@ -103,7 +187,7 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
   const res = await exited;
   if (res.spawnError) throw new ExternalToolError(`cannot run ${ffmpeg}: ${errorMessage(res.spawnError)}`, { cause: res.spawnError });
   if (res.code !== 0) {
-    throw new FileFormatError(`${file}: ffmpeg could not decode the video stream (${tailOf(stderr, 400) || `exit ${res.code}`})`, { details: { path: file } });
+    throw new FileFormatError(`${file}: ffmpeg could not decode the video stream (${tailOf(problems, 400) || `exit ${res.code}`})`, { details: { path: file } });
   }
   if (pendingBytes !== 0) {
     throw new FileFormatError(`${file}: ffmpeg output ended mid-frame (${pendingBytes} of ${frameBytes} bytes)`, { details: { path: file } });
@@ -125,7 +209,18 @@ export interface DecodedAudio {
  */
 export async function decodeAudio(
   file: string,
-  options: { sampleRate: number; maxSeconds?: number; info?: MediaInfo },
+  options: {
+    sampleRate: number;
+    maxSeconds?: number;
+    info?: MediaInfo;
+    /**
+     * Align to the file's timeline: sample 0 is the instant `startSec` of ffmpeg's timeline (e.g. the
+     * first video frame's `streamTimeSec`). ffmpeg's aresample places the audio by its timestamps
+     * (silence where the audio starts late or has gaps), then the samples before `startSec` are dropped.
+     * Default: the first decoded sample is sample 0.
+     */
+    startSec?: number;
+  },
 ): Promise<DecodedAudio> {
   const { sampleRate } = options;
   if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
@@ -136,7 +231,13 @@ export async function decodeAudio(
   if (!a) throw new FileFormatError(`${file}: no audio stream`, { details: { path: file } });
   const args = ['-v', 'error', '-nostdin'];
   if (options.maxSeconds !== undefined) args.push('-t', String(options.maxSeconds));
-  args.push('-i', file, '-map', `0:${a.index}`, '-vn', '-sn', '-dn', '-ar', String(sampleRate), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1');
+  args.push('-i', file, '-map', `0:${a.index}`, '-vn', '-sn', '-dn');
+  const align = options.startSec !== undefined;
+  if (align) {
+    if (!Number.isFinite(options.startSec) || options.startSec! < 0) throw new InvalidArgumentError(`audio start must be a finite time ≥ 0 s, got ${options.startSec}`);
+    args.push('-af', `aresample=${sampleRate}:async=1:first_pts=0`);
+  }
+  args.push('-ar', String(sampleRate), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1');
   const { ffmpeg } = ffmpegBinaries();
   const res = await runTool(ffmpeg, args);
   if (res.code !== 0) {
@@ -150,13 +251,15 @@ export async function decodeAudio(
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
     for (let i = 0; i < total; i++) interleaved[i] = res.stdout.readFloatLE(i * 4);
   }
-  const n = Math.floor(total / ch);
+  const skip = align ? Math.min(Math.floor(total / ch), Math.round(options.startSec! * sampleRate)) : 0;
+  const n = Math.floor(total / ch) - skip;
   const samples = new Float32Array(n);
-  if (ch === 1) samples.set(interleaved.subarray(0, n));
+  if (ch === 1) samples.set(interleaved.subarray(skip, skip + n));
   else {
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let c = 0; c < ch; c++) s += interleaved[i * ch + c];
+      const o = (i + skip) * ch;
+      for (let c = 0; c < ch; c++) s += interleaved[o + c];
       samples[i] = s / ch;
     }
   }

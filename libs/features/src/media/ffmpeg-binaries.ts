@@ -86,3 +86,49 @@ export function ffmpegBinaries(): FfmpegBinaries {
   cached = { ffmpeg: ffmpeg.path, ffprobe: ffprobe.path, source: { ffmpeg: ffmpeg.source, ffprobe: ffprobe.source } };
   return cached;
 }
+
+/**
+ * The npm fallback's known differences, shown by `vmr ingest --help` and recorded in dataset.json
+ * whenever the npm-shipped binaries decode. No maintained npm package ships a current static
+ * ffmpeg + ffprobe of one release inside its tarball (ffmpeg-static and its forks download at install,
+ * which cannot work offline), so the fallback stays @ffmpeg-installer / @ffprobe-installer.
+ */
+export const NPM_FFMPEG_FALLBACK_NOTE =
+  'npm fallback (no ffmpeg/ffprobe on PATH): @ffmpeg-installer/ffmpeg ships a 2018 ffmpeg build (N-47683, libavcodec 58.42) ' +
+  'and @ffprobe-installer/ffprobe a 2023 ffprobe (N-66595), not one release. Known differences from a current ffmpeg: ' +
+  'VP8 decodes bit-exactly (the OpenCV-Python parity fixtures pass with both), but its older decoders differ on some ' +
+  "codecs (on a WMV clip one flow sample was 22.6 % off OpenCV-Python's with a current ffmpeg) and it lacks codecs added since 2018. " +
+  'Install ffmpeg (apt-get install ffmpeg) or set VMR_FFMPEG / VMR_FFPROBE for faithful decoding.';
+
+export interface DecoderVersions {
+  ffmpeg: { path: string; source: BinarySource; version: string };
+  ffprobe: { path: string; source: BinarySource; version: string };
+  /** Present when an npm-shipped binary is used: its version and known differences. */
+  note?: string;
+}
+
+let versions: DecoderVersions | undefined;
+
+function versionLine(bin: string): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const out = (require('child_process') as typeof import('child_process')).execFileSync(bin, ['-version'], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const first = out.split('\n')[0] ?? '';
+    const lib = /libavcodec\s+(\d+\.\s*\d+\.\s*\d+)/.exec(out);
+    return first.replace(/\s+Copyright.*$/, '').trim() + (lib ? ` (libavcodec ${lib[1].replace(/\s+/g, '')})` : '');
+  } catch (e) {
+    return `unknown (${bin} -version failed: ${(e as Error).message})`;
+  }
+}
+
+/** Which ffmpeg/ffprobe decode, with their `-version` lines (for dataset.json provenance). Cached. */
+export function decoderVersions(): DecoderVersions {
+  if (versions) return versions;
+  const b = ffmpegBinaries();
+  versions = {
+    ffmpeg: { path: b.ffmpeg, source: b.source.ffmpeg, version: versionLine(b.ffmpeg) },
+    ffprobe: { path: b.ffprobe, source: b.source.ffprobe, version: versionLine(b.ffprobe) },
+  };
+  if (b.source.ffmpeg === 'npm' || b.source.ffprobe === 'npm') versions.note = NPM_FFMPEG_FALLBACK_NOTE;
+  return versions;
+}
