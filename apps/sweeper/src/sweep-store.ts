@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 /**
  * The sweep in the run store: one parent run per sweep (found again by name, so re-running a spec
  * resumes it) and one child run per trial key, created idempotently. Trial state lives in the
@@ -8,6 +9,11 @@ import * as os from 'os';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '@vmr/core';
 import type { RunInfo, RunStatus, Tracker } from '@vmr/tracking';
 import type { Expansion, TrialPlan } from './expand';
+
+/** An idempotency key the tracking server accepts over HTTP (X-VMR-Request-Id: 8–128 word characters). */
+function requestIdOf(material: string): string {
+  return createHash('sha256').update(material).digest('hex');
+}
 import type { ParamScalar, SweepSpec } from './spec';
 
 /** Tag keys the sweeper writes. */
@@ -156,7 +162,7 @@ export async function openSweep(tracker: Tracker, spec: SweepSpec, expansion: Ex
     await tracker.setStatus(run.id, 'running');
     return toSweepInfo(tracker, run.id);
   }
-  const run = await tracker.startRun({ experiment, name: spec.name, tags, requestId: `sweep:${experiment}:${spec.name}:${Date.now()}:${process.pid}` });
+  const run = await tracker.startRun({ experiment, name: spec.name, tags, requestId: requestIdOf(`sweep:${experiment}:${spec.name}:${Date.now()}:${process.pid}`) });
   const params: Record<string, ParamScalar> = { sweep_name: spec.name, code_version: expansion.codeVersion, max_attempts: spec.maxAttempts, trials: expansion.trials.length };
   if (spec.metric) Object.assign(params, { metric: spec.metric.name, direction: spec.metric.direction });
   await tracker.logParams(run.id, params);
@@ -246,7 +252,7 @@ export async function ensureTrials(tracker: Tracker, sweep: SweepInfo, spec: Swe
         ...(p.section ? { [TAGS.section]: p.section } : {}),
         ...(p.aliasOf ? aliasTags : {}),
       },
-      requestId: `sweep:${sweep.id}:trial:${p.key}${generation ? `:${generation}` : ''}`,
+      requestId: requestIdOf(`sweep:${sweep.id}:trial:${p.key}${generation ? `:${generation}` : ''}`),
     });
     await tracker.logParams(run.id, { ...flattenConfig(p.config), trial_key: p.key });
     out.push(parseTrial(await tracker.getRun(run.id)));
