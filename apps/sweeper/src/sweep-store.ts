@@ -9,12 +9,12 @@ import * as os from 'os';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '@vmr/core';
 import type { RunInfo, RunStatus, Tracker } from '@vmr/tracking';
 import type { Expansion, TrialPlan } from './expand';
+import type { ParamScalar, SweepSpec } from './spec';
 
 /** An idempotency key the tracking server accepts over HTTP (X-VMR-Request-Id: 8–128 word characters). */
 function requestIdOf(material: string): string {
   return createHash('sha256').update(material).digest('hex');
 }
-import type { ParamScalar, SweepSpec } from './spec';
 
 /** Tag keys the sweeper writes. */
 export const TAGS = {
