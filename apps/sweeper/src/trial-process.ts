@@ -29,9 +29,14 @@ function finiteMetrics(prefix: string, obj: Record<string, unknown> | undefined,
  * `vmr eval --run <id> --dataset <dir> --json` as a child process of the real CLI, logging through the
  * same tracking server; returns the numeric results it prints under `metrics` (R@k, AV-Align, FAD, ranks).
  */
+/** `vmr eval` children of this process: stopped with it (cancel, interrupt), never left running. */
+const evalChildren = new Set<import('child_process').ChildProcess>();
+
 export async function evalViaCli(runId: string, e: { dataset: string; split?: string }, trackingUri: string): Promise<Record<string, number>> {
   const args = [vmrBin(), 'eval', '--run', runId, '--dataset', e.dataset, '--tracking-uri', trackingUri, '--json', '--quiet', ...(e.split ? ['--split', e.split] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VMR_QUIET: '1' } });
+  evalChildren.add(child);
+  child.once('exit', () => evalChildren.delete(child));
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -95,6 +100,7 @@ export async function runTrialProcess(trialRunId: string, trackingUri: string): 
   const stop = async (why: string, requeue: boolean) => {
     if (stopping) return;
     stopping = why;
+    for (const c of evalChildren) c.kill('SIGTERM');
     try {
       for (const c of await ownChildren()) await tracker.endRun(c.id, 'killed', why).catch(() => undefined);
       const cur = await tracker.getRun(trialRunId);
