@@ -41,7 +41,8 @@ export function uriHost(uri: string): string | undefined {
  */
 export async function checkRedis(url: string, timeoutMs = 5000, flag = '--redis'): Promise<void> {
   const client = new IORedis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  client.on('error', () => undefined);
+  let lastError: unknown;
+  client.on('error', (e) => (lastError = e));
   try {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs)));
@@ -51,7 +52,7 @@ export async function checkRedis(url: string, timeoutMs = 5000, flag = '--redis'
       clearTimeout(timer);
     }
   } catch (e) {
-    throw new UnreachableError(`${flag} ${url}: Redis is not reachable (${errorMessage(e)}); start redis-server there or fix the URL`);
+    throw new UnreachableError(`${flag} ${url}: Redis is not reachable (${errorMessage(lastError ?? e)}); start redis-server there or fix the URL`);
   } finally {
     client.disconnect();
   }

@@ -77,7 +77,7 @@ export function arrayScript(a: { name: string; runIds: string[]; workerUri: stri
   return [
     '#!/bin/bash',
     ...header,
-    '# Written by `vmr sweep run --executor slurm`: one array task per trial (index = line below).',
+    '# Written by `vmr sweep run --executor slurm`: one array task per trial (task index = position in RUNS).',
     '# Resubmit some indices by hand with: sbatch --array=<i,j> <this file>  ($VMR_TRACKING_TOKEN set if the server needs one)',
     'set -euo pipefail',
     `RUNS=(${a.runIds.join(' ')})`,
