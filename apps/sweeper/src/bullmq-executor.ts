@@ -239,7 +239,7 @@ export function startSweepWorker(opts: SweepWorkerOptions): SweepWorkerHandle {
   let done = 0;
   const processor = async (job: Job<TrialJobData>): Promise<{ outcome: string }> => {
     const uri = opts.trackingUri ?? job.data.trackingUri;
-    const token = process.env.VMR_TRACKING_TOKEN ?? job.data.token;
+    const token = process.env.VMR_TRACKING_TOKEN || job.data.token;
     const id = job.data.trialRunId;
     // Refuse in seconds, with the reason on the job (the coordinator fails the trial with it), rather
     // than retry an unreachable server for minutes while the trial sits `queued`.

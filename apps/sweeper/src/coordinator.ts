@@ -119,7 +119,7 @@ interface Ctx {
 
 async function openContext(opts: RunSweepOptions, executor: ExecutorKind): Promise<Ctx> {
   const uri = resolveTrackingUri({ trackingUri: opts.trackingUri, store: opts.store });
-  const token = opts.trackingToken ?? process.env.VMR_TRACKING_TOKEN;
+  const token = opts.trackingToken || process.env.VMR_TRACKING_TOKEN || undefined;
   if (/^https?:\/\//.test(uri)) {
     // Remote executors: fail in seconds when the server does not answer (not after minutes of retries).
     if (executor !== 'local') await checkTrackingServer(uri, token, 5000);

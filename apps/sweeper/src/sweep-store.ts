@@ -4,6 +4,7 @@
  * trial run's status and `sweep.*` tags, so any process (local pool, BullMQ worker on another
  * machine, `vmr sweep status`) sees the same picture through the Tracker API.
  */
+import { createHash } from 'crypto';
 import * as os from 'os';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '@vmr/core';
 import type { RunInfo, RunStatus, Tracker } from '@vmr/tracking';
@@ -34,6 +35,11 @@ export const TAGS = {
   trainRun: 'sweep.train_run',
   lastError: 'sweep.last_error',
 } as const;
+
+/** An idempotency key the tracking server accepts over HTTP (X-VMR-Request-Id: 8–128 word characters). */
+function requestIdOf(material: string): string {
+  return createHash('sha256').update(material).digest('hex');
+}
 
 export interface SweepInfo {
   id: string;
@@ -141,7 +147,7 @@ export async function openSweep(tracker: Tracker, spec: SweepSpec, expansion: Ex
     await tracker.setStatus(run.id, 'running');
     return toSweepInfo(tracker, run.id);
   }
-  const run = await tracker.startRun({ experiment, name: spec.name, tags, requestId: `sweep:${experiment}:${spec.name}:${Date.now()}:${process.pid}` });
+  const run = await tracker.startRun({ experiment, name: spec.name, tags, requestId: requestIdOf(`sweep:${experiment}:${spec.name}:${Date.now()}:${process.pid}`) });
   const params: Record<string, ParamScalar> = { sweep_name: spec.name, code_version: expansion.codeVersion, max_attempts: spec.maxAttempts, trials: expansion.trials.length };
   if (spec.metric) Object.assign(params, { metric: spec.metric.name, direction: spec.metric.direction });
   await tracker.logParams(run.id, params);
@@ -219,7 +225,7 @@ export async function ensureTrials(tracker: Tracker, sweep: SweepInfo, spec: Swe
         [TAGS.config]: JSON.stringify(p.config),
         [TAGS.evaluate]: JSON.stringify(spec.evaluate),
       },
-      requestId: `sweep:${sweep.id}:trial:${p.key}`,
+      requestId: requestIdOf(`sweep:${sweep.id}:trial:${p.key}`),
     });
     await tracker.logParams(run.id, { ...flattenConfig(p.config), trial_key: p.key });
     out.push(parseTrial(await tracker.getRun(run.id)));
