@@ -84,7 +84,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-it('refuses to hand workers a loopback tracking server; a node cannot reach the head by loopback', async () => {
+it('refuses a loopback tracking server for remote workers; an unreachable Redis fails in seconds; a dataset missing on the worker fails the trial with the reason', async () => {
   const c = lab!.vmrIn(lab!.head, ['sweep', 'run', spec('mh-refuse', [1]), '--executor', 'bullmq', '--redis', redisUrl, '--store', path.join(dir, 'refuse.db')]);
   const r = await finished(c);
   expect(r.code).toBe(1);
@@ -95,6 +95,14 @@ it('refuses to hand workers a loopback tracking server; a node cannot reach the 
   expect(r2.code).toBe(1);
   expect(r2.stderr).toMatch(/Redis is not reachable \(connect ECONNREFUSED/);
   expect(Date.now() - t0).toBeLessThan(60_000);
+  // A dataset that does not exist on the worker: the trial fails at once with that reason, not later in training.
+  const missing = await finished(lab!.vmrIn(lab!.head, coordinatorArgs(spec('mh-missing', [1], ['evaluate: [{ dataset: /nonexistent/vmr-ds, name: gone }]']))));
+  expect(json<SweepRunResult>(missing)).toMatchObject({ status: 'failed', failed: 1 });
+  const s = openStore(db());
+  const sweep = (await s.searchRuns({ tags: { [TAGS.role]: 'sweep', [TAGS.name]: 'mh-missing' } }))[0];
+  const trial = await s.getRun((await s.searchRuns({ parentId: sweep.id }))[0].id);
+  await s.close();
+  expect(trial.failureReason).toMatch(/dataset path\(s\) '\/nonexistent\/vmr-ds' do not exist on worker/);
 });
 
 it('a 4-trial grid completes through the served store with both node workers used', async () => {
@@ -149,10 +157,10 @@ it('a coordinator SIGKILLed mid-sweep: rerunning the spec adopts the queue witho
 });
 
 it('cancel leaves no trial or eval process alive on any node', async () => {
-  const c = lab!.vmrIn(lab!.head, coordinatorArgs(spec('mh-cancel', [0.5, 1], ['evaluate: [{ dataset: ds, name: tiny, split: all }]'])));
-  await whileRunning(c, 'both trials running', async () => ((await sweepTrials('mh-cancel')).trials.filter((x) => x.status === 'running').length === 2 ? true : undefined));
-  // While they run, each node holds its worker and more (the trial process, maybe its `vmr eval`).
-  expect(lab!.nodes.map((n) => lab!.pids(n).length).every((k) => k > 1)).toBe(true);
+  const c = lab!.vmrIn(lab!.head, coordinatorArgs(spec('mh-cancel', [0.5, 1], [`evaluate: [{ dataset: ${path.join(dir, 'ds')}, name: tiny, split: all }]`])));
+  // Cancel while a trial's `vmr eval` child runs on a node (the trial process's own child).
+  const evalProc = await whileRunning(c, 'a `vmr eval` process on a node', async () => lab!.nodes.flatMap((n) => lab!.commands(n)).find((p) => / eval --run /.test(p.cmd)));
+  expect(lab!.nodes.flatMap((n) => lab!.commands(n)).filter((p) => / sweep trial /.test(p.cmd)).length).toBeGreaterThanOrEqual(1);
   const cancel = await finished(lab!.vmrIn(lab!.head, ['sweep', 'cancel', 'mh-cancel', '--tracking-uri', trackingUri], { VMR_TRACKING_TOKEN: TOKEN }));
   expect(cancel.code).toBe(0);
   const r = await finished(c);
@@ -162,7 +170,8 @@ it('cancel leaves no trial or eval process alive on any node', async () => {
     const p = lab!.pids(n);
     return p.length === 1 && p[0] === workers[i].pid;
   }) ? true : undefined), 30_000, 250);
+  expect(lab!.nodes.flatMap((n) => lab!.pids(n))).not.toContain(evalProc.pid);
   const { trials } = await sweepTrials('mh-cancel');
-  expect(trials.map((t) => t.status)).toEqual(['killed', 'killed']);
+  expect(trials.map((t) => t.status).sort()).toEqual(['killed', 'killed']);
   await sleep(0);
 });

@@ -25,6 +25,8 @@ export interface NetLab {
   vmrIn(ns: Ns, args: string[], env?: NodeJS.ProcessEnv): ChildProcess & { out: { stdout: string; stderr: string } };
   /** Pids of every process in a namespace. */
   pids(ns: Ns): number[];
+  /** Command lines of the processes in a namespace. */
+  commands(ns: Ns): { pid: number; cmd: string }[];
   stop(): Promise<void>;
 }
 
@@ -105,6 +107,16 @@ export async function startNetLab(nodes = 2): Promise<NetLab> {
     spawnIn,
     vmrIn: (ns, args, env) => spawnIn(ns, process.execPath, [VMR, ...args], env),
     pids,
+    commands: (ns) =>
+      pids(ns).map((pid) => {
+        let cmd = '';
+        try {
+          cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        } catch {
+          /* exited */
+        }
+        return { pid, cmd };
+      }),
     stop,
   };
 }
