@@ -51,7 +51,7 @@ export async function checkSlurmTools(): Promise<void> {
 
 const TIME_RE = /^(\d+-)?\d{1,3}(:\d{2}){0,2}$/;
 
-function validate(o: SlurmOptions): void {
+export function validateSlurmOptions(o: SlurmOptions): void {
   if (o.time !== undefined && !TIME_RE.test(o.time)) throw new InvalidArgumentError(`--time '${o.time}': expected HH:MM (or D-HH:MM:SS)`);
   if (o.gpusPerTrial !== undefined && (!Number.isInteger(o.gpusPerTrial) || o.gpusPerTrial < 0)) throw new InvalidArgumentError(`--gpus-per-trial must be a non-negative integer, got ${o.gpusPerTrial}`);
   for (const a of o.sbatchArgs ?? []) if (!a.startsWith('-') || /[\n\r]/.test(a)) throw new InvalidArgumentError(`--sbatch-arg '${a}': expected one sbatch option such as --mem=8G`);
@@ -156,7 +156,7 @@ function sleep(ms: number): Promise<void> {
 
 /** Submit, follow and resubmit the runnable trials as Slurm array tasks. Returns attempts started. */
 export async function runSlurmTrials(a: SlurmRunArgs): Promise<number> {
-  validate(a.slurm);
+  validateSlurmOptions(a.slurm);
   const dir = path.join(a.logDir, 'slurm');
   fs.mkdirSync(dir, { recursive: true });
   const env = { ...process.env, ...(a.token ? { VMR_TRACKING_TOKEN: a.token } : {}) };
