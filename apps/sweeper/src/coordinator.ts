@@ -129,6 +129,7 @@ async function openContext(opts: RunSweepOptions, executor: ExecutorKind): Promi
   if (executor !== 'local' && opts.serveHost === undefined) throw loopbackRefusal(executor, 'http://127.0.0.1:<random port>');
   const host = opts.serveHost ?? '127.0.0.1';
   if (host === '0.0.0.0' || host === '::') throw new InvalidArgumentError(`--serve-host ${host}: give the address workers reach this machine at (it is bound and handed to them), not a wildcard`);
+  if (!isLoopbackHost(host) && !token) throw new InvalidArgumentError(`--serve-host ${host} needs --tracking-token <secret> (or $VMR_TRACKING_TOKEN): the served store accepts writes from anyone who can reach it`);
   // One writer for many processes: a tracking server over the local store for this sweep's lifetime.
   const server = await startTrackingServer({ db: uri, host, port: opts.servePort ?? 0, token: isLoopbackHost(host) ? undefined : token });
   return { tracker: server.store, workerUri: server.url, token: isLoopbackHost(host) ? undefined : token, server };

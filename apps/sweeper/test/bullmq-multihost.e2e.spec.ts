@@ -105,6 +105,38 @@ it('refuses a loopback tracking server for remote workers; an unreachable Redis 
   expect(trial.failureReason).toMatch(/dataset path\(s\) '\/nonexistent\/vmr-ds' do not exist on worker/);
 });
 
+it('with no worker on the queue: --worker-wait bounds the wait with a clear message; SIGTERM stops the coordinator; both leave the sweep resumable', async () => {
+  const file = spec('mh-noworkers', [0.5, 1]);
+  const args = [...coordinatorArgs(file), '--queue', 'nobody-listens'];
+  const t0 = Date.now();
+  const r1 = await finished(lab!.vmrIn(lab!.head, [...args, '--worker-wait', '3']));
+  expect(r1.code).toBe(1);
+  expect(r1.stderr).toMatch(/no `vmr sweep worker` has been connected to queue 'nobody-listens' .* for 3 s while 2 trial job\(s\) wait; start workers .* rerun the spec: it adopts the queued jobs/);
+  expect(Date.now() - t0).toBeLessThan(90_000);
+  let { trials } = await sweepTrials('mh-noworkers');
+  expect(trials.map((t) => t.status)).toEqual(['queued', 'queued']);
+  // Rerun (adopting the two queued jobs) and stop it with SIGTERM while it waits.
+  const c = lab!.vmrIn(lab!.head, args);
+  await whileRunning(c, 'the rerun to reopen the sweep', async () => {
+    const st = openStore(db());
+    try {
+      const sw = (await st.searchRuns({ tags: { [TAGS.role]: 'sweep', [TAGS.name]: 'mh-noworkers' } }))[0];
+      return sw?.status === 'running' ? true : undefined;
+    } finally {
+      await st.close();
+    }
+  });
+  await sleep(2000);
+  const t1 = Date.now();
+  c.kill('SIGTERM');
+  const r2 = await finished(c);
+  expect(Date.now() - t1).toBeLessThan(25_000);
+  expect(r2.code === 143 || json<SweepRunResult>(r2).status === 'killed').toBe(true);
+  ({ trials } = await sweepTrials('mh-noworkers'));
+  for (const t of trials) expect(['queued', 'killed']).toContain(t.status);
+  expect(trials.every((t) => t.attempts === 0)).toBe(true);
+});
+
 it('a 4-trial grid completes through the served store with both node workers used', async () => {
   // Serve mode: the coordinator serves its own store on the head's address with a token.
   const store = path.join(dir, 'served', 'runs.db');

@@ -118,3 +118,32 @@ it('a task scancelled mid-trial is recorded killed; the next invocation resumes 
   ]);
   expect(ts[1].task).not.toBe(target.task);
 });
+
+it('vmr sweep cancel scancels the sweep\'s array; the coordinator ends killed', async () => {
+  const db = path.join(dir, 'c', 'runs.db');
+  const spec = writeSpec(path.join(dir, 'scancel.yaml'), ['name: sl-sweep-cancel', 'base: tiny.yaml', 'codeVersion: test-v1', 'grid:', '  loss.lambdas.l1: [0.5]']);
+  const coord = startCli(['sweep', 'run', spec, '--executor', 'slurm', '--serve-host', '127.0.0.1', '--store', db, '--json'], { env: cluster!.env });
+  const jobs = await waitFor(
+    'the array to be submitted',
+    async () => {
+      if (coord.exitCode !== null) throw new Error(`coordinator exited: ${coord.out.stderr}`);
+      if (!fs.existsSync(db)) return undefined;
+      const store = openStore(db);
+      try {
+        const sweep = (await store.searchRuns({ tags: { [TAGS.role]: 'sweep', [TAGS.name]: 'sl-sweep-cancel' } }))[0];
+        return sweep ? (await store.getRun(sweep.id)).tags[SLURM_JOBS_TAG] : undefined;
+      } finally {
+        await store.close();
+      }
+    },
+    120_000,
+    300,
+  );
+  const c = await runCli(['sweep', 'cancel', 'sl-sweep-cancel', '--store', db, '--json'], { env: cluster!.env });
+  expect(c.code).toBe(0);
+  expect(json(c)).toMatchObject({ slurm: `scancel ${jobs}` });
+  const r = await finished(coord);
+  expect(json<SweepRunResult>(r)).toMatchObject({ status: 'killed', cancelled: true });
+  await waitFor('the task to leave the queue', () => (cluster!.tool('squeue', ['-h', '-j', jobs]).trim() === '' ? true : undefined), 30_000, 250);
+  expect(cluster!.tool('scontrol', ['show', 'job', '-o', jobs])).toMatch(/JobState=CANCELLED/);
+});
