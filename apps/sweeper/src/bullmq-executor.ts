@@ -145,7 +145,9 @@ export async function runBullmqTrials(a: BullmqRunArgs): Promise<number> {
         const job = await queue.getJob(id);
         const state = job ? await job.getState() : 'missing';
         if (state === 'failed') {
-          const reason = `BullMQ job ${id} failed: ${job?.failedReason ?? 'no reason given'}`;
+          // Read the job again: the copy fetched before it moved to `failed` has no failedReason yet.
+          const failed = await queue.getJob(id);
+          const reason = `BullMQ job ${id} failed: ${failed?.failedReason || job?.failedReason || 'no reason given'}`;
           await a.tracker.setTags(runId, { [TAGS.lastError]: reason.slice(0, 4000) });
           await a.tracker.endRun(runId, 'failed', reason);
         } else if (state === 'missing' || state === 'unknown') {

@@ -156,8 +156,17 @@ it("a worker SIGKILLed mid-trial: its job is recovered after the lock expires an
   const c = lab!.vmrIn(lab!.head, coordinatorArgs(spec('mh-kill-worker', [0.5, 1])));
   const victim = workers[0];
   const t = await whileRunning(c, 'a trial running on node 1', async () => (await sweepTrials('mh-kill-worker')).trials.find((x) => x.status === 'running' && x.worker.endsWith(`:${victim.pid}`)));
-  victim.kill('SIGKILL');
-  const r = await finished(c);
+  // The node is lost: SIGKILL every process on it (the worker and its trial process), not only the worker.
+  const onNode = lab!.pids(lab!.nodes[0]);
+  expect(onNode).toContain(victim.pid);
+  for (const pid of onNode) process.kill(pid, 'SIGKILL');
+  let r;
+  try {
+    r = await finished(c);
+  } finally {
+    workers[0] = startWorker(0);
+    await waitListening(workers[0], /waiting for trials/, 'restarted worker on node 1');
+  }
   const res = json<SweepRunResult>(r);
   expect(res).toMatchObject({ status: 'finished', trials: 2, finished: 2 });
   const { trials } = await sweepTrials('mh-kill-worker');
@@ -167,8 +176,6 @@ it("a worker SIGKILLed mid-trial: its job is recovered after the lock expires an
   expect(again.worker).toMatch(new RegExp(`:${workers[1].pid}$`));
   // Exactly once: one finished training run under the trial; the killed attempt's run did not finish.
   expect(again.trainRuns.filter((s) => s === 'finished')).toHaveLength(1);
-  workers[0] = startWorker(0);
-  await waitListening(workers[0], /waiting for trials/, 'restarted worker on node 1');
 });
 
 it('a coordinator SIGKILLed mid-sweep: rerunning the spec adopts the queue without duplicating trials', async () => {
@@ -204,6 +211,8 @@ it('cancel leaves no trial or eval process alive on any node', async () => {
   }) ? true : undefined), 30_000, 250);
   expect(lab!.nodes.flatMap((n) => lab!.pids(n))).not.toContain(evalProc.pid);
   const { trials } = await sweepTrials('mh-cancel');
-  expect(trials.map((t) => t.status).sort()).toEqual(['killed', 'killed']);
+  // A trial already in its evaluation may finish before the cancel lands; none is left running or queued.
+  expect(trials.filter((t) => t.status === 'killed').length).toBeGreaterThanOrEqual(1);
+  expect(trials.every((t) => t.status === 'killed' || t.status === 'finished')).toBe(true);
   await sleep(0);
 });
