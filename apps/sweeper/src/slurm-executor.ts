@@ -170,7 +170,7 @@ export async function runSlurmTrials(a: SlurmRunArgs): Promise<number> {
     await a.tracker.setTags(a.sweep.id, { [SLURM_JOBS_TAG]: [cur, jobId].filter(Boolean).join(',') });
   };
 
-  const submit = async (script: string, runIds: string[], items: { t: TrialState; index: number }[]) => {
+  const submit = async (script: string, items: { t: TrialState; index: number }[]) => {
     const throttle = a.maxParallel && a.maxParallel < items.length ? `%${a.maxParallel}` : '';
     const r = await exec('sbatch', ['--parsable', `--array=${items.map((x) => x.index).join(',')}${throttle}`, script], 60_000, env);
     if (r.code !== 0) throw new UnreachableError(`sbatch ${script} failed (exit ${r.code}): ${r.stderr.trim()}`);
@@ -185,7 +185,6 @@ export async function runSlurmTrials(a: SlurmRunArgs): Promise<number> {
       active.set(task, { t, script, jobId, index, attempt });
       started++;
     }
-    void runIds;
   };
 
   // Adopt tasks an earlier (killed) coordinator submitted that are still alive; submit the rest.
@@ -206,10 +205,9 @@ export async function runSlurmTrials(a: SlurmRunArgs): Promise<number> {
   if (fresh.length > 0) {
     const n = fs.readdirSync(dir).filter((f) => /^array-\d+\.sh$/.test(f)).length + 1;
     const script = path.join(dir, `array-${n}.sh`);
-    const runIds = fresh.map((t) => t.runId);
-    writeFileAtomic(script, arrayScript({ name: a.sweep.name, runIds, workerUri: a.workerUri, logDir: a.logDir, throttle: a.maxParallel, slurm: a.slurm }));
+    writeFileAtomic(script, arrayScript({ name: a.sweep.name, runIds: fresh.map((t) => t.runId), workerUri: a.workerUri, logDir: a.logDir, throttle: a.maxParallel, slurm: a.slurm }));
     fs.chmodSync(script, 0o755);
-    await submit(script, runIds, fresh.map((t, index) => ({ t, index })));
+    await submit(script, fresh.map((t, index) => ({ t, index })));
   }
 
   const poll = a.slurm.pollMs ?? 3000;
@@ -262,7 +260,7 @@ export async function runSlurmTrials(a: SlurmRunArgs): Promise<number> {
           again.set(script, [{ t: x.t, index: 0 }]);
         }
       }
-      for (const [script, items] of again) if (!a.isCancelled()) await submit(script, [], items);
+      for (const [script, items] of again) if (!a.isCancelled()) await submit(script, items);
     }
     if (active.size > 0) await sleep(poll);
   }
