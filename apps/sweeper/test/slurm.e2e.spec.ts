@@ -34,9 +34,10 @@ async function trials(db: string, sweepId: string) {
     const out = [];
     for (const r of await store.searchRuns({ parentId: sweepId })) {
       const d = await store.getRun(r.id);
-      out.push({ id: d.id, status: d.status, l1: JSON.parse(d.tags[TAGS.values])['loss.lambdas.l1'] as number, attempts: Number(d.tags[TAGS.attempts]), task: d.tags[SLURM_TASK_TAG], reason: d.failureReason });
+      const values = JSON.parse(d.tags[TAGS.values]) as Record<string, number>;
+      out.push({ id: d.id, status: d.status, l1: values['loss.lambdas.l1'], segments: values['segmentation.segments'], attempts: Number(d.tags[TAGS.attempts]), task: d.tags[SLURM_TASK_TAG], reason: d.failureReason });
     }
-    return out.sort((a, b) => a.l1 - b.l1);
+    return out.sort((a, b) => (a.segments ?? 0) - (b.segments ?? 0) || (a.l1 ?? 0) - (b.l1 ?? 0));
   } finally {
     await store.close();
   }
@@ -44,33 +45,38 @@ async function trials(db: string, sweepId: string) {
 
 it('a grid runs as one job array (%2 throttle); the failing trial is resubmitted up to maxAttempts', async () => {
   const db = path.join(dir, 'a', 'runs.db');
-  const spec = writeSpec(path.join(dir, 'array.yaml'), ['name: sl-array', 'base: tiny.yaml', 'codeVersion: test-v1', 'maxParallel: 2', 'maxAttempts: 2', 'grid:', '  loss.lambdas.l1: [-1, 0.5, 1]', 'metric: { name: train.val.r1, direction: max }']);
+  // The failing trial fails at run time (no clip can be cut into 40 segments): a bad value such as
+  // λ1 = -1 is refused by the spec check before anything is submitted.
+  const spec = writeSpec(path.join(dir, 'array.yaml'), ['name: sl-array', 'base: tiny.yaml', 'codeVersion: test-v1', 'maxParallel: 2', 'maxAttempts: 2', 'grid:', '  segmentation.segments: [3, 40]', '  loss.lambdas.l1: [0.5, 1]', 'metric: { name: train.val.r1, direction: max }']);
   const r = await runCli(['sweep', 'run', spec, '--executor', 'slurm', '--serve-host', '127.0.0.1', '--time', '00:10', '--store', db, '--json'], { env: cluster!.env });
   const res = json<SweepRunResult>(r);
-  expect(res).toMatchObject({ status: 'failed', trials: 3, finished: 2, failed: 1, attempts: 4 });
+  expect(res).toMatchObject({ status: 'failed', trials: 4, finished: 2, failed: 2, attempts: 6 });
   expect(r.code).toBe(1);
   const ts = await trials(db, res.sweepId);
-  expect(ts.map((t) => [t.l1, t.status, t.attempts])).toEqual([
-    [-1, 'failed', 2],
-    [0.5, 'finished', 1],
-    [1, 'finished', 1],
+  expect(ts.map((t) => [t.segments, t.l1, t.status, t.attempts])).toEqual([
+    [3, 0.5, 'finished', 1],
+    [3, 1, 'finished', 1],
+    [40, 0.5, 'failed', 2],
+    [40, 1, 'failed', 2],
   ]);
-  expect(ts[0].reason).toMatch(/loss\.lambdas\.l1/);
+  expect(ts[2].reason).toMatch(/segment/);
   // One array of 3 tasks with the throttle, then a second array of just the failed index.
   const store = openStore(db);
   const jobs = (await store.getRun(res.sweepId)).tags[SLURM_JOBS_TAG].split(',');
   await store.close();
-  expect(jobs).toHaveLength(2);
+  // the first array, then the failed indices resubmitted (together, or each as it failed)
+  expect(jobs.length).toBeGreaterThanOrEqual(2);
+  expect(jobs.length).toBeLessThanOrEqual(3);
   const first = cluster!.tool('scontrol', ['show', 'job', '-o', jobs[0]]);
   expect(first).toMatch(/ArrayTaskThrottle=2/);
-  expect(first.trim().split('\n')).toHaveLength(3);
-  const second = cluster!.tool('scontrol', ['show', 'job', '-o', jobs[1]]).trim().split('\n');
-  expect(second).toHaveLength(1);
-  expect(second[0]).toMatch(/JobState=FAILED/);
-  expect(ts[0].task.startsWith(`${jobs[1]}_`)).toBe(true);
+  expect(first.trim().split('\n')).toHaveLength(4);
+  const resubmitted = jobs.slice(1).flatMap((j) => cluster!.tool('scontrol', ['show', 'job', '-o', j]).trim().split('\n'));
+  expect(resubmitted).toHaveLength(2);
+  for (const line of resubmitted) expect(line).toMatch(/JobState=FAILED/);
+  for (const t of ts.slice(2)) expect(jobs.slice(1).some((j) => t.task.startsWith(`${j}_`))).toBe(true);
   // The script is kept under the sweep's directory, readable and resubmittable.
   const script = path.join(dir, 'a', 'sweep-logs', res.sweepId, 'slurm', 'array-1.sh');
-  expect(fs.readFileSync(script, 'utf8')).toMatch(/#SBATCH --array=0-2%2[\s\S]*#SBATCH --time=00:10[\s\S]*sweep trial "\$RUN"/);
+  expect(fs.readFileSync(script, 'utf8')).toMatch(/#SBATCH --array=0-3%2[\s\S]*#SBATCH --time=00:10[\s\S]*sweep trial "\$RUN"/);
 });
 
 it('a task scancelled mid-trial is recorded killed; the next invocation resumes only that trial', async () => {
