@@ -105,6 +105,10 @@ async function lambdaFronts(t: SqliteTracker, spec: SweepSpec, r: SweepRunResult
 export async function experimentExtras(spec: SweepSpec, r: SweepRunResult, src: { store?: string; trackingUri?: string }, opts: { quiet?: boolean; html?: boolean } = {}): Promise<ExperimentExtras> {
   const res: ExperimentExtras = { tables: [], oracles: [], fronts: [], verdict: [], notes: [] };
   const uri = resolveTrackingUri(src);
+  if (r.interrupted) {
+    res.notes.push('interrupted: oracle rows, λ fronts, verdict and HTML report are made when the run is resumed and finishes');
+    return res;
+  }
   if (/^https?:\/\//.test(uri)) {
     res.notes.push(`tables, oracle rows, verdict and HTML report need the store file; ${uri} is a tracking server: run vmr report tables / verdict / html where the store is`);
     return res;

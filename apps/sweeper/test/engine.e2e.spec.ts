@@ -39,7 +39,7 @@ describe('experiment files run on the sweep engine', () => {
   const db = () => path.join(dir, 'exp', 'runs.db');
   let spec: string;
 
-  it('a tiny quickstart with a λ section: data generated, 4 trainings + 2 λ aliases, Table 1 with oracle reference rows, the λ front, the verdict and the HTML page; a rerun reuses everything; an older generator's dataset is refused', async () => {
+  it('a tiny quickstart with a λ section: data generated, 4 trainings + 2 λ aliases, Table 1 with oracle reference rows, the λ front, the verdict and the HTML page; a rerun reuses everything; a dataset from an older generator is refused', async () => {
     spec = writeSpec(path.join(dir, 'tiny-quickstart.yaml'), [
       'experiment: tinyqs',
       'dataset: gen/himv',
