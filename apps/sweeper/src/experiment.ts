@@ -18,8 +18,10 @@ import type { SweepSpec } from './spec';
 /** One λ setting of a sweep section on one evaluation dataset: over seeds. */
 export interface FrontPoint {
   label: string;
-  /** λ1 = λ2 over λ3–λ6 (Infinity: λ3–λ6 = 0). */
+  /** λ1 = λ2 over λ3–λ6 (Infinity: λ3–λ6 = 0; JSON writes that as null, so see ratioLabel). */
   ratio: number | null;
+  /** The ratio as printed (`∞ (λ3–λ6 = 0)` for λ3–λ6 = 0). */
+  ratioLabel: string;
   n: number;
   r1?: CellStats;
   avAlign?: CellStats;
@@ -50,6 +52,8 @@ export interface ExperimentRunResult extends SweepRunResult {
 }
 
 export type ExperimentExtras = Pick<ExperimentRunResult, 'tables' | 'oracles' | 'fronts' | 'verdict' | 'html' | 'notes'>;
+
+const ratioText = (x: number | null) => (x === null ? '?' : x === Infinity ? '∞ (λ3–λ6 = 0)' : formatNumber(x));
 
 function isSynthetic(dir: string): boolean {
   try {
@@ -88,7 +92,7 @@ async function lambdaFronts(t: SqliteTracker, spec: SweepSpec, r: SweepRunResult
       const pts = cs.map((c) => ({ x: c.cells[x]?.mean ?? NaN, y: c.cells[y]?.mean ?? NaN }));
       const ok = pts.map((p, i) => (Number.isFinite(p.x) && Number.isFinite(p.y) ? i : -1)).filter((i) => i >= 0);
       const front = new Set(paretoFront(ok.map((i) => pts[i])).map((j) => ok[j]));
-      const points: FrontPoint[] = cs.map((c, i) => ({ label: c.label, ratio: lambdaRatio(c.config), n: c.n, r1: c.cells[x], avAlign: c.cells[y], onFront: front.has(i) }));
+      const points: FrontPoint[] = cs.map((c, i) => ({ label: c.label, ratio: lambdaRatio(c.config), ratioLabel: ratioText(lambdaRatio(c.config)), n: c.n, r1: c.cells[x], avAlign: c.cells[y], onFront: front.has(i) }));
       points.sort((a, b) => (a.ratio ?? NaN) - (b.ratio ?? NaN));
       out.push({ section: sec.name, dataset: e.name, x, y, gallery: rep.galleries[e.name], points });
     }
@@ -168,7 +172,6 @@ function formatSeconds(s: number): string {
 }
 
 const cell = (c: CellStats | undefined) => (c && Number.isFinite(c.mean) ? `${formatNumber(c.mean)}${Number.isFinite(c.ciLow) ? ` [${formatNumber(c.ciLow)}, ${formatNumber(c.ciHigh)}]` : ''}` : '—');
-const ratioText = (x: number | null) => (x === null ? '?' : x === Infinity ? '∞ (λ3–λ6 = 0)' : formatNumber(x));
 
 /** A λ front as a markdown table. */
 export function formatFront(f: LambdaFront): string {
@@ -177,7 +180,7 @@ export function formatFront(f: LambdaFront): string {
     '',
     '| λ1=λ2 : λ3–λ6 | configuration | n | R@1 | AV-Align | Pareto front |',
     '|---|---|---|---|---|---|',
-    ...f.points.map((p) => `| ${ratioText(p.ratio)} | ${p.label} | ${p.n} | ${cell(p.r1)} | ${cell(p.avAlign)} | ${p.onFront ? '★' : ''} |`),
+    ...f.points.map((p) => `| ${p.ratioLabel} | ${p.label} | ${p.n} | ${cell(p.r1)} | ${cell(p.avAlign)} | ${p.onFront ? '★' : ''} |`),
   ];
   return lines.join('\n');
 }
