@@ -4,7 +4,7 @@
  * evaluator's report functions.
  */
 import { formatTables } from '@vmr/evaluator';
-import { SqliteTracker, buildResultTables, queryEvalRows, resolveTrackingUri, type ResultTable } from '@vmr/tracking';
+import { buildResultTables, withReportSource, type ResultTable } from '@vmr/tracking';
 import type { SweepRunResult } from './coordinator';
 
 export interface ExperimentRunResult extends SweepRunResult {
@@ -15,19 +15,13 @@ export interface ExperimentRunResult extends SweepRunResult {
 
 /**
  * Tables of the sweep's current trials (their training runs' finished evaluations; an alias trial shares
- * its canonical trial's run, counted once). Empty when the store is a tracking server (reports read
- * the store file) or nothing was evaluated.
+ * its canonical trial's run, counted once), from the local store or the tracking server the sweep
+ * logged to. Empty when nothing was evaluated.
  */
 export async function experimentTables(r: SweepRunResult, src: { store?: string; trackingUri?: string }): Promise<ResultTable[]> {
   const ids = [...new Set(r.trialList.map((t) => t.trainRunId).filter((x): x is string => !!x))];
-  const uri = resolveTrackingUri(src);
-  if (ids.length === 0 || /^https?:\/\//.test(uri)) return [];
-  const t = new SqliteTracker(uri, { reapStaleRuns: false, heartbeatIntervalMs: 0 });
-  try {
-    return buildResultTables(queryEvalRows(t.db, { experiment: r.experiment, trainRunIds: ids }));
-  } finally {
-    await t.close();
-  }
+  if (ids.length === 0) return [];
+  return withReportSource(src, async (t) => buildResultTables(await t.evalRows({ experiment: r.experiment, trainRunIds: ids })));
 }
 
 function formatSeconds(s: number): string {
