@@ -10,7 +10,7 @@ import { errorMessage } from '@vmr/core';
 import { ORACLE_KINDS } from '@vmr/data';
 import { buildVerdict, evaluateOracle, formatTables, writeHtmlReport, type OracleEvalResult } from '@vmr/evaluator';
 import { openDataset } from '@vmr/pipeline';
-import { SqliteTracker, buildResultTables, formatNumber, lambdaRatio, queryEvalRows, resolveTrackingUri, type CellStats, type ResultTable } from '@vmr/tracking';
+import { SqliteTracker, buildResultTables, formatNumber, lambdaRatio, reportSourceOf, resolveTrackingUri, withReportSource, type CellStats, type ResultTable } from '@vmr/tracking';
 import type { SweepRunResult } from './coordinator';
 import { buildSweepReport, paretoFront } from './report';
 import type { SweepSpec } from './spec';
@@ -101,6 +101,17 @@ async function lambdaFronts(t: SqliteTracker, spec: SweepSpec, r: SweepRunResult
 }
 
 /**
+ * Tables of the sweep's current trials (their training runs' finished evaluations; an alias trial shares
+ * its canonical trial's run, counted once), from the local store or the tracking server the sweep
+ * logged to. Empty when nothing was evaluated.
+ */
+export async function experimentTables(r: SweepRunResult, src: { store?: string; trackingUri?: string }): Promise<ResultTable[]> {
+  const ids = [...new Set(r.trialList.map((t) => t.trainRunId).filter((x): x is string => !!x))];
+  if (ids.length === 0) return [];
+  return withReportSource(src, async (t) => buildResultTables(await t.evalRows({ experiment: r.experiment, trainRunIds: ids })));
+}
+
+/**
  * Everything after the trials: oracle reference rows on the synthetic evaluation datasets (reused when
  * already in the store), the tables (this expansion's training runs + those rows), the λ fronts, the
  * verdict, and the HTML report written beside the store (`<store dir>/<experiment>.html`). Needs the
@@ -114,7 +125,8 @@ export async function experimentExtras(spec: SweepSpec, r: SweepRunResult, src: 
     return res;
   }
   if (/^https?:\/\//.test(uri)) {
-    res.notes.push(`tables, oracle rows, verdict and HTML report need the store file; ${uri} is a tracking server: run vmr report tables / verdict / html where the store is`);
+    res.tables = await experimentTables(r, src);
+    res.notes.push(`oracle rows, λ fronts, verdict and HTML report are made beside a local store; with ${uri}, run vmr eval --oracle / vmr report verdict / vmr report html --tracking-uri ${uri}`);
     return res;
   }
   const t = new SqliteTracker(uri, { reapStaleRuns: false, heartbeatIntervalMs: 0 });
@@ -141,13 +153,13 @@ export async function experimentExtras(spec: SweepSpec, r: SweepRunResult, src: 
     }
     const ids = new Set(r.trialList.map((x) => x.trainRunId).filter((x): x is string => !!x));
     if (ids.size > 0 || oracleIds.size > 0) {
-      const rows = queryEvalRows(t.db, { experiment: r.experiment }).filter((row) => ids.has(row.trainRunId) || oracleIds.has(row.evalRunId));
+      const rows = (await reportSourceOf(t).evalRows({ experiment: r.experiment })).filter((row) => ids.has(row.trainRunId) || oracleIds.has(row.evalRunId));
       res.tables = buildResultTables(rows);
     }
     if (r.finished > 0) {
       res.fronts = await lambdaFronts(t, spec, r);
       try {
-        res.verdict = (await buildVerdict(t, r.experiment)).lines;
+        res.verdict = (await buildVerdict(reportSourceOf(t), r.experiment)).lines;
       } catch (err) {
         res.notes.push(`verdict: ${errorMessage(err)}`);
       }
