@@ -390,5 +390,11 @@ describe('vmr listen (real CLI server, real browser)', () => {
     expect(rep[0].correlation.similarityA.n).toBe(abJudgments);
     const human = ok(['listen', 'report', '--store', store]);
     expect(human).toContain(`${2 * N} judgments`);
+    // the experiment's HTML report carries the listening test next to the metrics
+    const page = path.join(path.dirname(store), 'listen-report.html');
+    ok(['report', 'html', '-e', 'retrieve-e2e', '--store', store, '--out', page]);
+    const html = fs.readFileSync(page, 'utf8');
+    expect(html).toContain('id="listening-tests"');
+    expect(html).toContain(`${expectA}/${2 * N}`);
   }, 360_000);
 });

@@ -33,6 +33,7 @@ import {
   type StoredMetricPoint,
 } from '@vmr/tracking';
 import { tablesFromRows } from '../report';
+import { listeningSummariesFrom, type ListeningSummary } from '../listen/report';
 import { attachQueryIntervals } from '../report-compare';
 
 /** Sweep tags (written by @vmr/sweeper; an app does not import another app, so the keys are repeated here). */
@@ -150,6 +151,8 @@ export interface HtmlReportData {
   /** Runs beyond `maxCurveRuns` (listed, no charts). */
   runsWithoutCurves: number;
   synthetic: boolean;
+  /** Listening tests (`vmr listen`) of the experiment: human preference next to the metrics. */
+  listening: ListeningSummary[];
 }
 
 /**
@@ -378,7 +381,14 @@ export async function collectHtmlReportData(tracker: ReportSource, options: Html
   for (let i = 0; i < trainRuns.length; i++) {
     runs.push(await summarizeRun(tracker, trainRuns[i], evalsByRun.get(trainRuns[i].id) ?? [], i < maxCurveRuns, curvePoints));
   }
+  let listening: ListeningSummary[] = [];
+  try {
+    listening = await listeningSummariesFrom(tracker, { experiment: [experiment as string] });
+  } catch {
+    listening = []; // a damaged listening run must not take the whole page down; `vmr listen report` says why
+  }
   return {
+    listening,
     generatedAt: Date.now(),
     store: tracker.location,
     experiment: experiment as string,
