@@ -1,13 +1,15 @@
 /**
  * `vmr report html` at scale: a store with R training runs (OF-VM-Net, λ settings varied), each logging
  * S steps of 7 loss series + lr and validation Recall@k per epoch, one evaluation each; then the time to
- * read the store (collect), to render the page (Vega-Lite → vega SVG for every chart) and the page size.
+ * read the store (collect) — from the file (SQL) and through `vmr tracking serve` over the same file
+ * (HTTP, the Tracker API), same run — to render the page (Vega-Lite → vega SVG for every chart) and the
+ * page size.
  * Usage: npm run bench -- report-html [runs=24] [steps=5000]
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SqliteTracker } from '@vmr/tracking';
+import { HttpTracker, SqliteTracker, TrackingServer, reportSourceOf } from '@vmr/tracking';
 import { collectHtmlReportData, renderReportHtml } from '@vmr/evaluator';
 
 const RUNS = Number(process.argv[2] ?? 24);
@@ -17,7 +19,7 @@ const EPOCHS = 50;
 async function main(): Promise<void> {
   if (!Number.isInteger(RUNS) || RUNS < 1 || !Number.isInteger(STEPS) || STEPS < EPOCHS) throw new Error(`usage: report-html [runs ≥ 1] [steps ≥ ${EPOCHS}]`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-bench-report-html-'));
-  const tracker = new SqliteTracker(path.join(dir, 'runs.db'), { reapStaleRuns: false, heartbeatIntervalMs: 0 });
+  let tracker = new SqliteTracker(path.join(dir, 'runs.db'), { reapStaleRuns: false, heartbeatIntervalMs: 0 });
   try {
     let t0 = process.hrtime.bigint();
     const secs = () => {
@@ -54,8 +56,19 @@ async function main(): Promise<void> {
       await tracker.endRun(ev.id);
     }
     const populate = secs();
-    const data = await collectHtmlReportData(tracker, { experiment: 'bench', maxCurveRuns: RUNS });
+    await tracker.close();
+    tracker = new SqliteTracker(path.join(dir, 'runs.db'), { reapStaleRuns: false, heartbeatIntervalMs: 0 });
+    const server = new TrackingServer({ db: path.join(dir, 'runs.db'), port: 0 });
+    const http = new HttpTracker(await server.listen(), { heartbeatIntervalMs: 0 });
+    secs();
+    const data = await collectHtmlReportData(reportSourceOf(tracker), { experiment: 'bench', maxCurveRuns: RUNS });
     const collect = secs();
+    const served = await collectHtmlReportData(reportSourceOf(http), { experiment: 'bench', maxCurveRuns: RUNS });
+    const collectHttp = secs();
+    await http.close();
+    await server.close();
+    if (JSON.stringify({ ...served, store: '', generatedAt: 0 }) !== JSON.stringify({ ...data, store: '', generatedAt: 0 })) throw new Error('the page data read through the server differs from the file');
+    secs();
     const warnings: string[] = [];
     const html = await renderReportHtml(data, warnings);
     const render = secs();
@@ -63,7 +76,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `report-html: ${RUNS} runs × ${STEPS} steps × 8 per-step series (${(RUNS * STEPS * 8).toLocaleString('en')} points) + ${EPOCHS} epochs of validation\n` +
         `  populate store  ${populate.toFixed(1)} s\n` +
-        `  collect         ${collect.toFixed(2)} s (metric histories read, loss binned to 200 points per series)\n` +
+        `  collect         ${collect.toFixed(2)} s from the file (SQL; metric histories read, loss binned to 200 points per series)\n` +
+        `  collect (HTTP)  ${collectHttp.toFixed(2)} s through vmr tracking serve on loopback (same data; ${(collectHttp / collect).toFixed(1)}× the file)\n` +
         `  render          ${render.toFixed(2)} s for ${charts} charts (${((render * 1000) / charts).toFixed(0)} ms per chart)\n` +
         `  page            ${(Buffer.byteLength(html) / 1024 / 1024).toFixed(2)} MiB${warnings.length ? `, ${warnings.length} chart warnings` : ''}\n`,
     );

@@ -4,7 +4,7 @@
  * `vmr quickstart` are front ends of the sweep engine in @vmr/sweeper. DESIGN.md §1.6, §2.
  */
 export { EVAL_PROTOCOLS, PER_QUERY_ARTIFACT, type EvalProtocol, type EvalOptions, type EvalMetrics, type EvalResult, evaluateRun, top1, trainingOverlap, chooseAvAlignVariant } from './evaluate';
-export { type ReportSource, buildTables, compareRuns, comparePair, verdictOf } from './report';
+export { buildTables, tablesFromRows, compareRuns, comparePair, verdictOf } from './report';
 export { type Verdict, type VerdictComparison, type VerdictTradeOff, buildVerdict } from './report-verdict';
 export { type PerQueryResults, type PairedDifference, type PairComparison, readPerQuery, perQueryValues, matchesSelector, pairedDifferences, compareConfigurations, formatPairComparisons, pairComparisonsCsv } from './report-compare';
 export { REPORT_FORMATS, type ReportFormat, formatTables, formatComparisons, formatCell, tableNotes, tableRecords, comparisonRecords, modelLabel, featureLabel } from './report-format';

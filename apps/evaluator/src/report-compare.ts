@@ -18,13 +18,12 @@ import {
   pairedBootstrap,
   bootstrapQueries,
   markBest,
-  queryEvalRows,
   type AggregatedGroup,
   type CellStats,
   type ResultTable,
   type EvalRow,
   type MetricDef,
-  type SqliteTracker,
+  type ReportSource,
 } from '@vmr/tracking';
 import { PER_QUERY_ARTIFACT } from './evaluate';
 
@@ -37,7 +36,7 @@ export interface PerQueryResults {
   avAlignGot: number[] | null;
 }
 
-export async function readPerQuery(tracker: SqliteTracker, row: EvalRow): Promise<PerQueryResults | null> {
+export async function readPerQuery(tracker: ReportSource, row: EvalRow): Promise<PerQueryResults | null> {
   let file: string;
   try {
     file = await tracker.artifactFile(row.evalRunId, PER_QUERY_ARTIFACT);
@@ -107,7 +106,7 @@ export function matchesSelector(g: AggregatedGroup<EvalRow>, sel: string): boole
 }
 
 /** Paired differences for one pair of configuration groups in one evaluation context. */
-export async function pairedDifferences(tracker: SqliteTracker, A: AggregatedGroup<EvalRow>, B: AggregatedGroup<EvalRow>, options: { seed?: number; resamples?: number } = {}): Promise<PairComparison> {
+export async function pairedDifferences(tracker: ReportSource, A: AggregatedGroup<EvalRow>, B: AggregatedGroup<EvalRow>, options: { seed?: number; resamples?: number } = {}): Promise<PairComparison> {
   const load = async (g: AggregatedGroup<EvalRow>) => Promise.all(g.members.map(async (r) => ({ row: r, pq: await readPerQuery(tracker, r) })));
   const la = await load(A);
   const lb = await load(B);
@@ -169,8 +168,8 @@ export async function pairedDifferences(tracker: SqliteTracker, A: AggregatedGro
 }
 
 /** Resolve selectors A and B to one configuration each per evaluation context and compare them. */
-export async function compareConfigurations(tracker: SqliteTracker, selA: string, selB: string, options: { experiment?: string | string[]; seed?: number; resamples?: number } = {}): Promise<PairComparison[]> {
-  const rows = latestPerTrainRun(queryEvalRows(tracker.db, options.experiment ? { experiment: options.experiment } : {}));
+export async function compareConfigurations(tracker: ReportSource, selA: string, selB: string, options: { experiment?: string | string[]; seed?: number; resamples?: number } = {}): Promise<PairComparison[]> {
+  const rows = latestPerTrainRun(await tracker.evalRows(options.experiment ? { experiment: options.experiment } : {}));
   if (rows.length === 0) throw new NotFoundError(`no finished evaluations${options.experiment ? ` in experiment ${String(options.experiment)}` : ''} in ${tracker.location}`);
   const groups = aggregateEvalRows(rows, COMPARED);
   const byContext = new Map<string, Array<AggregatedGroup<EvalRow>>>();
@@ -241,8 +240,8 @@ export function formatPairComparisons(cs: readonly PairComparison[]): string {
  * the run's queries for every metric its per-query results give (not FAD: a set statistic); best
  * marks are then recomputed with these intervals.
  */
-export async function attachQueryIntervals(tracker: SqliteTracker, tables: ResultTable[], options: { seed?: number; resamples?: number } = {}): Promise<ResultTable[]> {
-  const rows = new Map(queryEvalRows(tracker.db, {}).map((r) => [r.evalRunId, r]));
+export async function attachQueryIntervals(tracker: ReportSource, tables: ResultTable[], evalRows: readonly EvalRow[], options: { seed?: number; resamples?: number } = {}): Promise<ResultTable[]> {
+  const rows = new Map(evalRows.map((r) => [r.evalRunId, r]));
   for (const t of tables) {
     let attached = false;
     for (const row of t.rows) {

@@ -15,12 +15,11 @@ import {
   evalContext,
   lambdaRatio,
   latestPerTrainRun,
-  queryEvalRows,
   seedSummary,
   slopeAndCorrelation,
   type AggregatedGroup,
   type EvalRow,
-  type SqliteTracker,
+  type ReportSource,
 } from '@vmr/tracking';
 import { pairedDifferences, type PairedDifference } from './report-compare';
 import { featureLabel, modelLabel } from './report-format';
@@ -87,8 +86,8 @@ function diffText(d: PairedDifference | null, what: string): string {
 }
 
 /** Build the verdict of an experiment from the store. */
-export async function buildVerdict(tracker: SqliteTracker, experiment: string, options: { seed?: number; resamples?: number } = {}): Promise<Verdict> {
-  const rows = latestPerTrainRun(queryEvalRows(tracker.db, { experiment }));
+export async function buildVerdict(tracker: ReportSource, experiment: string, options: { seed?: number; resamples?: number } = {}): Promise<Verdict> {
+  const rows = latestPerTrainRun(await tracker.evalRows({ experiment }));
   if (rows.length === 0) throw new NotFoundError(`no finished evaluations in experiment '${experiment}' of ${tracker.location}; nothing to conclude`);
   const groups = aggregateEvalRows(rows, ['r1', 'avAlign', 'fad']);
   const byCtx = new Map<string, Array<AggregatedGroup<EvalRow>>>();

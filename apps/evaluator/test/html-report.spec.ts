@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { InvalidArgumentError, NotFoundError, repoRoot } from '@vmr/core';
-import { SqliteTracker, TIDY_COLUMNS, type ResultTable } from '@vmr/tracking';
+import { SqliteTracker, reportSourceOf, TIDY_COLUMNS, type ResultTable } from '@vmr/tracking';
 import { buildTables, comparePair, compareRuns } from '../src/report';
 import { formatCell, formatTables } from '../src/report-format';
 import { formatPairComparisons } from '../src/report-compare';
@@ -230,7 +230,7 @@ describe('vmr report html (headless Chromium)', () => {
     const summary = JSON.parse(cli.stdout);
     expect(summary).toMatchObject({ out, experiment: SWEEP_EXPERIMENT, runs: SWEEP_POINTS.length, sweep: { id: store.sweepId, name: SWEEP_NAME, trials: SWEEP_POINTS.length } });
     // the sweep by run-id prefix resolves to the same training runs
-    const byId = await collectHtmlReportData(tracker, { sweep: store.sweepId.slice(0, 10), maxCurveRuns: 0 });
+    const byId = await collectHtmlReportData(reportSourceOf(tracker), { sweep: store.sweepId.slice(0, 10), maxCurveRuns: 0 });
     expect(byId.runs.map((x) => x.id).sort()).toEqual([...store.sweepTrainRuns].sort());
     fs.copyFileSync(out, path.join(ARTIFACTS, 'sweep.html'));
 
@@ -339,7 +339,7 @@ describe('vmr report html (headless Chromium)', () => {
       expect(formatPairComparisons([pc])).toMatch(/A − B AV-ALIGN +\s*= \+0\.050 \[\+0\.050, \+0\.050\] — A better/);
 
       // --- verdict (library and CLI)
-      const v = await buildVerdict(t, MS_EXPERIMENT, { seed: 1 });
+      const v = await buildVerdict(reportSourceOf(t), MS_EXPERIMENT, { seed: 1 });
       expect(v.comparisons).toHaveLength(1);
       expect(v.comparisons[0].avAlign!.diff).toBeCloseTo(0.05, 10);
       expect(v.tradeOffs).toHaveLength(1);

@@ -29,6 +29,17 @@ function vmr(args: string[], timeout = 240_000): { status: number | null; stdout
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+function withEnv<T>(env: Record<string, string>, fn: () => T): T {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+
 function ok(args: string[]): string {
   const r = vmr(args);
   if (r.status !== 0) throw new Error(`vmr ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -212,10 +223,12 @@ describe('vmr retrieve (real CLI, real ffmpeg)', () => {
       [[heldOut, '--run', runA, '--gallery', silent], /--gallery .*silent\.mp4: no audio stream/],
       [[heldOut, '--run', noCk.id, '--gallery', ds], new RegExp(`--run ${noCk.id}: run ${noCk.id} \\(killed\\) has no checkpoint`)],
       [[heldOut, '--run', runA, '--gallery', empty], /--gallery .*empty-gallery: no media files found \(an empty gallery\)/],
-      [[heldOut, '--run', resnet.id, '--gallery', ds], new RegExp(`--run ${resnet.id.slice(0, 8)}: the run's video features 'resnet' cannot be computed for new media: .*--model resnet=`)],
+      // resnet is a pretrained extractor fetched by name: offline with an empty model cache, one line saying so
+      [[heldOut, '--run', resnet.id, '--gallery', ds], /model for extractor resnet .* is not in the model cache .* offline mode is on \(--offline \/ VMR_OFFLINE=1\)/],
     ];
+    const emptyModels = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-no-models-'));
     for (const [args, re] of cases) {
-      const r = vmr(['retrieve', ...args, '--store', store, '--cache', cache]);
+      const r = withEnv({ VMR_OFFLINE: '1', VMR_MODEL_CACHE: emptyModels }, () => vmr(['retrieve', ...args, '--store', store, '--cache', cache]));
       expect(r.status).toBe(1);
       expect(r.stdout).toBe('');
       const lines = r.stderr.trim().split('\n');
@@ -377,5 +390,11 @@ describe('vmr listen (real CLI server, real browser)', () => {
     expect(rep[0].correlation.similarityA.n).toBe(abJudgments);
     const human = ok(['listen', 'report', '--store', store]);
     expect(human).toContain(`${2 * N} judgments`);
+    // the experiment's HTML report carries the listening test next to the metrics
+    const page = path.join(path.dirname(store), 'listen-report.html');
+    ok(['report', 'html', '-e', 'retrieve-e2e', '--store', store, '--out', page]);
+    const html = fs.readFileSync(page, 'utf8');
+    expect(html).toContain('id="listening-tests"');
+    expect(html).toContain(`${expectA}/${2 * N}`);
   }, 360_000);
 });

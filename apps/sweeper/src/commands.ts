@@ -5,7 +5,7 @@ import { InvalidArgumentError, printResult, repoRoot, type VmrCommand } from '@v
 import { formatNumber, formatDuration, withStore, withTracker, type Tracker } from '@vmr/tracking';
 import { loadSweepSpec, type SweepSpec } from './spec';
 import { defaultWorkers, liveTrial, runSweep, type SweepRunResult } from './coordinator';
-import { experimentTables, formatExperimentResult, type ExperimentRunResult } from './experiment';
+import { experimentExtras, formatExperimentResult, type ExperimentRunResult } from './experiment';
 import { countStatuses, findSweep, forgetTrials, listTrials, TAGS } from './sweep-store';
 import { liveLine } from './status-view';
 import { checkWorkerRedis, startSweepWorker } from './bullmq-executor';
@@ -361,8 +361,8 @@ async function runExperimentFile(file: string, a: Record<string, unknown>): Prom
     printResult(a.json as boolean, r, () => summary(r));
     return;
   }
-  const tables = await experimentTables(r, { store: a.store as string | undefined, trackingUri: a['tracking-uri'] as string | undefined });
-  const out: ExperimentRunResult = { ...r, file: path.resolve(file), tables, seconds: (Date.now() - t0) / 1000 };
+  const extras = await experimentExtras(spec, r, { store: a.store as string | undefined, trackingUri: a['tracking-uri'] as string | undefined }, { quiet: (a.quiet as boolean) || (a.json as boolean) || !process.stderr.isTTY });
+  const out: ExperimentRunResult = { ...r, ...extras, file: path.resolve(file), seconds: (Date.now() - t0) / 1000 };
   printResult(a.json as boolean, out, () => formatExperimentResult(out));
   finishExit(r);
 }

@@ -138,9 +138,17 @@ describe('experiment files are sweep specs', () => {
   it('the repository experiment files (quickstart, Tables 1 and 2) still load and expand as before', () => {
     const root = path.resolve(__dirname, '../../..');
     const qs = loadSweepSpec(path.join(root, 'experiments/quickstart.yaml'));
-    expect(expandTrials(qs, 'v').trials.map((t) => `${t.values.model}/${t.values.features}`)).toEqual(['vm-net/resnet', 'vm-net/clip', 'vm-net/i3d', 'of-vm-net/resnet', 'of-vm-net/clip', 'of-vm-net/i3d']);
+    // Tables 1 and 2: model × features × 3 seeds; then the λ section (OF-VM-Net/CLIP, λ3–λ6 ∈ {0, ¼, 1, 4}
+    // × 3 seeds) whose λ3–λ6 = 1 points are the grid's OF-VM-Net/CLIP trials (expanded once)
+    const qe = expandTrials(qs, 'v').trials;
+    const grid = ['vm-net', 'of-vm-net'].flatMap((m) => ['resnet', 'clip', 'i3d'].flatMap((f) => [0, 1, 2].map((seed) => `${m}/${f}/${seed}`)));
+    expect(qe.filter((t) => !t.section).map((t) => `${t.values.model}/${t.values.features}/${t.values.seed}`)).toEqual(grid);
+    expect(qe.filter((t) => t.section === 'lambda').map((t) => `${t.config.model}/${t.config.features}/${t.values['loss.lambdas.l3']}/${t.values.seed}`)).toEqual(
+      [0, 0.25, 4].flatMap((l) => [0, 1, 2].map((seed) => `of-vm-net/clip/${l}/${seed}`)),
+    );
+    expect(qe).toHaveLength(27);
     expect(qs.evaluate.map((e) => [e.name, e.split, e.table])).toEqual([
-      ['himv-like', 'val', '1'],
+      ['himv-like', 'test', '1'],
       ['symmv-like', 'all', '2'],
     ]);
     expect(qs.datasets.map((d) => d.synth?.preset)).toEqual(['himv-like', 'symmv-like']);

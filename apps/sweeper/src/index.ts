@@ -5,8 +5,9 @@
  */
 export { sweepSpecSchema, paramSpaceSchema, parseSweepSpec, loadSweepSpec, type SweepSpec, type SweepSpecInput, type ParamSpace, type ParamScalar } from './spec';
 export { expandTrials, gridValues, sampleValue, trialKey, cartesian, lambdaClass, type TrialPlan, type Expansion } from './expand';
-export { validateSweep, trialMetricNames, formatProblems, SpecValidationError, EVAL_METRIC_KEYS, type SpecProblem } from './validate';
+export { staleSynthetic, validateSweep, trialMetricNames, formatProblems, SpecValidationError, EVAL_METRIC_KEYS, type SpecProblem } from './validate';
 export { generateMissingDatasets, datasetExists } from './datasets';
+export { experimentExtras, experimentTables, formatExperimentResult, formatFront, type ExperimentRunResult, type ExperimentExtras, type LambdaFront, type FrontPoint } from './experiment';
 export { installedSourcesVersion } from './code-version';
 export { resolveCodeVersion } from './code-version';
 export { synthRecipeSchema, sweepSectionSchema, type SynthRecipe, type SweepSection, type EvaluateEntry } from './spec';

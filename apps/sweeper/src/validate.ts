@@ -5,9 +5,10 @@
  * the config and agree between the training and evaluation datasets), and the metric name. All
  * problems are collected and reported together, each naming the trial and the key.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, VmrError, errorMessage, getPath } from '@vmr/core';
-import { synthPreset, viewDim, type Dataset } from '@vmr/data';
+import { SYNTH_GENERATOR_VERSION, synthPreset, viewDim, type Dataset } from '@vmr/data';
 import type { EvalMetrics } from '@vmr/evaluator';
 import { checkFeatureDims, openDataset, parseTrainConfig, type TrainConfig } from '@vmr/pipeline';
 import { datasetExists, recipeFor } from './datasets';
@@ -36,6 +37,23 @@ export function trialMetricNames(spec: SweepSpec): string[] {
 export function trialLabel(t: Pick<TrialPlan, 'index' | 'values' | 'section'>): string {
   const v = Object.entries(t.values).map(([k, x]) => `${k}=${x}`);
   return `t${String(t.index).padStart(3, '0')}${t.section ? ` [${t.section}]` : ''}${v.length ? ` (${v.join(', ')})` : ''}`;
+}
+
+/**
+ * Why an existing dataset with a synth recipe must not be reused (its dataset.json records another
+ * generator version than this code's, or none), or undefined when it is current.
+ */
+export function staleSynthetic(dir: string): string | undefined {
+  const file = path.join(dir, 'dataset.json');
+  let prov: { generator?: unknown; version?: unknown } | undefined;
+  try {
+    prov = (JSON.parse(fs.readFileSync(file, 'utf8')) as { provenance?: { synthetic?: { generator?: unknown; version?: unknown } } }).provenance?.synthetic;
+  } catch (e) {
+    return `datasets: ${file} cannot be read (${errorMessage(e)}); delete ${dir} to regenerate it from its synth recipe`;
+  }
+  if (prov?.version === SYNTH_GENERATOR_VERSION) return undefined;
+  const was = prov === undefined ? 'not by vmr synth (no provenance.synthetic)' : `by vmr synth v${String(prov.version)}`;
+  return `datasets: ${dir} was generated ${was}, but its synth recipe now means vmr synth v${SYNTH_GENERATOR_VERSION}; its results would not be comparable. Delete the directory (rm -r ${dir}) and run again to regenerate it`;
 }
 
 /** What a dataset directory offers: its extractors' dims (from dataset.json, or from the synthetic recipe's preset). */
@@ -68,6 +86,12 @@ export function validateSweep(spec: SweepSpec, trials: readonly TrialPlan[], exp
     if (trial) p.trials.push(trialLabel(trial));
     grouped.set(id, p);
   };
+  // A synthetic dataset made by an older generator is not what its recipe now makes: refuse to reuse it.
+  for (const d of spec.datasets) {
+    if (!d.synth || !datasetExists(d.path)) continue;
+    const stale = staleSynthetic(d.path);
+    if (stale) add(undefined, 'datasets', stale);
+  }
   const views = new Map<string, DatasetView | { error: string }>();
   const viewOf = (dir: string): DatasetView | { error: string } => {
     const abs = path.resolve(dir);

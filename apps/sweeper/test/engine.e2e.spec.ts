@@ -1,7 +1,8 @@
 /**
  * The one experiment engine, end to end through the real CLI, trainer, evaluator and run store:
  * an experiment file (a tiny quickstart: model grid + a λ sweep section, a synthetic dataset generated
- * from its recipe, Table 1 printed) runs through the sweeper with one key policy and λ aliases; the spec
+ * from its recipe, oracle reference rows, Table 1, the λ front, the verdict and the HTML report; a dataset
+ * from an older generator refused) runs through the sweeper with one key policy and λ aliases; the spec
  * check reports every problem at once and writes nothing; `sweep forget`; a trial interrupted mid-epoch
  * resumes from its checkpoint to a byte-identical final checkpoint; Ctrl-C on the coordinator exits 130
  * and prints the command that resumes.
@@ -38,7 +39,7 @@ describe('experiment files run on the sweep engine', () => {
   const db = () => path.join(dir, 'exp', 'runs.db');
   let spec: string;
 
-  it('a tiny quickstart with a λ section: data generated, 4 trainings + 2 λ aliases, Table 1 printed; a rerun reuses everything', async () => {
+  it('a tiny quickstart with a λ section: data generated, 4 trainings + 2 λ aliases, Table 1 with oracle reference rows, the λ front, the verdict and the HTML page; a rerun reuses everything; a dataset from an older generator is refused', async () => {
     spec = writeSpec(path.join(dir, 'tiny-quickstart.yaml'), [
       'experiment: tinyqs',
       'dataset: gen/himv',
@@ -73,12 +74,21 @@ describe('experiment files run on the sweep engine', () => {
     ]);
     const r = await runCli(['experiment', 'run', spec, '--store', db(), '--json'], { cwd: dir });
     expect(r.code).toBe(0);
-    const res = json<SweepRunResult & { tables: { id: string; rows: { model: string }[] }[] }>(r);
+    const res = json<SweepRunResult & { tables: { id: string; rows: { model: string }[] }[]; oracles: { oracle: string; reused: boolean; dataset: string }[]; html?: { out: string }; verdict: string[]; fronts: { section: string; points: { ratio: number; n: number }[] }[] }>(r);
     expect(res).toMatchObject({ status: 'finished', trials: 6, finished: 6, failed: 0, aliases: 2, attempts: 4, experiment: 'tinyqs' });
     expect(res.datasetsGenerated).toEqual([path.join(dir, 'gen', 'himv')]);
     expect(fs.existsSync(path.join(dir, 'gen', 'himv', 'dataset.json'))).toBe(true);
     expect(res.tables.map((t) => t.id)).toEqual(['1']);
-    expect(new Set(res.tables[0].rows.map((x) => x.model))).toEqual(new Set(['vm-net', 'of-vm-net']));
+    // the trained models plus the two oracle reference rows of the synthetic evaluation dataset
+    expect(new Set(res.tables[0].rows.map((x) => x.model))).toEqual(new Set(['vm-net', 'of-vm-net', 'oracle-style', 'oracle-motion']));
+    expect(res.oracles.map((o) => [o.oracle, o.dataset, o.reused])).toEqual([
+      ['style', 'himv', false],
+      ['motion', 'himv', false],
+    ]);
+    // the λ section's front: λ1=λ2 : λ3–λ6 = 1 (the top-level OF-VM-Net trial and its aliases), 0.5 and 2
+    expect(res.fronts.map((f) => [f.section, f.points.map((p) => [p.ratio, p.n])])).toEqual([['lambda', [[0.5, 1], [1, 1], [2, 1]]]]);
+    expect(res.verdict.join('\n')).toMatch(/beats VM-Net on AV-Align\? Δ AV-Align = /);
+    expect(res.html?.out).toBe(path.join(dir, 'exp', 'tinyqs.html'));
 
     const store = openStore(db());
     try {
@@ -131,7 +141,36 @@ describe('experiment files run on the sweep engine', () => {
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(/experiment tinyqs: 6\/6 trials finished \(6 reused from the store\), 2 λ aliases/);
       expect(again.stdout).toMatch(/### Table 1: in-distribution/);
+      // oracle rows reused (no new runs below), printed as reference rows; the front, the verdict, the HTML page
+      expect(again.stdout).toMatch(/reference rows: oracle-style on himv \(test\), oracle-motion on himv \(test\) — 2 reused from the store/);
+      expect(again.stdout).toMatch(/^\| oracle \(style\) \[reference\] \| ground-truth \|/m);
+      expect(again.stdout).toMatch(/^\| oracle \(motion\) \[reference\] \| ground-truth \|/m);
+      expect(again.stdout).toMatch(/### λ sweep 'lambda' on himv \(gallery \d+\): Recall@1 vs AV-Align/);
+      expect(again.stdout).toMatch(/### Verdict[^\n]*\n\nCLIP on .*: OF-VM-Net \(λ=1:1:1:1:1:1\), n = 1 vs VM-Net, n = 1/);
+      expect(again.stdout).toMatch(/  loses on R@1\? +Δ R@1 = /);
+      expect(again.stdout).toMatch(/reference \(not a competitor\): oracle \(motion\)/);
+      const html = again.stdout.match(/^HTML report: (\S+) \(\d+ KiB\)$/m)?.[1];
+      expect(html).toBe(path.join(dir, 'exp', 'tinyqs.html'));
+      const page = fs.readFileSync(html!, 'utf8');
+      expect(page).toMatch(/^<!DOCTYPE html>/i);
+      expect(page).toMatch(/oracle \(style\)/);
       expect((await store.searchRuns({})).length).toBe(before);
+
+      // a synthetic dataset written by an older generator version is refused, not silently reused
+      const mf = path.join(dir, 'gen', 'himv', 'dataset.json');
+      const manifest = fs.readFileSync(mf, 'utf8');
+      const m = JSON.parse(manifest) as { provenance: { synthetic: { version: number } } };
+      const current = m.provenance.synthetic.version;
+      m.provenance.synthetic.version = current - 1;
+      fs.writeFileSync(mf, JSON.stringify(m));
+      try {
+        const old = await runCli(['experiment', 'run', spec, '--store', db()], { cwd: dir });
+        expect(old.code).toBe(1);
+        expect(old.stderr).toMatch(new RegExp(`gen/himv was generated by vmr synth v${current - 1}, but its synth recipe now means vmr synth v${current}.*Delete the directory`));
+        expect((await store.searchRuns({})).length).toBe(before);
+      } finally {
+        fs.writeFileSync(mf, manifest);
+      }
 
       // the same file through `vmr sweep run --dry-run`: the finished sweep stays finished, nothing is written
       const sweepBefore = await store.getRun(res.sweepId);

@@ -7,13 +7,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { repoRoot, selectBackend } from '@vmr/core';
+import { repoRoot } from '@vmr/core';
+import { selectBackend } from '@vmr/core/tf';
 import { SynthRecipeSchema, synthRecipeOptions, writeSyntheticDataset } from '@vmr/data';
 import { createModel } from '@vmr/models';
-import { loadTrainConfig, readConfigFile } from '../src/config';
-import { openDataset, prepareData, type PreparedClip } from '../src/data';
-import { createOptimizer, embedClips, modelConfigFor, trainOnBatch, validationRecall } from '../src/model';
-import type { TrainConfig } from '../src/config';
+import { embedClips, loadTrainConfig, modelConfigFor, openDataset, prepareData, readConfigFile, validationRecall, type PreparedClip, type TrainConfig } from '@vmr/pipeline';
+import { createOptimizer, trainOnBatch } from '../src/model';
 import { tmpDir } from './fixture';
 
 jest.setTimeout(180_000);
@@ -47,12 +46,12 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Train STEPS full-batch steps on the 16 clips; training-set R@1 and the mean cosine of different clips' video embeddings. */
-function overfit(config: TrainConfig): { r1: number; crossClipCosine: number; losses: number[] } {
+async function overfit(config: TrainConfig): Promise<{ r1: number; crossClipCosine: number; losses: number[] }> {
   const model = createModel(modelConfigFor(config, dims), config.seed);
   const opt = createOptimizer(model, config);
   try {
     const losses: number[] = [];
-    for (let s = 1; s <= STEPS; s++) losses.push(trainOnBatch(model, opt, config, clips, s).loss);
+    for (let s = 1; s <= STEPS; s++) losses.push((await trainOnBatch(model, opt, config, clips, s)).loss);
     const r1 = validationRecall(model, clips, config.segmentation).recall[1];
     const e = embedClips(model, clips, config.segmentation);
     let sum = 0;
@@ -82,10 +81,10 @@ function overfit(config: TrainConfig): { r1: number; crossClipCosine: number; lo
 }
 
 describe('quickstart OF-VM-Net on its synthetic data (16 clips, 30 full-batch steps)', () => {
-  it('memorises the training clips with the quickstart loss (all triplets, mean, margin 0.2)', () => {
+  it('memorises the training clips with the quickstart loss (all triplets, mean, margin 0.2)', async () => {
     expect(base.loss).toMatchObject({ protocol: 'paper', reduction: 'mean', margin: 0.2 });
     expect(base.loss.topK).toBeGreaterThanOrEqual(CLIPS * CLIPS * (CLIPS - 1)); // every λ5/λ6 triplet of the batch
-    const r = overfit(base);
+    const r = await overfit(base);
     // chance is 1/16; measured 1.0 (collapsed paper mining: 0.06–0.25)
     expect(r.r1).toBeGreaterThanOrEqual(0.9);
     // different clips' embeddings stay apart (measured ≈ 0.1; collapsed: > 0.99)
@@ -93,9 +92,9 @@ describe('quickstart OF-VM-Net on its synthetic data (16 clips, 30 full-batch st
     expect(r.losses[STEPS - 1]).toBeLessThan(r.losses[0]);
   });
 
-  it("collapses with the paper's mining (top-10 per term, margin 0, sum) — the reason for the deviation", () => {
+  it("collapses with the paper's mining (top-10 per term, margin 0, sum) — the reason for the deviation", async () => {
     const paper: TrainConfig = { ...base, loss: { ...base.loss, topK: 10, margin: 0, reduction: 'sum' } };
-    const r = overfit(paper);
+    const r = await overfit(paper);
     // the loss falls (the collapsed point has zero hinge) while retrieval does not improve
     expect(r.losses[STEPS - 1]).toBeLessThan(0.5 * r.losses[0]);
     expect(r.crossClipCosine).toBeGreaterThan(0.95);

@@ -13,5 +13,5 @@ export { MetricBuffer } from './metric-buffer';
 export { formatNumber, formatTime, formatDuration } from './format';
 export { withStore, withTracker, parseMetricFilter, parseOrderBy, trackingCommands as commands } from './cli';
 export * as schema from './schema';
-// Report queries (Tables 1 and 2, comparisons): Drizzle over the run store, shared by vmr report and later reports.
+// Report queries (Tables 1 and 2, comparisons) through a ReportSource: any store, shared by every vmr report.
 export * from './report';

@@ -1,17 +1,13 @@
 /** `vmr report html` as a function: read the store, render the page, write it atomically. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { InvalidArgumentError, UnsupportedError, writeFileAtomic } from '@vmr/core';
-import { SqliteTracker, resolveTrackingUri, type Tracker } from '@vmr/tracking';
+import { InvalidArgumentError, writeFileAtomic } from '@vmr/core';
+import { withReportSource, type ReportSourceOptions } from '@vmr/tracking';
 import { collectHtmlReportData, type HtmlReportData, type HtmlReportOptions } from './collect';
 import { renderReportHtml } from './page';
 
-export interface HtmlReportSource {
-  /** An open local tracker (queried directly); default: open the store below read-only-ish (no reaping). */
-  tracker?: Tracker;
-  store?: string;
-  trackingUri?: string;
-}
+/** Where the page reads: an open tracker, a local store (`--store`) or a tracking server (`--tracking-uri http://…`). */
+export type HtmlReportSource = ReportSourceOptions;
 
 export interface HtmlReportResult {
   out: string;
@@ -24,25 +20,9 @@ export interface HtmlReportResult {
   data: HtmlReportData;
 }
 
-async function withLocalTracker<R>(src: HtmlReportSource, fn: (t: SqliteTracker) => Promise<R>): Promise<R> {
-  if (src.tracker) {
-    if (!(src.tracker instanceof SqliteTracker)) throw new UnsupportedError('the HTML report queries the run store directly: give a local store (--store), not a tracking server URI');
-    return fn(src.tracker);
-  }
-  const uri = resolveTrackingUri({ trackingUri: src.trackingUri, store: src.store });
-  if (/^https?:\/\//.test(uri)) throw new UnsupportedError(`the HTML report queries the run store directly: ${uri} is a tracking server; run the report where its store file is (--store)`);
-  if (!fs.existsSync(uri)) throw new InvalidArgumentError(`run store ${uri} does not exist (--store / $VMR_STORE)`);
-  const t = new SqliteTracker(uri, { reapStaleRuns: false, heartbeatIntervalMs: 0 });
-  try {
-    return await fn(t);
-  } finally {
-    await t.close();
-  }
-}
-
-/** Build the report's HTML (a string) from the run store. */
+/** Build the report's HTML (a string) from any store. */
 export async function buildHtmlReport(options: HtmlReportOptions, src: HtmlReportSource = {}): Promise<{ html: string; data: HtmlReportData; warnings: string[] }> {
-  return withLocalTracker(src, async (t) => {
+  return withReportSource(src, async (t) => {
     const data = await collectHtmlReportData(t, options);
     const warnings: string[] = [];
     return { html: await renderReportHtml(data, warnings), data, warnings };

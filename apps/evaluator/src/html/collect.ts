@@ -1,5 +1,5 @@
 /**
- * What the HTML report shows, read from the run store: Tables 1 and 2 (through `buildTables`, the same
+ * What the HTML report shows, read from the run store: Tables 1 and 2 (through `tablesFromRows`, the same
  * function as `vmr report tables`), the per-extractor comparison (`compareEvalRows`), the λ trade-off
  * points (evaluation rows grouped by λ setting, Pareto front of Recall@1 vs AV-Align) and each training
  * run's curves (loss terms per step, validation Recall@k per epoch) and config.
@@ -25,15 +25,15 @@ import {
   compareEvalRows,
   lambdaKey,
   latestPerTrainRun,
-  queryEvalRows,
   type Comparison,
   type EvalRow,
   type ResultTable,
   type RunInfo,
-  type SqliteTracker,
+  type ReportSource,
   type StoredMetricPoint,
 } from '@vmr/tracking';
-import { buildTables } from '../report';
+import { tablesFromRows } from '../report';
+import { listeningSummariesFrom, type ListeningSummary } from '../listen/report';
 import { attachQueryIntervals } from '../report-compare';
 
 /** Sweep tags (written by @vmr/sweeper; an app does not import another app, so the keys are repeated here). */
@@ -151,6 +151,8 @@ export interface HtmlReportData {
   /** Runs beyond `maxCurveRuns` (listed, no charts). */
   runsWithoutCurves: number;
   synthetic: boolean;
+  /** Listening tests (`vmr listen`) of the experiment: human preference next to the metrics. */
+  listening: ListeningSummary[];
 }
 
 /**
@@ -196,7 +198,7 @@ function byStep(points: readonly StoredMetricPoint[]): StoredMetricPoint[] {
 }
 
 /** Resolve `--sweep`: a run id / unique prefix of a sweep run, or a sweep name (newest sweep of that name). */
-export async function resolveSweep(tracker: SqliteTracker, ref: string, experiment?: string): Promise<RunInfo & { tags: Record<string, string> }> {
+export async function resolveSweep(tracker: ReportSource, ref: string, experiment?: string): Promise<RunInfo & { tags: Record<string, string> }> {
   let id: string | undefined;
   if (/^[0-9a-f]{1,32}$/i.test(ref)) {
     try {
@@ -219,7 +221,7 @@ export async function resolveSweep(tracker: SqliteTracker, ref: string, experime
 }
 
 /** Training runs under a sweep: its trials' children tagged `vmr.kind=train` (and any direct ones). */
-async function sweepTrainRuns(tracker: SqliteTracker, sweepId: string): Promise<{ trials: number; train: RunInfo[] }> {
+async function sweepTrainRuns(tracker: ReportSource, sweepId: string): Promise<{ trials: number; train: RunInfo[] }> {
   const trials = await tracker.searchRuns({ parentId: sweepId, tags: { [SWEEP_ROLE_TAG]: 'trial' } });
   const train: RunInfo[] = [];
   for (const t of trials) train.push(...(await tracker.searchRuns({ parentId: t.id, tags: { [RUN_KIND_TAG]: 'train' } })));
@@ -282,7 +284,7 @@ export function lambdaScatters(rowsIn: readonly EvalRow[]): LambdaScatter[] {
 
 const modelOf = (r: EvalRow) => r.model;
 
-async function summarizeRun(tracker: SqliteTracker, info: RunInfo, evals: EvalRow[], withCurves: boolean, curvePoints: number): Promise<RunSummary> {
+async function summarizeRun(tracker: ReportSource, info: RunInfo, evals: EvalRow[], withCurves: boolean, curvePoints: number): Promise<RunSummary> {
   const run = await tracker.getRun(info.id);
   const latest: Record<string, number> = {};
   for (const [k, m] of Object.entries(run.metrics)) latest[k] = m.value;
@@ -332,7 +334,7 @@ async function summarizeRun(tracker: SqliteTracker, info: RunInfo, evals: EvalRo
 }
 
 /** Read everything the HTML report shows. `tracker` must be a local store (the report queries it with Drizzle). */
-export async function collectHtmlReportData(tracker: SqliteTracker, options: HtmlReportOptions): Promise<HtmlReportData> {
+export async function collectHtmlReportData(tracker: ReportSource, options: HtmlReportOptions): Promise<HtmlReportData> {
   const maxCurveRuns = options.maxCurveRuns ?? 24;
   const curvePoints = options.curvePoints ?? 200;
   if (!Number.isInteger(maxCurveRuns) || maxCurveRuns < 0) throw new InvalidArgumentError(`--max-curve-runs must be an integer ≥ 0, got ${maxCurveRuns}`);
@@ -366,16 +368,12 @@ export async function collectHtmlReportData(tracker: SqliteTracker, options: Htm
   if (sweep) {
     // A sweep's training runs may live in another experiment (the base config's): select them by id.
     // Tables over the sweep's evaluations are built by the same function `vmr report tables` uses.
-    scopeRows = queryEvalRows(tracker.db, { trainRunIds: trainRuns.map((r) => r.id) });
-    tables = scopeRows.length ? await attachQueryIntervals(tracker, buildResultTables(scopeRows)) : [];
+    scopeRows = await tracker.evalRows({ trainRunIds: trainRuns.map((r) => r.id) });
+    tables = scopeRows.length ? await attachQueryIntervals(tracker, buildResultTables(scopeRows), scopeRows) : [];
   } else {
-    // Tables 1 and 2: exactly what `vmr report tables --experiment <name>` prints.
-    try {
-      tables = await buildTables(experiment as string, { tracker });
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e; // no evaluations yet: curves only
-    }
-    scopeRows = queryEvalRows(tracker.db, { experiment: experiment as string });
+    // Tables 1 and 2: exactly what `vmr report tables --experiment <name>` prints (the same rows, read once).
+    scopeRows = await tracker.evalRows({ experiment: experiment as string });
+    tables = scopeRows.length ? await tablesFromRows(tracker, [experiment as string], scopeRows) : [];
   }
   const evalsByRun = new Map<string, EvalRow[]>();
   for (const r of latestPerTrainRun(scopeRows)) evalsByRun.set(r.trainRunId, [...(evalsByRun.get(r.trainRunId) ?? []), r]);
@@ -383,7 +381,14 @@ export async function collectHtmlReportData(tracker: SqliteTracker, options: Htm
   for (let i = 0; i < trainRuns.length; i++) {
     runs.push(await summarizeRun(tracker, trainRuns[i], evalsByRun.get(trainRuns[i].id) ?? [], i < maxCurveRuns, curvePoints));
   }
+  let listening: ListeningSummary[] = [];
+  try {
+    listening = await listeningSummariesFrom(tracker, { experiment: [experiment as string] });
+  } catch {
+    listening = []; // a damaged listening run must not take the whole page down; `vmr listen report` says why
+  }
   return {
+    listening,
     generatedAt: Date.now(),
     store: tracker.location,
     experiment: experiment as string,

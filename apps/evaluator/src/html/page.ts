@@ -8,6 +8,7 @@ import { RESULT_COLUMNS, type Comparison, type ResultTable } from '@vmr/tracking
 import { featureLabel, formatCell, modelLabel, tableNotes } from '../report-format';
 import { extractorSpec, lambdaRatioSpec, lossCurveSpec, metricLabel, paretoSpec, renderSvg, runLabel, valCurveSpec, valOverviewSpec } from './charts';
 import type { HtmlReportData, LambdaScatter, RunSummary } from './collect';
+import { listeningSectionHtml } from '../listen/html-section';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -226,6 +227,8 @@ export async function renderReportHtml(data: HtmlReportData, warnings: string[] 
   for (const r of withCurves) out.push(await runCurvesHtml(r, warnings));
   if (data.runsWithoutCurves > 0) out.push(`<p class="note">${data.runsWithoutCurves} older run(s) listed below without curves (--max-curve-runs).</p>`);
   out.push('</section>');
+
+  if (data.listening?.length) out.push(listeningSectionHtml(data.listening));
 
   out.push('<section id="runs"><h2>Runs and configs</h2><p class="note">Hover a row for its config summary; open “config” for every param, tag and latest metric.</p>');
   out.push(runsTableHtml(data.runs));

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { RUN_KIND_TAG, useTracker, type RunInfo, type Tracker } from '@vmr/tracking';
+import { RUN_KIND_TAG, useTracker, type RunInfo, type Tracker, type TrackerReader } from '@vmr/tracking';
 import { LISTEN_KIND, LISTEN_TEST_ARTIFACT, judgmentsFromParams, type Judgment } from './session';
 import { cohenKappa, fleissKappa, pearson, wilsonInterval, type Correlation, type Interval, type KappaResult } from './stats';
 import type { ListeningTest, SystemName } from './test-set';
@@ -126,7 +126,12 @@ export function summariseListening(run: { id: string; name: string; status: stri
 export async function listeningSummaries(
   opts: { experiment?: string[]; runId?: string; tracker?: Tracker; store?: string; trackingUri?: string } = {},
 ): Promise<ListeningSummary[]> {
-  return useTracker(opts, async (tracker) => {
+  return useTracker(opts, (tracker) => listeningSummariesFrom(tracker, opts));
+}
+
+/** The listening tests visible through any read-only tracker (the HTML report's report source too). */
+export async function listeningSummariesFrom(tracker: TrackerReader, opts: { experiment?: string[]; runId?: string } = {}): Promise<ListeningSummary[]> {
+  {
     let runs: RunInfo[];
     if (opts.runId) runs = [await tracker.getRun(await tracker.resolveRunId(opts.runId))];
     else runs = await tracker.searchRuns({ ...(opts.experiment?.length ? { experiment: opts.experiment } : {}), tags: { [RUN_KIND_TAG]: LISTEN_KIND } });
@@ -138,7 +143,7 @@ export async function listeningSummaries(
       out.push(summariseListening(d, test, judgmentsFromParams(d.params)));
     }
     return out;
-  });
+  }
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '—');

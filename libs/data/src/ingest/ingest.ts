@@ -85,8 +85,6 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
       `no media files found in ${o.inputs.join(', ')}` + (leftOut.length ? ` (left out: ${leftOut.slice(0, 5).map((l) => `${path.basename(l.path)}: ${l.reason}`).join('; ')}${leftOut.length > 5 ? '; …' : ''})` : ''),
     );
   }
-  const decoder = decoderVersions();
-  if (decoder.note && !o.quiet) process.stderr.write(`vmr ingest: ${decoder.note}\n`);
   // Make every extractor's model available before any worker starts (download once, into the cache).
   const resolvedX = new Map<string, Awaited<ReturnType<typeof resolveExtractor>>>();
   for (const e of [...vx, ...ax]) {
@@ -102,6 +100,9 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
       for (const b of bars.values()) b.stop();
     }
   }
+  // Said after the models resolved, so a model error is the only line of a failed start.
+  const decoder = decoderVersions();
+  if (decoder.note && !o.quiet) process.stderr.write(`vmr ingest: ${decoder.note}\n`);
   const writer = DatasetWriter.create(o.out, {
     name: o.name ?? path.basename(path.resolve(o.out)),
     kind: 'media',

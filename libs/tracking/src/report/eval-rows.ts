@@ -88,13 +88,26 @@ export function lambdaKey(trainParams: Record<string, string>): string {
   return ls.join(',');
 }
 
+/** What the stores give for one evaluation run: its run attributes and its training run's (the SQL join's columns). */
+export interface EvalRunBase {
+  evalRunId: string;
+  /** The training run (parent), null when the evaluation has none (an oracle retriever). */
+  trainRunId: string | null;
+  experiment: string;
+  startTime: number;
+  seed: number | null;
+  trainProtocol: string | null;
+  evalProtocol: string | null;
+}
+
 /**
- * Finished evaluation runs (tag `vmr.kind=eval`) with their training runs' params, newest first.
+ * Finished evaluation runs (tag `vmr.kind=eval`, active) with their training runs' params, newest
+ * first — one SQL join over the SQLite store (the `ReportSource` of a local store uses this).
  */
 export function queryEvalRows(db: StoreDb, query: EvalRowQuery = {}): EvalRow[] {
   const parent = alias(schema.runs, 'parent');
   const kindTag = alias(schema.tags, 'kind_tag');
-  const conds: SQL[] = [eq(kindTag.key, RUN_KIND_TAG), eq(kindTag.value, 'eval')];
+  const conds: SQL[] = [eq(kindTag.key, RUN_KIND_TAG), eq(kindTag.value, 'eval'), eq(schema.runs.lifecycleStage, 'active')];
   const statuses = query.status === undefined ? ['finished'] : Array.isArray(query.status) ? query.status : [query.status];
   conds.push(inArray(schema.runs.status, statuses as RunStatus[]));
   if (query.experiment !== undefined) {
@@ -102,7 +115,7 @@ export function queryEvalRows(db: StoreDb, query: EvalRowQuery = {}): EvalRow[] 
     conds.push(inArray(schema.experiments.name, names));
   }
   if (query.trainRunIds) conds.push(inArray(schema.runs.parentId, query.trainRunIds));
-  const base = db
+  const base: EvalRunBase[] = db
     .select({
       evalRunId: schema.runs.id,
       trainRunId: parent.id,
@@ -117,8 +130,7 @@ export function queryEvalRows(db: StoreDb, query: EvalRowQuery = {}): EvalRow[] 
     .innerJoin(kindTag, eq(kindTag.runId, schema.runs.id))
     .leftJoin(parent, eq(parent.id, schema.runs.parentId))
     .where(and(...conds))
-    .all()
-    .sort((a, b) => b.startTime - a.startTime || a.evalRunId.localeCompare(b.evalRunId));
+    .all();
   if (base.length === 0) return [];
   const ids = [...new Set([...base.map((r) => r.evalRunId), ...base.map((r) => r.trainRunId).filter((x): x is string => x !== null)])];
   const params = new Map<string, Record<string, string>>();
@@ -134,6 +146,20 @@ export function queryEvalRows(db: StoreDb, query: EvalRowQuery = {}): EvalRow[] 
       rec[m.key] = m.value;
     }
   }
+  return assembleEvalRows(base, params, tags, metrics);
+}
+
+/**
+ * Evaluation rows from the stores' raw pieces — the one place an `EvalRow` is derived, whichever
+ * store (SQL join or Tracker API) supplied them. `metrics` holds latest values without NaN.
+ */
+export function assembleEvalRows(
+  runs: readonly EvalRunBase[],
+  params: ReadonlyMap<string, Record<string, string>>,
+  tags: ReadonlyMap<string, Record<string, string>>,
+  metrics: ReadonlyMap<string, Record<string, number>>,
+): EvalRow[] {
+  const base = [...runs].sort((a, b) => b.startTime - a.startTime || a.evalRunId.localeCompare(b.evalRunId));
   return base.map((b) => {
     const p = params.get(b.evalRunId) ?? {};
     // An evaluation without a training run (an oracle retriever) carries its model in its own params.

@@ -1,5 +1,6 @@
-/** Report queries over the run store (Drizzle), the one aggregation model, statistics and the metric registry. */
-export { RUN_KIND_TAG, REFERENCE_TAG, EVAL_METRIC_KEYS, type EvalMetricKey, type EvalRow, type EvalRowQuery, lambdaKey, queryEvalRows, latestPerTrainRun } from './eval-rows';
+/** Report queries through a ReportSource (SQL over a local store, the Tracker API over a server), the one aggregation model, statistics and the metric registry. */
+export { RUN_KIND_TAG, REFERENCE_TAG, EVAL_METRIC_KEYS, type EvalMetricKey, type EvalRow, type EvalRowQuery, lambdaKey, latestPerTrainRun } from './eval-rows';
+export { type ReportSource, type ReportSourceOptions, type TrackerReader, reportSourceOf, withReportSource, queryEvalRowsVia } from './source';
 export {
   RESULT_COLUMNS,
   type ResultColumn,
