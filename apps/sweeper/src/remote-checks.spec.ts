@@ -18,6 +18,9 @@ describe('remote checks', () => {
     try {
       const tags = { [TAGS.config]: JSON.stringify({ dataset: dir, epochs: 1 }), [TAGS.evaluate]: JSON.stringify([{ dataset: dir, name: 'a' }, { dataset: '/nonexistent/x', name: 'b' }]) };
       expect(trialDatasets({ tags })).toEqual([dir, '/nonexistent/x']);
+      // An existing folder without dataset.json (an unmounted share's mount point) is missing too.
+      expect(workerPreflight({ trialRunId: 'r1', datasets: [dir] })).toMatch(/trial r1: dataset path\(s\) '.*vmr-rc-.*' do not exist on worker .*no dataset.json/);
+      fs.writeFileSync(path.join(dir, 'dataset.json'), '{}');
       expect(workerPreflight({ trialRunId: 'r1', datasets: [dir] })).toBeUndefined();
       expect(workerPreflight({ trialRunId: 'r1', datasets: trialDatasets({ tags }) })).toMatch(/trial r1: dataset path\(s\) '\/nonexistent\/x' do not exist on worker/);
       // A pinned (non-git) code version is not compared with the checkout.

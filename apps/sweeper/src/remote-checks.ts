@@ -5,10 +5,11 @@
  * that the code version and the dataset paths a trial names exist there.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import * as os from 'os';
 import { InvalidArgumentError, VmrError, errorMessage } from '@vmr/core';
 import { HttpTracker } from '@vmr/tracking';
-import IORedis from 'ioredis';
+import type IORedisType from 'ioredis';
 import { resolveCodeVersion } from './code-version';
 import { TAGS, type TrialState } from './sweep-store';
 
@@ -40,6 +41,8 @@ export function uriHost(uri: string): string | undefined {
  * retry forever). `flag` names the CLI option in the message.
  */
 export async function checkRedis(url: string, timeoutMs = 5000, flag = '--redis'): Promise<void> {
+  // ioredis is loaded only when a Redis is checked (not by every `vmr` process that imports the sweeper).
+  const IORedis = (require('ioredis') as { default: typeof IORedisType }).default;
   const client = new IORedis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
   let lastError: unknown;
   client.on('error', (e) => (lastError = e));
@@ -117,9 +120,10 @@ export function isGitVersion(v: string): boolean {
  * git commit) this checkout is at the same commit. Returns the problem, or undefined.
  */
 export function workerPreflight(job: { datasets?: string[]; codeVersion?: string; trialRunId: string }): string | undefined {
-  const missing = (job.datasets ?? []).filter((d) => !fs.existsSync(d));
+  // A dataset is a folder with dataset.json: an empty mount point (the share not mounted) counts as missing.
+  const missing = (job.datasets ?? []).filter((d) => !fs.existsSync(path.join(d, 'dataset.json')));
   if (missing.length > 0) {
-    return `trial ${job.trialRunId}: dataset path(s) ${missing.map((m) => `'${m}'`).join(', ')} do not exist on worker ${hostLabel()}; mount them at the same path on every worker (the spec's paths are resolved on the coordinator's machine)`;
+    return `trial ${job.trialRunId}: dataset path(s) ${missing.map((m) => `'${m}'`).join(', ')} do not exist on worker ${hostLabel()} (no dataset.json there); mount them at the same path on every worker (the spec's paths are resolved on the coordinator's machine)`;
   }
   if (job.codeVersion && isGitVersion(job.codeVersion) && !process.env.VMR_CODE_VERSION) {
     const mine = resolveCodeVersion('git');

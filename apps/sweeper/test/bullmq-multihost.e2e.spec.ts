@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TAGS } from '../src/sweep-store';
 import type { SweepRunResult } from '../src/coordinator';
-import { finished, json, makeTinySetup, openStore, sleep, tmpDir, waitFor, writeSpec } from './helpers';
+import { VMR, finished, json, makeTinySetup, runCli, openStore, sleep, tmpDir, waitFor, writeSpec } from './helpers';
 import { startNetLab, type NetLab } from './helpers/netns';
 
 jest.setTimeout(600_000);
@@ -41,7 +41,7 @@ async function sweepTrials(name: string) {
     for (const r of await store.searchRuns({ parentId: sweep.id })) {
       const d = await store.getRun(r.id);
       const trainRuns = await store.searchRuns({ parentId: d.id });
-      trials.push({ id: d.id, status: d.status, attempts: Number(d.tags[TAGS.attempts] ?? 0), worker: d.tags[TAGS.worker] ?? '', trainRuns: trainRuns.map((t) => t.status) });
+      trials.push({ id: d.id, status: d.status, reason: d.failureReason ?? d.tags[TAGS.lastError] ?? '', attempts: Number(d.tags[TAGS.attempts] ?? 0), worker: d.tags[TAGS.worker] ?? '', trainRuns: trainRuns.map((t) => t.status) });
     }
     return { sweepId: sweep.id, trials };
   } finally {
@@ -66,6 +66,9 @@ beforeAll(async () => {
   dir = tmpDir('netns');
   fs.chmodSync(dir, 0o755);
   await makeTinySetup(dir);
+  // A held-out dataset to evaluate on (the tiny training set has no test split).
+  const ood = await runCli(['synth', '--clips', '8', '--seed', '2', '--preset', 'symmv-like', '--out', path.join(dir, 'ds-ood'), '--min-duration', '20', '--max-duration', '30', '--segments', '3', '--json']);
+  if (ood.code !== 0) throw new Error(`vmr synth failed: ${ood.stderr}`);
   lab = await startNetLab(2);
   const h = lab.head.addr;
   const redis = lab.spawnIn(lab.head, 'redis-server', ['--bind', h, '--port', '6379', '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--dir', dir]);
@@ -84,7 +87,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-it('refuses a loopback tracking server for remote workers; an unreachable Redis fails in seconds; a dataset missing on the worker fails the trial with the reason', async () => {
+it('refuses a loopback tracking server for remote workers; an unreachable Redis fails in seconds; a dataset missing on a worker fails the trial with the reason', async () => {
   const c = lab!.vmrIn(lab!.head, ['sweep', 'run', spec('mh-refuse', [1]), '--executor', 'bullmq', '--redis', redisUrl, '--store', path.join(dir, 'refuse.db')]);
   const r = await finished(c);
   expect(r.code).toBe(1);
@@ -95,14 +98,20 @@ it('refuses a loopback tracking server for remote workers; an unreachable Redis 
   expect(r2.code).toBe(1);
   expect(r2.stderr).toMatch(/Redis is not reachable \(connect ECONNREFUSED/);
   expect(Date.now() - t0).toBeLessThan(60_000);
-  // A dataset that does not exist on the worker: the trial fails at once with that reason, not later in training.
-  const missing = await finished(lab!.vmrIn(lab!.head, coordinatorArgs(spec('mh-missing', [1], ['evaluate: [{ dataset: /nonexistent/vmr-ds, name: gone }]']))));
+  // A dataset the coordinator sees but a worker does not (its share not mounted there): in a mount
+  // namespace of its own, the worker on node 1 has an empty tmpfs over the dataset's folder. The trial
+  // fails at once with that reason, not later in training.
+  const remote = path.join(dir, 'ds-remote');
+  fs.cpSync(path.join(dir, 'ds-ood'), remote, { recursive: true });
+  const blind = lab!.spawnIn(lab!.nodes[0], 'unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs vmr-hidden "$0" && exec "$@"', remote, process.execPath, VMR, 'sweep', 'worker', '--redis', redisUrl, '--queue', 'mh-blind', '--max-jobs', '1', '--log-dir', path.join(dir, 'logs-blind')], { VMR_TRACKING_TOKEN: '' });
+  await waitListening(blind, /waiting for trials/, 'the worker without the dataset');
+  const missing = await finished(lab!.vmrIn(lab!.head, [...coordinatorArgs(spec('mh-missing', [1], [`evaluate: [{ dataset: ${remote}, name: remote, split: all }]`])), '--queue', 'mh-blind']));
   expect(json<SweepRunResult>(missing)).toMatchObject({ status: 'failed', failed: 1 });
-  const s = openStore(db());
-  const sweep = (await s.searchRuns({ tags: { [TAGS.role]: 'sweep', [TAGS.name]: 'mh-missing' } }))[0];
-  const trial = await s.getRun((await s.searchRuns({ parentId: sweep.id }))[0].id);
-  await s.close();
-  expect(trial.failureReason).toMatch(/dataset path\(s\) '\/nonexistent\/vmr-ds' do not exist on worker/);
+  const { trials } = await sweepTrials('mh-missing');
+  expect(trials).toHaveLength(1);
+  expect(trials[0].reason).toMatch(new RegExp(`dataset path\\(s\\) '${remote}' do not exist on worker .*no dataset.json`));
+  expect(trials[0].trainRuns).toEqual([]); // refused before training
+  expect((await finished(blind)).code).toBe(0); // --max-jobs 1
 });
 
 it('with no worker on the queue: --worker-wait bounds the wait with a clear message; SIGTERM stops the coordinator; both leave the sweep resumable', async () => {
@@ -196,7 +205,7 @@ it('a coordinator SIGKILLed mid-sweep: rerunning the spec adopts the queue witho
 });
 
 it('cancel leaves no trial or eval process alive on any node', async () => {
-  const c = lab!.vmrIn(lab!.head, coordinatorArgs(spec('mh-cancel', [0.5, 1], [`evaluate: [{ dataset: ${path.join(dir, 'ds')}, name: tiny, split: all }]`])));
+  const c = lab!.vmrIn(lab!.head, coordinatorArgs(spec('mh-cancel', [0.25, 0.5, 1, 2], [`evaluate: [{ dataset: ${path.join(dir, 'ds-ood')}, name: ood, split: all }]`])));
   // Cancel while a trial's `vmr eval` child runs on a node (the trial process's own child).
   const evalProc = await whileRunning(c, 'a `vmr eval` process on a node', async () => lab!.nodes.flatMap((n) => lab!.commands(n)).find((p) => / eval --run /.test(p.cmd)));
   expect(lab!.nodes.flatMap((n) => lab!.commands(n)).filter((p) => / sweep trial /.test(p.cmd)).length).toBeGreaterThanOrEqual(1);
@@ -211,8 +220,9 @@ it('cancel leaves no trial or eval process alive on any node', async () => {
   }) ? true : undefined), 30_000, 250);
   expect(lab!.nodes.flatMap((n) => lab!.pids(n))).not.toContain(evalProc.pid);
   const { trials } = await sweepTrials('mh-cancel');
-  // A trial already in its evaluation may finish before the cancel lands; none is left running or queued.
-  expect(trials.filter((t) => t.status === 'killed').length).toBeGreaterThanOrEqual(1);
-  expect(trials.every((t) => t.status === 'killed' || t.status === 'finished')).toBe(true);
+  // A trial already in its evaluation may finish before the cancel lands (tiny trials take seconds); with 4 trials
+  // on 2 workers, the ones not yet started are killed; none is left running or queued.
+  expect(trials.map((t) => t.status)).toContain('killed');
+  expect(trials.filter((t) => t.status !== 'killed' && t.status !== 'finished')).toEqual([]);
   await sleep(0);
 });
