@@ -56,7 +56,9 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
       if (p.exitCode === null && p.signalCode === null) {
         const gone = new Promise((r) => p.once('exit', r));
         p.kill('SIGTERM');
-        await Promise.race([gone, sleep(5000)]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+        clearTimeout(timer);
         if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
       }
     }
