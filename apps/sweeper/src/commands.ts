@@ -8,7 +8,9 @@ import { defaultWorkers, liveTrial, runSweep, type SweepRunResult } from './coor
 import { experimentExtras, formatExperimentResult, type ExperimentRunResult } from './experiment';
 import { countStatuses, findSweep, forgetTrials, listTrials, TAGS } from './sweep-store';
 import { liveLine } from './status-view';
-import { startSweepWorker } from './bullmq-executor';
+import { checkWorkerRedis, startSweepWorker } from './bullmq-executor';
+import { scancelSweep } from './slurm-executor';
+import { exitOnSecondSignal } from './remote-checks';
 import { runTrialProcess } from './trial-process';
 import { buildSweepReport, formatSweepReport, type ReportFormat } from './report';
 
@@ -64,7 +66,15 @@ const run: VmrCommand = {
       .option('workers', { type: 'number', describe: `local worker processes (default: one per core, ${defaultWorkers()} here; capped by the spec's maxParallel)` })
       .option('retry-failed', { type: 'boolean', default: false, describe: 'also re-run failed trials that have attempts left' })
       .option('max-attempts', { type: 'number', describe: "override the spec's maxAttempts" })
-      .option('executor', { choices: ['local', 'bullmq'] as const, default: 'local' as const, describe: 'local process pool, or BullMQ (Redis) for `vmr sweep worker`s on any machine' })
+      .option('executor', { choices: ['local', 'bullmq', 'slurm'] as const, default: 'local' as const, describe: 'local process pool, BullMQ (Redis) for `vmr sweep worker`s on any machine, or Slurm job arrays' })
+      .option('serve-host', { type: 'string', describe: "bullmq/slurm with a local store: the address of this machine workers reach (the sweep's tracking server binds it; a non-loopback one needs --tracking-token)" })
+      .option('serve-port', { type: 'number', describe: 'port for that server (default: random)' })
+      .option('tracking-token', { type: 'string', describe: 'bearer token of the tracking server, carried to workers (default: $VMR_TRACKING_TOKEN)' })
+      .option('worker-wait', { type: 'number', default: 600, describe: 'bullmq: seconds to wait with trials queued and no worker connected before giving up (the sweep stays resumable)' })
+      .option('partition', { type: 'string', describe: 'slurm: partition (-p)' })
+      .option('gpus-per-trial', { type: 'number', describe: 'slurm: GPUs per array task' })
+      .option('time', { type: 'string', describe: 'slurm: wall-time limit per trial, HH:MM' })
+      .option('sbatch-arg', { type: 'string', array: true, describe: 'slurm: extra sbatch option (repeatable), e.g. --sbatch-arg=--mem=8G' })
       .option('redis', { type: 'string', describe: 'redis://host:port (with --executor bullmq)' })
       .option('queue', { type: 'string', default: 'vmr-sweeps', describe: 'BullMQ queue name' })
       .option('log-dir', { type: 'string', describe: 'per-attempt logs (default: sweep-logs/ beside the store)' })
@@ -74,7 +84,9 @@ const run: VmrCommand = {
       .example('$0 sweep run experiments/sweeps/lambda-grid.yaml --workers 2', 'λ grid × extractors on a 2-process pool')
       .example('$0 sweep run experiments/sweeps/lambda-grid.yaml --dry-run', 'check the spec and list the trials, run nothing')
       .example('$0 sweep run experiments/sweeps/lambda-grid.yaml --retry-failed', 're-run: skip finished trials, retry failed ones')
-      .example('$0 sweep run spec.yaml --executor bullmq --redis redis://10.0.0.5:6379 --tracking-uri http://10.0.0.5:5000', 'enqueue for workers on other machines'),
+      .example('$0 sweep run spec.yaml --executor bullmq --redis redis://10.0.0.5:6379 --tracking-uri http://10.0.0.5:5000', 'enqueue for workers on other machines')
+      .example('$0 sweep run spec.yaml --executor bullmq --redis redis://10.0.0.5:6379 --serve-host 10.0.0.5 --tracking-token s3cret', 'serve the local store to remote workers')
+      .example('$0 sweep run spec.yaml --executor slurm --partition gpu --gpus-per-trial 1 --time 04:00 --serve-host 10.0.0.5 --tracking-token s3cret', 'one Slurm job array'),
   handler: async (a: Record<string, unknown>) => {
     const spec = loadSweepSpec(a.spec as string);
     if (a['max-attempts'] !== undefined) {
@@ -82,6 +94,7 @@ const run: VmrCommand = {
       if (!Number.isInteger(m) || m < 1) throw new InvalidArgumentError(`--max-attempts must be a positive integer, got ${m}`);
       spec.maxAttempts = m;
     }
+    exitOnSecondSignal('vmr sweep run');
     const w = checkWorkers(a.workers);
     const r = await runSweep(spec, {
       fresh: a.fresh as boolean,
@@ -89,7 +102,12 @@ const run: VmrCommand = {
       store: a.store as string | undefined,
       workers: w,
       retryFailed: a['retry-failed'] as boolean,
-      executor: a.executor as 'local' | 'bullmq',
+      executor: a.executor as 'local' | 'bullmq' | 'slurm',
+      serveHost: a['serve-host'] as string | undefined,
+      servePort: a['serve-port'] as number | undefined,
+      trackingToken: a['tracking-token'] as string | undefined,
+      workerWaitMs: (a['worker-wait'] as number) * 1000,
+      slurm: { partition: a.partition as string | undefined, gpusPerTrial: a['gpus-per-trial'] as number | undefined, time: a.time as string | undefined, sbatchArgs: a['sbatch-arg'] as string[] | undefined },
       redis: a.redis as string | undefined,
       queue: a.queue as string,
       logDir: a['log-dir'] as string | undefined,
@@ -182,8 +200,9 @@ const cancel: VmrCommand = {
         }
       }
       if (sweep.status === 'running' || sweep.status === 'queued') await t.endRun(sweep.id, 'killed', 'cancelled by vmr sweep cancel');
-      const out = { sweep: sweep.id, name: sweep.name, cancelledTrials: n };
-      printResult(a.json as boolean, out, () => `sweep ${sweep.name} (${sweep.id.slice(0, 8)}) cancelled: ${n} queued/running trial(s) stopped; its pool or workers stop them within seconds`);
+      const slurm = await scancelSweep(sweep.tags);
+      const out = { sweep: sweep.id, name: sweep.name, cancelledTrials: n, ...(slurm ? { slurm } : {}) };
+      printResult(a.json as boolean, out, () => `sweep ${sweep.name} (${sweep.id.slice(0, 8)}) cancelled: ${n} queued/running trial(s) stopped; its pool or workers stop them within seconds${slurm ? `\n  ${slurm}` : ''}`);
     });
   },
 };
@@ -230,6 +249,7 @@ const worker: VmrCommand = {
       .example('$0 sweep worker --redis redis://10.0.0.5:6379 --tracking-uri http://10.0.0.5:5000', 'one worker; start one per core'),
   handler: async (a: Record<string, unknown>) => {
     const quiet = a.quiet as boolean;
+    await checkWorkerRedis(a.redis as string);
     const h = startSweepWorker({
       redis: a.redis as string,
       queue: a.queue as string,

@@ -19,8 +19,10 @@ import { countStatuses, ensureTrials, experimentOf, forgetTrials, listTrials, op
 import { attachLog, beginAttempt, launchTrial, settleAttempt, type LaunchedTrial } from './trial-launch';
 import { runBullmqTrials } from './bullmq-executor';
 import { SpecValidationError, trialLabel, validateSweep, type SpecProblem } from './validate';
+import { checkRedis, checkTrackingServer, isLoopbackHost, loopbackRefusal, uriHost } from './remote-checks';
+import { checkSlurmTools, runSlurmTrials, type SlurmOptions } from './slurm-executor';
 
-export type ExecutorKind = 'local' | 'bullmq';
+export type ExecutorKind = 'local' | 'bullmq' | 'slurm';
 
 export interface RunSweepOptions {
   trackingUri?: string;
@@ -45,6 +47,19 @@ export interface RunSweepOptions {
   summaryEverySec?: number;
   /** Called whenever trial counts change (tests, custom views). */
   onUpdate?: (s: SweepSnapshot) => void;
+  /**
+   * BullMQ / Slurm with a local store: the address (and port, default random) the sweep's tracking
+   * server binds and hands to workers. Without it (and without an http --tracking-uri) those executors
+   * refuse to start: a loopback URI is unreachable from other machines.
+   */
+  serveHost?: string;
+  servePort?: number;
+  /** Bearer token of the tracking server (served or given); carried to workers. Default $VMR_TRACKING_TOKEN. */
+  trackingToken?: string;
+  /** BullMQ: give up (sweep resumable) when no worker has been connected for this long (ms, default 10 min). */
+  workerWaitMs?: number;
+  /** Slurm executor settings. */
+  slurm?: SlurmOptions;
 }
 
 export interface SweepSnapshot {
@@ -113,15 +128,27 @@ export async function bestTrial(tracker: Tracker, trials: TrialState[], metric: 
 interface Ctx {
   tracker: Tracker;
   workerUri: string;
+  /** Token workers send to the tracking server. */
+  token?: string;
   server?: TrackingServer;
 }
 
-async function openContext(opts: RunSweepOptions): Promise<Ctx> {
+async function openContext(opts: RunSweepOptions, executor: ExecutorKind): Promise<Ctx> {
   const uri = resolveTrackingUri({ trackingUri: opts.trackingUri, store: opts.store });
-  if (/^https?:\/\//.test(uri)) return { tracker: openTracker({ trackingUri: uri }), workerUri: uri };
+  const token = opts.trackingToken || process.env.VMR_TRACKING_TOKEN || undefined;
+  if (/^https?:\/\//.test(uri)) {
+    // Remote executors: fail in seconds when the server does not answer (not after minutes of retries).
+    if (executor !== 'local') await checkTrackingServer(uri, token, 5000);
+    return { tracker: openTracker({ trackingUri: uri }, { http: { token } }), workerUri: uri, token };
+  }
+  // Workers on other machines cannot reach this machine's loopback: the user names the address to serve on.
+  if (executor !== 'local' && opts.serveHost === undefined) throw loopbackRefusal(executor, 'http://127.0.0.1:<random port>');
+  const host = opts.serveHost ?? '127.0.0.1';
+  if (host === '0.0.0.0' || host === '::') throw new InvalidArgumentError(`--serve-host ${host}: give the address workers reach this machine at (it is bound and handed to them), not a wildcard`);
+  if (!isLoopbackHost(host) && !token) throw new InvalidArgumentError(`--serve-host ${host} needs --tracking-token <secret> (or $VMR_TRACKING_TOKEN): the served store accepts writes from anyone who can reach it`);
   // One writer for many processes: a tracking server over the local store for this sweep's lifetime.
-  const server = await startTrackingServer({ db: uri, host: '127.0.0.1', port: 0 });
-  return { tracker: server.store, workerUri: server.url, server };
+  const server = await startTrackingServer({ db: uri, host, port: opts.servePort ?? 0, token: isLoopbackHost(host) ? undefined : token });
+  return { tracker: server.store, workerUri: server.url, token: isLoopbackHost(host) ? undefined : token, server };
 }
 
 function defaultLogDir(opts: RunSweepOptions, sweepId: string): string {
@@ -239,6 +266,12 @@ export async function liveTrial(tracker: Tracker, t: TrialState, label: string, 
 export async function runSweep(spec: SweepSpec, opts: RunSweepOptions = {}): Promise<SweepRunResult> {
   const executor = opts.executor ?? 'local';
   if (executor === 'bullmq' && !opts.redis) throw new InvalidArgumentError('--executor bullmq needs --redis redis://host:port');
+  if (executor === 'bullmq' && !opts.dryRun) await checkRedis(opts.redis!, 5000);
+  if (executor === 'slurm' && !opts.dryRun) await checkSlurmTools();
+  if (executor !== 'local' && opts.trackingUri && isLoopbackHost(uriHost(opts.trackingUri) ?? '') && opts.serveHost === undefined && !opts.dryRun) {
+    // An explicit loopback URI: workers on this machine only. Said once, not refused (the user chose it).
+    if (!opts.quiet) process.stderr.write(`note: --tracking-uri ${opts.trackingUri} is a loopback address: only workers on this machine can report to it\n`);
+  }
   // Everything is checked before anything is written: configs, datasets, dims, metric.
   const { expansion, problems, codeVersion } = planSweep(spec);
   if (problems.length > 0) throw new SpecValidationError(spec.specFile || spec.name, problems);
@@ -274,7 +307,7 @@ export async function runSweep(spec: SweepSpec, opts: RunSweepOptions = {}): Pro
     if (!quiet && process.env.VMR_QUIET !== '1') process.stderr.write(`${l}\n`);
   };
   const generated = generateMissingDatasets(spec, log, quiet || !process.stderr.isTTY);
-  const ctx = await openContext(opts);
+  const ctx = await openContext(opts, executor);
   const { tracker } = ctx;
   let sweep: SweepInfo | undefined;
   let view: SweepStatusView | undefined;
@@ -301,7 +334,8 @@ export async function runSweep(spec: SweepSpec, opts: RunSweepOptions = {}): Pro
     const skipped = current.filter((t) => t.status === 'finished').length;
     const { runnable, failedNotRetried } = selectRunnable(current.filter((t) => !t.aliasOf), spec.maxAttempts, !!opts.retryFailed);
     // Trials reset for this run: failed ones retried, killed/orphaned ones requeued.
-    for (const t of runnable) if (t.status !== 'queued') await tracker.setStatus(t.runId, 'queued');
+    // (BullMQ and Slurm first adopt trials whose job is still alive, and reset the others themselves.)
+    if (executor === 'local') for (const t of runnable) if (t.status !== 'queued') await tracker.setStatus(t.runId, 'queued');
     // Longest first (fewer idle workers at the end): OF-VM-Net before VM-Net, more epochs first; stable.
     const cost = (t: TrialState) => {
       try {
@@ -360,6 +394,8 @@ export async function runSweep(spec: SweepSpec, opts: RunSweepOptions = {}): Pro
     if (executor === 'local') {
       const workers = Math.max(1, Math.min(opts.workers ?? spec.workers ?? defaultWorkers(), spec.maxParallel ?? Infinity));
       attempts = await runLocalPool({ tracker, workerUri: ctx.workerUri, runnable, workers, maxAttempts: spec.maxAttempts, logDir, refresh, isCancelled: () => cancelled, isInterrupted: () => interrupted > 0, forceKill: () => interrupted > 1 });
+    } else if (executor === 'slurm') {
+      attempts = await runSlurmTrials({ tracker, sweep, workerUri: ctx.workerUri, token: ctx.token, runnable, maxAttempts: spec.maxAttempts, maxParallel: spec.maxParallel, retryFailed: !!opts.retryFailed, logDir, slurm: opts.slurm ?? {}, refresh, isCancelled: () => cancelled });
     } else {
       attempts = await runBullmqTrials({
         tracker,
@@ -367,10 +403,13 @@ export async function runSweep(spec: SweepSpec, opts: RunSweepOptions = {}): Pro
         queue: opts.queue ?? 'vmr-sweeps',
         sweepId: sweep.id,
         workerUri: ctx.workerUri,
+        token: ctx.token,
+        codeVersion,
         runnable,
         maxAttempts: spec.maxAttempts,
         refresh,
         isCancelled: () => cancelled || interrupted > 0,
+        workerWaitMs: opts.workerWaitMs,
       });
     }
     await settleAliases(tracker, await listTrialsIn(tracker, sweep.id, keys));
@@ -494,9 +533,10 @@ async function runLocalPool(a: PoolArgs): Promise<number> {
   return started;
 }
 
+/** Signal the trial's whole process group (it leads one: launchTrial spawns it detached), its `vmr eval` child too. */
 function signalGroup(l: LaunchedTrial, sig: NodeJS.Signals): void {
   try {
-    if (l.child.pid) process.kill(l.child.pid, sig);
+    if (l.child.pid) process.kill(-l.child.pid, sig);
   } catch {
     /* already gone */
   }

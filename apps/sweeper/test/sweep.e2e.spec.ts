@@ -250,7 +250,7 @@ describe('local pool', () => {
       try {
         const spec = path.join(dir, 'grid.yaml');
         const db = path.join(dir, 'bull', 'runs.db');
-        const r = await runCli(['sweep', 'run', spec, '--executor', 'bullmq', '--redis', redis.url, '--queue', queue, '--store', db, '--json']);
+        const r = await runCli(['sweep', 'run', spec, '--executor', 'bullmq', '--redis', redis.url, '--queue', queue, '--serve-host', '127.0.0.1', '--store', db, '--json']);
         const res = json<SweepRunResult>(r);
         expect(res).toMatchObject({ status: 'finished', trials: 12, finished: 12, failed: 0 });
         const local = openStore(localDb());
