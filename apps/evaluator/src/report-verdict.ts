@@ -13,6 +13,7 @@ import {
   configurationLabel,
   differingKeys,
   evalContext,
+  formatLambdaRatio,
   lambdaRatio,
   latestPerTrainRun,
   seedSummary,
@@ -135,7 +136,7 @@ export async function buildVerdict(tracker: ReportSource, experiment: string, op
         const verdict: VerdictTradeOff['verdict'] = rs.length === 0 ? 'too few settings' : rs.length < 2 ? 'one seed: no interval' : sum.ciHigh < 0 ? 'trade-off' : sum.ciLow > 0 ? 'move together' : 'no trade-off detected';
         tradeOffs.push({ context: ctx, features: f, settings: settings.length, seeds, perSeedR: rs, r: sum.mean, rLow: sum.ciLow, rHigh: sum.ciHigh, slope, verdict });
         const iv = Number.isFinite(sum.ciLow) ? ` [${signed(sum.ciLow)}, ${signed(sum.ciHigh)}]` : '';
-        lines.push(`  trade-off R@1 vs AV-Align over ${settings.length} λ settings (ratio ${settings.map((g) => lambdaRatio(g.config)!.toPrecision(3)).join(', ')}): r = ${Number.isFinite(sum.mean) ? signed(sum.mean) : '—'}${iv} over ${rs.length} seed(s) → ${verdict}`);
+        lines.push(`  trade-off R@1 vs AV-Align over ${settings.length} λ settings (ratio ${settings.map((g) => formatLambdaRatio(lambdaRatio(g.config))).join(', ')}): r = ${Number.isFinite(sum.mean) ? signed(sum.mean) : '—'}${iv} over ${rs.length} seed(s) → ${verdict}`);
       }
     }
   }

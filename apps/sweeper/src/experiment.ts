@@ -10,7 +10,7 @@ import { errorMessage } from '@vmr/core';
 import { ORACLE_KINDS } from '@vmr/data';
 import { buildVerdict, evaluateOracle, formatTables, writeHtmlReport, type OracleEvalResult } from '@vmr/evaluator';
 import { openDataset } from '@vmr/pipeline';
-import { SqliteTracker, buildResultTables, formatNumber, lambdaRatio, reportSourceOf, resolveTrackingUri, withReportSource, type CellStats, type ResultTable } from '@vmr/tracking';
+import { SqliteTracker, buildResultTables, formatLambdaRatio, formatNumber, lambdaRatio, reportSourceOf, resolveTrackingUri, withReportSource, type CellStats, type ResultTable } from '@vmr/tracking';
 import type { SweepRunResult } from './coordinator';
 import { buildSweepReport, paretoFront } from './report';
 import type { SweepSpec } from './spec';
@@ -53,7 +53,6 @@ export interface ExperimentRunResult extends SweepRunResult {
 
 export type ExperimentExtras = Pick<ExperimentRunResult, 'tables' | 'oracles' | 'fronts' | 'verdict' | 'html' | 'notes'>;
 
-const ratioText = (x: number | null) => (x === null ? '?' : x === Infinity ? '∞ (λ3–λ6 = 0)' : formatNumber(x));
 
 function isSynthetic(dir: string): boolean {
   try {
@@ -92,7 +91,7 @@ async function lambdaFronts(t: SqliteTracker, spec: SweepSpec, r: SweepRunResult
       const pts = cs.map((c) => ({ x: c.cells[x]?.mean ?? NaN, y: c.cells[y]?.mean ?? NaN }));
       const ok = pts.map((p, i) => (Number.isFinite(p.x) && Number.isFinite(p.y) ? i : -1)).filter((i) => i >= 0);
       const front = new Set(paretoFront(ok.map((i) => pts[i])).map((j) => ok[j]));
-      const points: FrontPoint[] = cs.map((c, i) => ({ label: c.label, ratio: lambdaRatio(c.config), ratioLabel: ratioText(lambdaRatio(c.config)), n: c.n, r1: c.cells[x], avAlign: c.cells[y], onFront: front.has(i) }));
+      const points: FrontPoint[] = cs.map((c, i) => ({ label: c.label, ratio: lambdaRatio(c.config), ratioLabel: formatLambdaRatio(lambdaRatio(c.config)), n: c.n, r1: c.cells[x], avAlign: c.cells[y], onFront: front.has(i) }));
       points.sort((a, b) => (a.ratio ?? NaN) - (b.ratio ?? NaN));
       out.push({ section: sec.name, dataset: e.name, x, y, gallery: rep.galleries[e.name], points });
     }

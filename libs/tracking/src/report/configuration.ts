@@ -87,3 +87,9 @@ export function lambdaRatio(config: Record<string, string>): number | null {
   const of = (v[2] + v[3] + v[4] + v[5]) / 4;
   return of === 0 ? Infinity : gt / of;
 }
+
+/** A λ ratio for people: '∞ (λ3–λ6 = 0)' rather than 'Infinity', '?' when the configuration has no λ. */
+export function formatLambdaRatio(x: number | null, digits = 3): string {
+  if (x === null || Number.isNaN(x)) return '?';
+  return x === Infinity ? '∞ (λ3–λ6 = 0)' : Number(x.toPrecision(digits)).toString();
+}

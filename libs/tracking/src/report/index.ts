@@ -19,7 +19,7 @@ export {
   compareEvalRows,
 } from './tables';
 export { type Aggregatable, type AggregatedGroup, aggregateOverSeeds, markBest, differingConfigKeys } from './aggregate';
-export { configurationOf, configurationKey, configurationLabel, differingKeys, canonicalLambdas, lambdaVector, lambdaRatio } from './configuration';
+export { configurationOf, configurationKey, configurationLabel, differingKeys, canonicalLambdas, lambdaVector, lambdaRatio, formatLambdaRatio } from './configuration';
 export { type MetricDef, type MetricDirection, METRICS, SMALL_GALLERY, findMetric, metricDef, betterSign, isBetter, undefinedForGallery, nearChance } from './metric-registry';
 export {
   type SeedSummary,

@@ -1,7 +1,7 @@
 import { Rng } from '@vmr/core';
 import { bootstrapQueries, mean, median, pairedBootstrap, quantileSorted, sampleStd, seedSummary, slopeAndCorrelation, tQuantile975 } from './statistics';
 import { METRICS, betterSign, findMetric, metricDef, nearChance, undefinedForGallery } from './metric-registry';
-import { canonicalLambdas, configurationKey, configurationOf, differingKeys, lambdaRatio } from './configuration';
+import { canonicalLambdas, configurationKey, configurationOf, differingKeys, formatLambdaRatio, lambdaRatio } from './configuration';
 
 describe('seed statistics (hand-computed)', () => {
   it('mean, sample std (n − 1), median', () => {
@@ -114,5 +114,7 @@ describe('configuration', () => {
     expect(differingKeys([c, { ...c, λ: '1:1:1:1:1:1' }, { ...c, lr: '0.01' }])).toEqual(['λ', 'lr']);
     expect(lambdaRatio({ λ: '1:1:0.25:0.25:0.25:0.25' })).toBe(4);
     expect(lambdaRatio({ λ: '1:1:0:0:0:0' })).toBe(Infinity);
+    // printed for people: never 'Infinity'
+    expect([Infinity, 4, 0.25, 1 / 3, null].map((x) => formatLambdaRatio(x))).toEqual(['∞ (λ3–λ6 = 0)', '4', '0.25', '0.333', '?']);
   });
 });
