@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { SynthRecipeSchema, synthRecipeOptions, writeSyntheticDataset } from '@vmr/data';
-import { readConfigFile } from '@vmr/trainer';
+import { readConfigFile } from '@vmr/pipeline';
 
 const root = path.resolve(__dirname, '..');
 const arg = (name: string, dflt: number): number => {
