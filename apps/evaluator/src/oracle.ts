@@ -1,7 +1,5 @@
-import { createHash } from 'crypto';
-import * as fs from 'fs';
 import * as path from 'path';
-import { ConflictError, InvalidArgumentError, createProgress, errorMessage } from '@vmr/core';
+import { ConflictError, InvalidArgumentError, createProgress, errorMessage, sha256File } from '@vmr/core';
 import { ORACLE_DESCRIPTIONS, ORACLE_KINDS, SYNTH_TRUTH_FILE, oracleSimilarity, readSyntheticTruth, type OracleKind } from '@vmr/data';
 import { fad, retrievalMetrics, videoPeakTimes, type RetrievalDirection } from '@vmr/metrics';
 import { RUN_KIND_TAG, useTracker, type Tracker } from '@vmr/tracking';
@@ -39,9 +37,6 @@ export interface OracleEvalResult extends Omit<EvalResult, 'trainRunId'> {
   reused: boolean;
 }
 
-function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
 
 /**
  * Evaluate an oracle retriever (`style` or `motion`, see @vmr/data ORACLE_KINDS) on a synthetic dataset

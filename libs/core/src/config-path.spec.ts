@@ -1,5 +1,8 @@
 import { ConfigError } from './errors';
-import { canonicalJson, getPath, setPath, sha256Hex } from './config-path';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { canonicalJson, getPath, setPath, sha256File, sha256Hex } from './config-path';
 
 describe('dotted config paths', () => {
   it('set creates intermediate mappings, get reads them back, missing parts are undefined', () => {
@@ -18,5 +21,21 @@ describe('dotted config paths', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 'z', u: undefined } })).toBe('{"a":{"c":"z","d":[1,{"x":1,"y":2}]},"b":1}');
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'); // FIPS 180-2 test vector
     expect(() => canonicalJson({ a: Infinity })).toThrow(ConfigError);
+  });
+});
+
+describe('sha256File', () => {
+  it('streams a file: the FIPS vector, the empty file, and a file longer than one 1 MiB read equal the in-memory hash', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-sha-'));
+    try {
+      const f = (name: string, data: Buffer | string) => (fs.writeFileSync(path.join(dir, name), data), path.join(dir, name));
+      expect(sha256File(f('abc', 'abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+      expect(sha256File(f('empty', ''))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+      const big = Buffer.alloc((1 << 20) * 2 + 17, 0);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 31 + 7) & 255;
+      expect(sha256File(f('big', big))).toBe(sha256Hex(big));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,7 @@
  * experiment expansion and trial keys share.
  */
 import { createHash } from 'crypto';
+import * as fs from 'fs';
 import { ConfigError } from './errors';
 
 /** Read a dotted key (`loss.lambdas.l1`) from a nested object; undefined when any part is missing. */
@@ -52,4 +53,21 @@ export function canonicalJson(v: unknown): string {
 /** sha256 (hex) of a string or bytes. */
 export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** sha256 (hex) of a file's bytes, streamed in 1 MiB reads (media and model files can be large). */
+export function sha256File(file: string): string {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
 }

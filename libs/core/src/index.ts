@@ -15,7 +15,7 @@ export {
   toFloat32,
   readNpyMatrix,
 } from './npy';
-export { getPath, setPath, canonicalJson, sha256Hex } from './config-path';
+export { getPath, setPath, canonicalJson, sha256Hex, sha256File } from './config-path';
 export { writeFileAtomic, writeJsonAtomic, copyFileAtomic, tempPathFor } from './atomic-write';
 export { type Progress, type ProgressFields, type ProgressOptions, createProgress, formatEta, rateAndEta } from './progress';
 export { type VmrCommand, type GlobalOptions, withJson, printResult, reportCliError } from './cli';

@@ -76,7 +76,6 @@ export {
   huggingFaceEndpoint,
   ensureModelFiles,
   downloadFile,
-  sha256OfFile,
 } from './extractors/model-source';
 export {
   type ExtractorProvenance,

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FileFormatError, NotFoundError } from '@vmr/core';
+import { FileFormatError, NotFoundError, sha256File } from '@vmr/core';
 import { Dataset, ingestMedia, type ClipEntry } from '@vmr/data';
 
 /**
@@ -17,22 +17,6 @@ export function resolveCacheDir(explicit?: string): string {
   return path.resolve(dir);
 }
 
-/** sha256 of a file's bytes (hex). */
-export function sha256File(file: string): string {
-  const h = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
 
 export interface IngestedMedia {
   file: string;

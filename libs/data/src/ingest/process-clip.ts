@@ -1,6 +1,4 @@
-import { createHash } from 'crypto';
-import * as fs from 'fs';
-import { VmrError, errorMessage } from '@vmr/core';
+import { VmrError, errorMessage, sha256File } from '@vmr/core';
 import {
   type DecodedAudio,
   type MediaInfo,
@@ -78,21 +76,6 @@ function fromVideoStart(a: DecodedAudio, videoStartSec: number | undefined): Dec
 /** Silent: peak |sample| below this (−80 dBFS). */
 const SILENCE_PEAK = 1e-4;
 
-function sha256File(file: string): string {
-  const h = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
 
 /** Yariv's video peaks as plain numbers (the rule lives in peaks/flow-peaks.ts, shared by ingest and synth). */
 export function flowPeakTimesYariv(flow: ArrayLike<number>, fps: number, threshold = 0.1): number[] {

@@ -4,7 +4,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as os from 'os';
 import * as path from 'path';
-import { InvalidArgumentError, IoError, NotFoundError, errorMessage, writeJsonAtomic } from '@vmr/core';
+import { InvalidArgumentError, IoError, NotFoundError, errorMessage, writeJsonAtomic, sha256File } from '@vmr/core';
 
 /**
  * Where a pretrained extractor's model files come from:
@@ -114,22 +114,6 @@ function cacheFolder(root: string, source: ModelSource): string {
   return path.join(root, 'url', `${key}-${path.basename(u.pathname) || 'model'}`.replace(/[^A-Za-z0-9._-]/g, '_'));
 }
 
-/** sha256 of a file, streamed. */
-export function sha256OfFile(file: string): string {
-  const h = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
 
 function readManifest(dir: string): { files: ModelFileRecord[]; resolvedRevision?: string } | undefined {
   try {
@@ -190,7 +174,7 @@ export async function ensureModelFiles(extractor: string, source: ModelSource, f
     }
     resolvedRevision ??= r.commit;
     const st = fs.statSync(target);
-    records.push({ path: f, sha256: sha256OfFile(target), sizeBytes: st.size, url });
+    records.push({ path: f, sha256: sha256File(target), sizeBytes: st.size, url });
   }
   const merged = [...(cached?.files ?? []).filter((c) => !records.some((r) => r.path === c.path)), ...records];
   writeJsonAtomic(path.join(dir, MANIFEST), { source: source.spec, kind: source.kind, repo: source.repo, revision: source.revision, resolvedRevision, downloadedAt: new Date().toISOString(), files: merged });
@@ -202,7 +186,7 @@ function localFiles(extractor: string, source: ModelSource, files: readonly stri
   const st = fs.statSync(p, { throwIfNoEntry: false });
   if (!st) throw new NotFoundError(`model for extractor ${extractor} not found: ${p} does not exist; pass --model ${extractor}=<folder or file>`, { details: { extractor, path: p } });
   if (st.isFile()) {
-    return { source, dir: path.dirname(p), files: [{ path: path.basename(p), sha256: sha256OfFile(p), sizeBytes: st.size }], fromCache: false };
+    return { source, dir: path.dirname(p), files: [{ path: path.basename(p), sha256: sha256File(p), sizeBytes: st.size }], fromCache: false };
   }
   const out: ModelFileRecord[] = [];
   for (const f of files) {
@@ -211,7 +195,7 @@ function localFiles(extractor: string, source: ModelSource, files: readonly stri
     if (!fst?.isFile()) {
       throw new NotFoundError(`model folder for extractor ${extractor} (${p}) has no ${f}; expected files: ${files.join(', ')}`, { details: { extractor, path: file } });
     }
-    out.push({ path: f, sha256: sha256OfFile(file), sizeBytes: fst.size });
+    out.push({ path: f, sha256: sha256File(file), sizeBytes: fst.size });
   }
   return { source, dir: p, files: out, fromCache: false };
 }
