@@ -5,7 +5,9 @@ import { repoRoot, sha256Hex } from '@vmr/core';
 
 /** Directories whose sources make up "the code" of an installed VMR Lab. */
 const SOURCE_ROOTS = ['apps', 'libs', 'bin', 'experiments'];
-const SOURCE_EXT = /\.(ts|js|mjs|cjs|json|ya?ml)$/;
+const SOURCE_EXT = /\.(ts|js|mjs|cjs|json|ya?ml|c|cc|cpp|h|hpp|gyp)$/;
+/** Files at the root that change what runs: the locked dependency versions (tfjs, onnxruntime…). */
+const ROOT_FILES = ['package.json', 'package-lock.json'];
 
 function listSources(dir: string, out: string[]): void {
   let entries: fs.Dirent[];
@@ -27,7 +29,8 @@ const installedCache = new Map<string, string>();
 /**
  * The version of an installed copy that is not a git checkout: `<package>@<version>+src.<sha256[:16]>`,
  * the hash over the relative path and bytes of every source file under apps/, libs/, bin/ and
- * experiments/ (node_modules excluded), so an edited install never shares trial keys with a pristine one.
+ * experiments/ (node_modules excluded) and of package.json / package-lock.json, so an edited install never
+ * shares trial keys with a pristine one — while documentation (README, *.md) is not part of it.
  */
 export function installedSourcesVersion(root: string = repoRoot()): string {
   const cached = installedCache.get(root);
@@ -40,6 +43,7 @@ export function installedSourcesVersion(root: string = repoRoot()): string {
   }
   const files: string[] = [];
   for (const d of SOURCE_ROOTS) listSources(path.join(root, d), files);
+  for (const f of ROOT_FILES) if (fs.existsSync(path.join(root, f))) files.push(path.join(root, f));
   files.sort();
   const parts: string[] = [];
   for (const f of files) parts.push(`${path.relative(root, f)}\0${sha256Hex(fs.readFileSync(f))}`);
@@ -52,12 +56,15 @@ export function installedSourcesVersion(root: string = repoRoot()): string {
  * The code version that goes into trial keys. `git`: the checkout's HEAD commit, with `+dirty` when
  * tracked files have uncommitted changes (so a rerun on a new commit re-runs every trial, and two
  * runs on the same dirty tree share keys); outside a git checkout (or without git), the package
- * version plus a hash of the installed sources — never a constant such as `unknown`. Any other
- * string is used as given. `$VMR_CODE_VERSION` overrides both.
+ * version plus a hash of the installed sources — never a constant such as `unknown`. `sources`: that
+ * hash even inside a checkout, so a commit that changes only documentation keeps the trials (the run
+ * provenance still records the commit). Any other string is used as given. `$VMR_CODE_VERSION`
+ * overrides all.
  */
 export function resolveCodeVersion(setting: string, cwd: string = repoRoot()): string {
   const env = process.env.VMR_CODE_VERSION;
   if (env) return env;
+  if (setting === 'sources') return installedSourcesVersion(cwd);
   if (setting !== 'git') return setting;
   let commit: string;
   try {

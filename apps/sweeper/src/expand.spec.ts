@@ -228,6 +228,16 @@ describe('code version', () => {
       fs.cpSync(other, fresh, { recursive: true });
       expect(installedSourcesVersion(fresh)).not.toBe(v1);
       expect(resolveCodeVersion('release-7', root)).toBe('release-7');
+      // `sources`: the source hash (also inside a checkout); docs are not sources, the lock file is.
+      const docs = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-install-'));
+      fs.cpSync(root, docs, { recursive: true });
+      fs.writeFileSync(path.join(docs, 'README.md'), '# edited\n');
+      fs.writeFileSync(path.join(docs, 'libs', 'x', 'README.md'), 'notes\n');
+      expect(resolveCodeVersion('sources', docs)).toBe(v1);
+      const locked = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-install-'));
+      fs.cpSync(root, locked, { recursive: true });
+      fs.writeFileSync(path.join(locked, 'package-lock.json'), '{"lockfileVersion": 3}\n');
+      expect(resolveCodeVersion('sources', locked)).not.toBe(v1);
     } finally {
       if (saved !== undefined) process.env.VMR_CODE_VERSION = saved;
     }

@@ -160,8 +160,9 @@ export const sweepSpecSchema = z
     maxAttempts: z.number().int().min(1).default(3),
     /**
      * Code version that goes into each trial key: `git` (the checkout's commit, `+dirty` when the
-     * tree has changes; outside a checkout the package version + a hash of the installed sources) or a
-     * fixed string (e.g. a release tag).
+     * tree has changes; outside a checkout the package version + a hash of the installed sources),
+     * `sources` (that hash in a checkout too: commits touching only docs keep the trials), or a fixed
+     * string (e.g. a release tag).
      */
     codeVersion: z.string().min(1).default('git'),
   })
