@@ -87,46 +87,32 @@ const clip8 = (v: number): number => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v
  */
 export function resizeRgb(rgb: Uint8Array, w: number, h: number, W: number, H: number, filter: ResampleFilter): Uint8Array {
   if (rgb.length !== w * h * 3) throw new InvalidArgumentError(`resizeRgb: expected ${w * h * 3} bytes for ${w}x${h} RGB, got ${rgb.length}`);
-  let src = rgb;
-  let sw = w;
-  if (W !== w) {
-    const c = resampleCoefficients(w, W, filter);
-    const out = new Uint8Array(W * h * 3);
-    for (let y = 0; y < h; y++) {
-      for (let i = 0; i < W; i++) {
-        const wt = c.weights[i];
-        const x0 = c.first[i];
-        let r = 0, g = 0, b = 0;
-        for (let k = 0; k < wt.length; k++) {
-          const o = (y * w + x0 + k) * 3;
-          r += wt[k] * src[o];
-          g += wt[k] * src[o + 1];
-          b += wt[k] * src[o + 2];
-        }
-        const o = (y * W + i) * 3;
-        out[o] = clip8(r);
-        out[o + 1] = clip8(g);
-        out[o + 2] = clip8(b);
-      }
-    }
-    src = out;
-    sw = W;
-  }
-  if (H === h) return src === rgb ? rgb.slice() : src;
-  const c = resampleCoefficients(h, H, filter);
-  const out = new Uint8Array(sw * H * 3);
-  for (let j = 0; j < H; j++) {
-    const wt = c.weights[j];
-    const y0 = c.first[j];
-    for (let x = 0; x < sw; x++) {
+  // horizontal pass: h lines (rows) of w → W pixels; vertical pass: W' lines (columns) of h → H pixels
+  const horizontal = W !== w ? resampleAxis(rgb, h, w, W, { inLine: w, inPos: 1, outLine: W, outPos: 1 }, filter) : rgb;
+  const sw = W;
+  if (H === h) return horizontal === rgb ? rgb.slice() : horizontal;
+  return resampleAxis(horizontal, sw, h, H, { inLine: 1, inPos: sw, outLine: 1, outPos: sw }, filter);
+}
+
+/**
+ * One resampling pass along an axis of an interleaved RGB image: `lines` lines of `inLen` pixels become
+ * `outLen` pixels each; strides (in pixels) say where pixel `pos` of line `line` is in the input and output.
+ */
+function resampleAxis(src: Uint8Array, lines: number, inLen: number, outLen: number, st: { inLine: number; inPos: number; outLine: number; outPos: number }, filter: ResampleFilter): Uint8Array {
+  const c = resampleCoefficients(inLen, outLen, filter);
+  const out = new Uint8Array(lines * outLen * 3);
+  for (let line = 0; line < lines; line++) {
+    for (let i = 0; i < outLen; i++) {
+      const wt = c.weights[i];
+      const p0 = c.first[i];
       let r = 0, g = 0, b = 0;
       for (let k = 0; k < wt.length; k++) {
-        const o = ((y0 + k) * sw + x) * 3;
+        const o = (line * st.inLine + (p0 + k) * st.inPos) * 3;
         r += wt[k] * src[o];
         g += wt[k] * src[o + 1];
         b += wt[k] * src[o + 2];
       }
-      const o = (j * sw + x) * 3;
+      const o = (line * st.outLine + i * st.outPos) * 3;
       out[o] = clip8(r);
       out[o + 1] = clip8(g);
       out[o + 2] = clip8(b);
