@@ -16,6 +16,7 @@ export {
   readNpyMatrix,
 } from './npy';
 export { getPath, setPath, canonicalJson, sha256Hex, sha256File } from './config-path';
+export { parseCsv, splitCsvLine, parsePyNumberList } from './csv';
 export { writeFileAtomic, writeJsonAtomic, copyFileAtomic, tempPathFor } from './atomic-write';
 export { type Progress, type ProgressFields, type ProgressOptions, createProgress, formatEta, rateAndEta } from './progress';
 export { type VmrCommand, type GlobalOptions, withJson, printResult, reportCliError } from './cli';

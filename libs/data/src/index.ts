@@ -48,5 +48,4 @@ export { ClipWorkerPool, runClipJobs } from './ingest/pool';
 export { ingestCommand, segmentDatasetCommand } from './ingest/commands';
 // Import of the reference code's feature layout (vmr import vmr-layout).
 export { type ImportVmrLayoutOptions, type ImportSummary, type SegmentUnits, VMR_LAYOUT_FOLDERS, importVmrLayout, parseRanksCsv, readIdListCsv } from './import/vmr-layout';
-export { parseCsv, parsePyNumberList } from './import/csv';
 export { importCommand } from './import/commands';

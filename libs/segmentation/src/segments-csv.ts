@@ -1,4 +1,4 @@
-import { FileFormatError, InvalidArgumentError } from '@vmr/core';
+import { FileFormatError, InvalidArgumentError, parsePyNumberList, splitCsvLine } from '@vmr/core';
 import type { ClipSegmentPlan } from './plan';
 
 /** Columns of `segments.csv` — the reference code's `ranks.csv` (DESIGN §2.1). */
@@ -67,52 +67,11 @@ export function formatSegmentsCsv(rows: readonly SegmentsCsvRow[]): string {
   return [SEGMENTS_CSV_HEADER, ...rows.map(formatSegmentsCsvRow)].join('\n') + '\n';
 }
 
-/** Split one CSV record (RFC 4180 quoting). */
-function splitCsvLine(line: string, where: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  let field = '';
-  let quoted = false;
-  while (i <= line.length) {
-    const c = line[i];
-    if (quoted) {
-      if (c === undefined) throw new FileFormatError(`${where}: unterminated quoted field`);
-      if (c === '"') {
-        if (line[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        i++;
-        continue;
-      }
-      field += c;
-      i++;
-      continue;
-    }
-    if (c === undefined || c === ',') {
-      out.push(field);
-      field = '';
-      i++;
-      continue;
-    }
-    if (c === '"' && field.length === 0) {
-      quoted = true;
-      i++;
-      continue;
-    }
-    field += c;
-    i++;
-  }
-  return out;
-}
 
 /** Parse a Python/JSON-style list literal of numbers or of pairs (`()` accepted for tuples). */
-function parseList(text: string, where: string, column: string): unknown {
-  const json = text.trim().replace(/\(/g, '[').replace(/\)/g, ']').replace(/,\s*]/g, ']');
+function parseList(text: string, where: string, column: string): number[] | number[][] {
   try {
-    return JSON.parse(json) as unknown;
+    return parsePyNumberList(text, where);
   } catch {
     throw new FileFormatError(`${where}: column ${column} is not a list literal: ${JSON.stringify(text)}`);
   }

@@ -3,7 +3,6 @@ import * as os from 'os';
 import * as path from 'path';
 import { ConflictError, NotFoundError, writeNpy } from '@vmr/core';
 import { Dataset } from '../dataset/dataset';
-import { parsePyNumberList } from './csv';
 import { importVmrLayout, parseRanksCsv, readIdListCsv } from './vmr-layout';
 
 function fill(rows: number, cols: number, seed: number, Arr: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array) {
@@ -35,14 +34,6 @@ function buildLayout(): string {
 }
 
 describe('vmr import vmr-layout', () => {
-  it('parses numpy-repr and python-list literals', () => {
-    expect(parsePyNumberList('[ 3  1 10\n  2]', 'x')).toEqual([3, 1, 10, 2]);
-    expect(parsePyNumberList('[(0, 36), (36, 72)]', 'x')).toEqual([[0, 36], [36, 72]]);
-    expect(parsePyNumberList('[[ 0 36]\n [36 72]]', 'x')).toEqual([[0, 36], [36, 72]]);
-    expect(parsePyNumberList('array([1., 2.])', 'x')).toEqual([1, 2]);
-    expect(() => parsePyNumberList('[1, x]', 'ranks.csv row 2')).toThrow(/ranks\.csv row 2/);
-  });
-
   it('round-trips a reference layout into the dataset format', () => {
     const dir = buildLayout();
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-imp-')), 'ds');

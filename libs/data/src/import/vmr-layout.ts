@@ -1,10 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { FileFormatError, InvalidArgumentError, NotFoundError, errorMessage, readNpy } from '@vmr/core';
+import { errorMessage, FileFormatError, InvalidArgumentError, NotFoundError, parseCsv, parsePyNumberList, readNpy } from '@vmr/core';
 import type { SegmentsCsvRow } from '@vmr/segmentation';
 import { DatasetWriter, clipIdFromName } from '../dataset/dataset';
 import { CLIP_ID_PATTERN, type FailedEntry, type SplitName } from '../dataset/schema';
-import { parseCsv, parsePyNumberList } from './csv';
 
 /** Feature folders of the reference code's layout (DESIGN.md §2.1) → our extractor names. */
 export const VMR_LAYOUT_FOLDERS: ReadonlyArray<{ folder: string; name: string; modality: 'video' | 'audio'; note: string }> = [

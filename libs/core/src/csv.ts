@@ -1,13 +1,23 @@
-import { FileFormatError } from '@vmr/core';
+/**
+ * Text formats of the reference code's files: RFC 4180 CSV (the data import's metadata, segments.csv)
+ * and the Python / NumPy list literals those CSVs hold. One tokenizer serves whole files and single lines.
+ */
+import { FileFormatError } from './errors';
 
-/** Parse RFC 4180 CSV text (quoted fields may contain commas, quotes and newlines). */
-export function parseCsv(text: string, source: string): string[][] {
+/** The records of RFC 4180 CSV text (quoted fields may contain commas, quotes and newlines). */
+function csvRecords(text: string, source: string, keepBlank: boolean): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
   let quoted = false;
   let i = 0;
   const t = text.replace(/^\uFEFF/, '');
+  const endRecord = () => {
+    row.push(field);
+    field = '';
+    if (keepBlank || row.some((f) => f.length > 0)) rows.push(row);
+    row = [];
+  };
   while (i < t.length) {
     const c = t[i];
     if (quoted) {
@@ -33,10 +43,7 @@ export function parseCsv(text: string, source: string): string[][] {
       field = '';
       i++;
     } else if (c === '\n' || c === '\r') {
-      row.push(field);
-      field = '';
-      if (row.some((f) => f.length > 0)) rows.push(row);
-      row = [];
+      endRecord();
       i += c === '\r' && t[i + 1] === '\n' ? 2 : 1;
     } else {
       field += c;
@@ -44,9 +51,18 @@ export function parseCsv(text: string, source: string): string[][] {
     }
   }
   if (quoted) throw new FileFormatError(`${source}: unterminated quoted field`, { details: { path: source } });
-  row.push(field);
-  if (row.some((f) => f.length > 0)) rows.push(row);
+  endRecord();
   return rows;
+}
+
+/** Parse RFC 4180 CSV text into records; blank lines are skipped. `source` names the file in errors. */
+export function parseCsv(text: string, source: string): string[][] {
+  return csvRecords(text, source, false);
+}
+
+/** The fields of one CSV line (RFC 4180 quoting); an empty line is one empty field. `where` names it in errors. */
+export function splitCsvLine(line: string, where: string): string[] {
+  return csvRecords(line, where, true)[0] ?? [''];
 }
 
 /**
