@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, InsufficientDataError, NotFoundError } from '@vmr/core';
 import { Dataset, MANIFEST_FILE, type ExtractorInfo } from '@vmr/data';
-import { planClipSegments } from '@vmr/segmentation';
+import { planClipSegments, type ClipPlanResult } from '@vmr/segmentation';
 import type { HostTensor, SegmentBatch } from '@vmr/models';
 import type { ModelKind, SplitChoice, TrainConfig } from './config';
 
@@ -117,6 +117,21 @@ function segmentsMatch(params: Record<string, unknown>, seg: TrainConfig['segmen
  * set (clips with a full S-segment plan), so their evaluations share one gallery. Unusable clips are
  * recorded with a reason, never thrown.
  */
+/** Cut one clip's flow the way a training config says (its segmentation section): the planner's options in one place. */
+export function planWithConfig(flow: Float32Array, seg: TrainConfig['segmentation'], clip: { flowFps: number; featureLength: number; clipId: string }): ClipPlanResult {
+  return planClipSegments(flow, {
+    flowFps: clip.flowFps,
+    featureLength: clip.featureLength,
+    segments: seg.segments,
+    minSegmentSeconds: seg.minSegmentSeconds,
+    jumpSeconds: seg.jumpSeconds,
+    maxSegmentSeconds: seg.maxSegmentSeconds,
+    padLength: seg.padLength,
+    protocol: seg.protocol,
+    clipId: clip.clipId,
+  });
+}
+
 export function prepareData(ds: Dataset, split: SplitChoice, opts: DataOptions): PreparedData {
   const v = extractorOf(ds, 'video', opts.features);
   const a = extractorOf(ds, 'audio', opts.audioFeatures);
@@ -145,17 +160,7 @@ export function prepareData(ds: Dataset, split: SplitChoice, opts: DataOptions):
       segments = row.segments.map(([s, e]) => [s, e]);
       ranks = [...row.ranks];
     } else {
-      const plan = planClipSegments(ds.flow(id), {
-        flowFps: m.flowFps,
-        featureLength: entry.seconds,
-        segments: seg.segments,
-        minSegmentSeconds: seg.minSegmentSeconds,
-        jumpSeconds: seg.jumpSeconds,
-        maxSegmentSeconds: seg.maxSegmentSeconds,
-        padLength: seg.padLength,
-        protocol: seg.protocol,
-        clipId: id,
-      });
+      const plan = planWithConfig(ds.flow(id), seg, { flowFps: m.flowFps, featureLength: entry.seconds, clipId: id });
       if (plan.status !== 'ok') {
         skipped.push({ id, reason: `${plan.reason}: ${plan.message}` });
         continue;

@@ -32,6 +32,7 @@ export {
   openDataset,
   splitIds,
   checkFeatureDims,
+  planWithConfig,
   prepareData,
   requireClips,
   segmentBatch,

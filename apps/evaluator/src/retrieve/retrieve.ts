@@ -4,9 +4,8 @@ import { InsufficientDataError, InvalidArgumentError, createProgress, writeJsonA
 import { selectBackend } from '@vmr/core/tf';
 import { listMediaInputs, MANIFEST_FILE, type Dataset } from '@vmr/data';
 import { avAlignFromPeaks, videoPeakTimes } from '@vmr/metrics';
-import { planClipSegments } from '@vmr/segmentation';
 import { useTracker, type Tracker } from '@vmr/tracking';
-import { checkFeatureDims, embedClips, openDataset, prepareData, type PreparedClip, type SplitChoice } from '@vmr/pipeline';
+import { checkFeatureDims, embedClips, openDataset, planWithConfig, prepareData, type PreparedClip, type SplitChoice } from '@vmr/pipeline';
 import { ingestCached, resolveCacheDir, type IngestedMedia } from './media-cache';
 import { checkRunExtractors, loadTrainedRun, restoreModel, type TrainedRun } from './trained-run';
 import { writeRetrievePage } from './page';
@@ -145,17 +144,7 @@ function prepareQuery(m: IngestedMedia, tr: TrainedRun, role: string): PreparedQ
   let ranks: number[] = [];
   if (config.model === 'of-vm-net') {
     const seg = config.segmentation;
-    const plan = planClipSegments(flow, {
-      flowFps,
-      featureLength: T,
-      segments: seg.segments,
-      minSegmentSeconds: seg.minSegmentSeconds,
-      jumpSeconds: seg.jumpSeconds,
-      maxSegmentSeconds: seg.maxSegmentSeconds,
-      padLength: seg.padLength,
-      protocol: seg.protocol,
-      clipId: path.basename(m.file),
-    });
+    const plan = planWithConfig(flow, seg, { flowFps, featureLength: T, clipId: path.basename(m.file) });
     if (plan.status !== 'ok') throw new InsufficientDataError(`${role} ${m.file}: cannot be cut the way --run ${tr.runId.slice(0, 8)} was trained (${plan.message})`);
     if (plan.segments.length !== seg.segments) {
       throw new InsufficientDataError(`${role} ${m.file}: ${seg.segments - plan.segments.length} segment(s) longer than ${seg.maxSegmentSeconds} s were dropped; --run ${tr.runId.slice(0, 8)} needs S = ${seg.segments}`);
