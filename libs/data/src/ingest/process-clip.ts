@@ -5,6 +5,7 @@ import {
   type DecodedAudio,
   type MediaInfo,
   BUILTIN_AUDIO_SR,
+  BUILTIN_AUDIO_STFT,
   BuiltinVideoAccumulator,
   getExtractor,
   isPretrainedExtractor,
@@ -14,6 +15,7 @@ import {
   decodeAudio,
   energyPeakTimes,
   onsetDetect,
+  powerSpectrogram,
   probeMedia,
   resolveExtractor,
 } from '@vmr/features';
@@ -164,6 +166,9 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
           info,
           maxSeconds: job.maxSeconds,
           resize: job.resize,
+          // One decoder thread: ingest already runs one clip per core (--workers) and the decode runs
+          // beside the flow; ffmpeg's extra threads only added CPU (3.7 → 3.0 CPU-s on the shared clips).
+          decodeThreads: 1,
           onFrame: (f) => {
             acc?.addFrame(f);
             mnet?.addFrame(f);
@@ -217,13 +222,17 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
         return fail('skipped', 'silent', `audio is silent (peak ${peak.toExponential(2)} < ${SILENCE_PEAK}; pass --allow-silent to keep it)`);
       }
       hasAudio = true;
-      if (job.audioFeatures.includes('builtin-audio')) audio['builtin-audio'] = builtinAudioFeatures(a22.samples, BUILTIN_AUDIO_SR, seconds);
+      // One STFT and one onset detection serve builtin-audio and the AV-Align onsets (same librosa STFT).
+      const wantBuiltin = job.audioFeatures.includes('builtin-audio');
+      const spectrogram = wantBuiltin || job.peaks !== false ? powerSpectrogram(a22.samples, BUILTIN_AUDIO_STFT) : undefined;
+      const onset = spectrogram ? onsetDetect(a22.samples, BUILTIN_AUDIO_SR, { spectrogram }) : undefined;
+      if (wantBuiltin) audio['builtin-audio'] = builtinAudioFeatures(a22.samples, BUILTIN_AUDIO_SR, seconds, { spectrogram, onset });
       for (const n of job.audioFeatures.filter(isPretrainedExtractor)) {
         const x = await resolveExtractor(n, { source: job.modelPaths?.[n], offline: true });
         audio[n] = await x.extractAudio!(file, { seconds, info, maxSeconds: job.maxSeconds });
       }
       if (job.peaks !== false) {
-        peaks.yariv = { ...(peaks.yariv ?? {}), audio: Float64Array.from(onsetDetect(a22.samples, BUILTIN_AUDIO_SR).times) };
+        peaks.yariv = { ...(peaks.yariv ?? {}), audio: Float64Array.from(onset!.times) };
         const native = fromVideoStart(await audioJobs!.native!, videoStartSec);
         peaks.vmr = { audio: Float64Array.from(energyPeakTimes(native.samples, native.sampleRate)) };
       }

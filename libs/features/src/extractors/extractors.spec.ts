@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@vmr/core';
 import { BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector } from './builtin-video';
-import { BUILTIN_AUDIO_SR, builtinAudioFeatures } from './builtin-audio';
+import { BUILTIN_AUDIO_SR, BUILTIN_AUDIO_STFT, builtinAudioFeatures } from './builtin-audio';
+import { onsetDetect, powerSpectrogram } from '../audio';
 import { resolveExtractors, getExtractor } from './registry';
 import type { PreparedFrame } from '../flow/trajectory';
 
@@ -69,6 +70,25 @@ describe('builtin-audio', () => {
     expect(f[128 + 119]).toBeGreaterThan(0.5); // silent second: mostly near-silent frames
     expect(f[2 * 128 + 0]).toBe(-10); // past the end: silence row
     expect(f[124]).toBeCloseTo((2 * 440) / sr, 3); // zero-crossing rate of a 440 Hz sine
+  });
+
+  it('gives the same numbers from a shared STFT and onset detection (as vmr ingest passes them), and refuses mismatched ones', () => {
+    const sr = BUILTIN_AUDIO_SR;
+    const x = new Float32Array(Math.round(2.5 * sr));
+    let seed = 7;
+    for (let i = 0; i < x.length; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const click = i % 5000 < 200 ? 0.6 : 0; // onsets every ~0.23 s
+      x[i] = click * Math.sin(i / 3) + 0.05 * (seed / 2147483648 - 0.5);
+    }
+    const spectrogram = powerSpectrogram(x, BUILTIN_AUDIO_STFT);
+    const onset = onsetDetect(x, sr, { spectrogram });
+    expect(onset.times).toEqual(onsetDetect(x, sr).times); // the onset's own STFT is the same one
+    expect(onset.times.length).toBeGreaterThan(5);
+    expect(Array.from(builtinAudioFeatures(x, sr, 3, { spectrogram, onset }))).toEqual(Array.from(builtinAudioFeatures(x, sr, 3)));
+    const other = powerSpectrogram(x.subarray(0, sr), BUILTIN_AUDIO_STFT);
+    expect(() => builtinAudioFeatures(x, sr, 3, { spectrogram: other })).toThrow(/spectrogram is 44×1025, expected 108×1025/);
+    expect(() => onsetDetect(x, sr, { spectrogram: other })).toThrow(InvalidArgumentError);
   });
 });
 
