@@ -27,6 +27,27 @@ export const BUILTIN_VIDEO_COLUMNS = [
 export const BUILTIN_VIDEO_DIM = BUILTIN_VIDEO_COLUMNS.length;
 const FLOW_COLS = [22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
 
+const TAN_PI_8 = Math.SQRT2 - 1; // tan(π/8)
+const TAN_3PI_8 = Math.SQRT2 + 1; // tan(3π/8)
+
+/**
+ * Unsigned gradient orientation bin of integer central differences (dx, dy) ≠ (0, 0):
+ * `round(θ / (π/4)) mod 4` with θ = atan2(dy, dx) folded into [0, π) — 0 ≈ horizontal gradient, 1 ≈ 45°,
+ * 2 ≈ vertical, 3 ≈ 135° — by comparing |dy| with tan(π/8)·|dx| and tan(3π/8)·|dx| instead of calling
+ * atan2 (a ratio of integers never equals those irrational tangents, so the bins are identical; the
+ * spec checks every (dx, dy) of 8-bit images).
+ */
+export function gradientOrientationBin(dx: number, dy: number): number {
+  if (dy < 0) {
+    dx = -dx;
+    dy = -dy;
+  }
+  const ax = dx < 0 ? -dx : dx;
+  if (dy < TAN_PI_8 * ax) return 0;
+  if (dy > TAN_3PI_8 * ax) return 2;
+  return dx > 0 ? 1 : 3;
+}
+
 /** The 32-d descriptor of one prepared frame (flow columns 0 when it has no previous frame). */
 export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Array): Float64Array {
   const v = new Float64Array(BUILTIN_VIDEO_DIM);
@@ -58,17 +79,15 @@ export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Ar
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
-      const gx = (g[i + 1] - g[i - 1]) / 2;
-      const gy = (g[i + w] - g[i - w]) / 2;
+      const dx = g[i + 1] - g[i - 1];
+      const dy = g[i + w] - g[i - w];
+      const gx = dx / 2;
+      const gy = dy / 2;
       const m = Math.sqrt(gx * gx + gy * gy);
       gm += m;
       cnt++;
       if (m > 32) edges++;
-      if (m > 0) {
-        let a = Math.atan2(gy, gx);
-        if (a < 0) a += Math.PI; // unsigned orientation in [0, π)
-        orient[Math.round(a / (Math.PI / 4)) % 4] += m;
-      }
+      if (m > 0) orient[gradientOrientationBin(dx, dy)] += m;
     }
   }
   v[16] = gm / cnt / 255;

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@vmr/core';
-import { BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector } from './builtin-video';
+import { BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector, gradientOrientationBin } from './builtin-video';
 import { BUILTIN_AUDIO_SR, BUILTIN_AUDIO_STFT, builtinAudioFeatures } from './builtin-audio';
 import { onsetDetect, powerSpectrogram } from '../audio';
 import { resolveExtractors, getExtractor } from './registry';
@@ -51,6 +51,30 @@ describe('builtin-video', () => {
     expect(out[1 * D + 0]).toBe(1); // second 1: white
     expect(out[1 * D + 31]).toBe(1); // black → white frame difference
     expect(Array.from(out.subarray(2 * D, 3 * D))).toEqual(Array.from(out.subarray(D, 2 * D))); // no frame in second 2
+  });
+});
+
+describe('builtin-video gradient orientation bins', () => {
+  it('equal round(atan2 folded to [0, π) / (π/4)) mod 4 for every central difference of 8-bit images', () => {
+    // The descriptor's original rule, kept here as the reference for the atan2-free bins.
+    const reference = (dx: number, dy: number): number => {
+      let a = Math.atan2(dy / 2, dx / 2);
+      if (a < 0) a += Math.PI;
+      return Math.round(a / (Math.PI / 4)) % 4;
+    };
+    let differ = 0;
+    const seen = [0, 0, 0, 0];
+    for (let dx = -255; dx <= 255; dx++) {
+      for (let dy = -255; dy <= 255; dy++) {
+        if (dx === 0 && dy === 0) continue;
+        const b = gradientOrientationBin(dx, dy);
+        if (b !== reference(dx, dy)) differ++;
+        seen[b]++;
+      }
+    }
+    expect(differ).toBe(0);
+    expect(seen.every((c) => c > 10_000)).toBe(true);
+    expect([gradientOrientationBin(5, 0), gradientOrientationBin(-5, 0), gradientOrientationBin(3, 3), gradientOrientationBin(0, -7), gradientOrientationBin(-3, 3)]).toEqual([0, 0, 1, 2, 3]);
   });
 });
 
