@@ -49,6 +49,9 @@ export interface StreamFramesOptions {
   decodeThreads?: number;
 }
 
+/** Decoded frames `streamSampledFrames` may hold ahead of its consumer (at least 2 frames). */
+const READ_AHEAD_BYTES = 24 << 20;
+
 const SHOWINFO = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] (.*)$/;
 
 /**
@@ -91,7 +94,22 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
   const times: number[] = [];
   let problems = '';
   let partial = '';
-  let wake: (() => void) | undefined;
+  // Whoever waits for ffmpeg (a frame, a timestamp line, the exit) is woken by any of its events.
+  let waiters: Array<() => void> = [];
+  const wake = (): void => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  const nextEvent = (): Promise<void> =>
+    new Promise<void>((r) => {
+      const timer = setTimeout(r, 1000); // (re-checks deadlines even when ffmpeg is silent)
+      timer.unref();
+      waiters.push(() => {
+        clearTimeout(timer);
+        r();
+      });
+    });
   const onLine = (line: string): void => {
     const m = SHOWINFO.exec(line);
     if (m) {
@@ -115,20 +133,20 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
     const lines = text.split('\n');
     partial = lines.pop() ?? '';
     for (const l of lines) onLine(l.replace(/\r$/, ''));
-    wake?.();
+    wake();
   });
   let closed = false;
   const exited = new Promise<{ code: number | null; spawnError?: Error }>((resolve) => {
     child.on('error', (e) => {
       closed = true;
-      wake?.();
+      wake();
       resolve({ code: null, spawnError: e });
     });
     child.on('close', (code) => {
       if (partial) onLine(partial);
       partial = '';
       closed = true;
-      wake?.();
+      wake();
       resolve({ code });
     });
   });
@@ -142,10 +160,7 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
         child.kill('SIGKILL');
         throw new ExternalToolError(`${file}: ffmpeg (${ffmpeg}) reported no timestamp for output frame ${k} within 60 s`, { details: { path: file } });
       }
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, 1000).unref();
-      });
+      await nextEvent();
     }
     if (times.length <= k) {
       throw new FileFormatError(`${file}: ffmpeg gave no timestamp for output frame ${k} (${tailOf(problems, 300) || 'no showinfo line'})`, { details: { path: file } });
@@ -158,37 +173,68 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
   let t0: number | undefined;
   let out = 0;
   let prev: SampledFrame | undefined;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  // Frames are read off the pipe as soon as ffmpeg writes them (up to READ_AHEAD_BYTES queued), so
+  // ffmpeg decodes the next frames — on another core — while the consumer computes flow on this one;
+  // each chunk is copied once, straight into its frame.
+  const readAhead = Math.max(2 * frameBytes, READ_AHEAD_BYTES);
+  const queue: Uint8Array[] = [];
+  let queuedBytes = 0;
+  let cur: Uint8Array | undefined;
+  let curFill = 0;
+  let paused = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    let off = 0;
+    while (off < chunk.length) {
+      if (!cur) {
+        cur = new Uint8Array(frameBytes);
+        curFill = 0;
+      }
+      const n = Math.min(frameBytes - curFill, chunk.length - off);
+      cur.set(chunk.subarray(off, off + n), curFill);
+      curFill += n;
+      off += n;
+      if (curFill === frameBytes) {
+        queue.push(cur);
+        queuedBytes += frameBytes;
+        cur = undefined;
+      }
+    }
+    if (queuedBytes >= readAhead && !paused) {
+      paused = true;
+      child.stdout.pause();
+    }
+    wake();
+  });
   let finished = false;
   try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      while (pendingBytes >= frameBytes) {
-        const all = pending.length === 1 ? pending[0] : Buffer.concat(pending);
-        const frame = new Uint8Array(frameBytes);
-        frame.set(all.subarray(0, frameBytes));
-        const rest = all.subarray(frameBytes);
-        pending = rest.length > 0 ? [rest] : [];
-        pendingBytes = rest.length;
-        const t = await timeOf(out);
-        if (t0 === undefined) t0 = Number.isNaN(t) ? 0 : t;
-        if (slots) {
-          const p = slots.place(t);
-          // Slots that no frame reached (a gap): the previous frame was still on screen.
-          for (let h = p.held; h > 0 && prev; h--) {
-            const slot = p.slot - h;
-            yield { ...prev, data: new Uint8Array(prev.data), sampleIndex: slot, timeSec: slot / (target!.num / target!.den), held: true };
-          }
-          prev = { sampleIndex: p.slot, decodeIndex: p.gridIndex, timeSec: p.timeSec, streamTimeSec: Number.isNaN(t) ? t0 + p.timeSec : t, held: false, width, height, data: frame, channels };
-        } else {
-          const rel = Number.isNaN(t) ? out / nativeFps : t - t0;
-          prev = { sampleIndex: out, decodeIndex: Math.round(rel * nativeFps), timeSec: rel, streamTimeSec: t0 + rel, held: false, width, height, data: frame, channels };
-        }
-        out++;
-        yield prev;
+    for (;;) {
+      if (queue.length === 0) {
+        if (closed) break;
+        await nextEvent();
+        continue;
       }
+      const frame = queue.shift()!;
+      queuedBytes -= frameBytes;
+      if (paused && queuedBytes < readAhead) {
+        paused = false;
+        child.stdout.resume();
+      }
+      const t = await timeOf(out);
+      if (t0 === undefined) t0 = Number.isNaN(t) ? 0 : t;
+      if (slots) {
+        const p = slots.place(t);
+        // Slots that no frame reached (a gap): the previous frame was still on screen.
+        for (let h = p.held; h > 0 && prev; h--) {
+          const slot = p.slot - h;
+          yield { ...prev, data: new Uint8Array(prev.data), sampleIndex: slot, timeSec: slot / (target!.num / target!.den), held: true };
+        }
+        prev = { sampleIndex: p.slot, decodeIndex: p.gridIndex, timeSec: p.timeSec, streamTimeSec: Number.isNaN(t) ? t0 + p.timeSec : t, held: false, width, height, data: frame, channels };
+      } else {
+        const rel = Number.isNaN(t) ? out / nativeFps : t - t0;
+        prev = { sampleIndex: out, decodeIndex: Math.round(rel * nativeFps), timeSec: rel, streamTimeSec: t0 + rel, held: false, width, height, data: frame, channels };
+      }
+      out++;
+      yield prev;
     }
     finished = true;
   } finally {
@@ -199,8 +245,8 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
   if (res.code !== 0) {
     throw new FileFormatError(`${file}: ffmpeg could not decode the video stream (${tailOf(problems, 400) || `exit ${res.code}`})`, { details: { path: file } });
   }
-  if (pendingBytes !== 0) {
-    throw new FileFormatError(`${file}: ffmpeg output ended mid-frame (${pendingBytes} of ${frameBytes} bytes)`, { details: { path: file } });
+  if (cur) {
+    throw new FileFormatError(`${file}: ffmpeg output ended mid-frame (${curFill} of ${frameBytes} bytes)`, { details: { path: file } });
   }
 }
 
