@@ -301,27 +301,32 @@ export async function decodeAudio(
   }
   const ch = a.channels;
   const total = Math.floor(res.stdout.length / 4);
-  // f32le on a little-endian host: copy the bytes into an aligned Float32Array in one go.
-  const interleaved = new Float32Array(total);
-  new Uint8Array(interleaved.buffer).set(res.stdout.subarray(0, total * 4));
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-    for (let i = 0; i < total; i++) interleaved[i] = res.stdout.readFloatLE(i * 4);
+  // f32le on a little-endian host: view the bytes in place when aligned (else one copy).
+  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  let interleaved: Float32Array;
+  if (le && res.stdout.byteOffset % 4 === 0) interleaved = new Float32Array(res.stdout.buffer, res.stdout.byteOffset, total);
+  else {
+    interleaved = new Float32Array(total);
+    if (le) new Uint8Array(interleaved.buffer).set(res.stdout.subarray(0, total * 4));
+    else for (let i = 0; i < total; i++) interleaved[i] = res.stdout.readFloatLE(i * 4);
   }
   const skip = align ? Math.min(Math.floor(total / ch), Math.round(options.startSec! * sampleRate)) : 0;
   const n = Math.floor(total / ch) - skip;
   const samples = new Float32Array(n);
-  if (ch === 1) samples.set(interleaved.subarray(skip, skip + n));
-  else {
+  let bad = false;
+  if (ch === 1) {
+    samples.set(interleaved.subarray(skip, skip + n));
+    for (let i = 0; i < n; i++) if (!Number.isFinite(samples[i])) bad = true;
+  } else {
     for (let i = 0; i < n; i++) {
       let s = 0;
       const o = (i + skip) * ch;
       for (let c = 0; c < ch; c++) s += interleaved[o + c];
       samples[i] = s / ch;
+      if (!Number.isFinite(s)) bad = true;
     }
   }
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(samples[i])) throw new FileFormatError(`${file}: decoded audio contains non-finite samples`, { details: { path: file } });
-  }
+  if (bad) throw new FileFormatError(`${file}: decoded audio contains non-finite samples`, { details: { path: file } });
   return { samples, sampleRate, durationSec: n / sampleRate, sourceChannels: ch };
 }
 
