@@ -28,6 +28,8 @@ export {
   type ImageU8,
   streamSampledFrames,
   decodeAudio,
+  decodeAudioRates,
+  type DecodeAudioOptions,
   readImage,
 } from './media/decode';
 export { type OpenCv, loadOpenCv } from './flow/opencv';

@@ -12,7 +12,7 @@ import {
   MobileNetV2Accumulator,
   analyzeVideo,
   builtinAudioFeatures,
-  decodeAudio,
+  decodeAudioRates,
   energyPeakTimes,
   onsetDetect,
   powerSpectrogram,
@@ -146,13 +146,19 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
     // Audio decodes (separate ffmpeg processes) start now and run while the video is decoded and its
     // flow computed. A video's audio is placed on the file's timeline (from 0) and cut to start at the
     // first video frame once that is known.
-    const audioJobs = info.audio
-      ? {
-          a22: decodeAudio(file, { sampleRate: BUILTIN_AUDIO_SR, maxSeconds: job.maxSeconds, info, startSec: info.video ? 0 : undefined }),
-          native: job.peaks !== false ? decodeAudio(file, { sampleRate: info.audio.sampleRate, maxSeconds: job.maxSeconds, info, startSec: info.video ? 0 : undefined }) : undefined,
-        }
+    // One ffmpeg run decodes the audio once for both rates (22.05 kHz for builtin-audio and the onsets,
+    // the native rate for the vmr energy peaks).
+    const audioDecode = info.audio
+      ? decodeAudioRates(file, {
+          sampleRates: job.peaks !== false ? [BUILTIN_AUDIO_SR, info.audio.sampleRate] : [BUILTIN_AUDIO_SR],
+          maxSeconds: job.maxSeconds,
+          info,
+          startSec: info.video ? 0 : undefined,
+        })
       : undefined;
-    audioJobs?.a22.catch(() => undefined); // awaited below; not an unhandled rejection if the clip fails first
+    audioDecode?.catch(() => undefined); // awaited below; not an unhandled rejection if the clip fails first
+    const audioJobs = audioDecode ? { a22: audioDecode.then((r) => r[0]), native: job.peaks !== false ? audioDecode.then((r) => r[1]) : undefined } : undefined;
+    audioJobs?.a22.catch(() => undefined);
     audioJobs?.native?.catch(() => undefined);
     if (info.video) {
       const v = info.video;

@@ -259,58 +259,77 @@ export interface DecodedAudio {
   sourceChannels: number;
 }
 
+export interface DecodeAudioOptions {
+  maxSeconds?: number;
+  info?: MediaInfo;
+  /**
+   * Align to the file's timeline: sample 0 is the instant `startSec` of ffmpeg's timeline (e.g. the
+   * first video frame's `streamTimeSec`). ffmpeg's aresample places the audio by its timestamps
+   * (silence where the audio starts late or has gaps), then the samples before `startSec` are dropped.
+   * Default: the first decoded sample is sample 0.
+   */
+  startSec?: number;
+}
+
 /**
  * Decode the first audio stream of `file` to mono float32 PCM at `sampleRate` (ffmpeg resamples each
  * channel; the channels are then averaged here). Throws `FileFormatError` when there is no audio stream.
  */
-export async function decodeAudio(
-  file: string,
-  options: {
-    sampleRate: number;
-    maxSeconds?: number;
-    info?: MediaInfo;
-    /**
-     * Align to the file's timeline: sample 0 is the instant `startSec` of ffmpeg's timeline (e.g. the
-     * first video frame's `streamTimeSec`). ffmpeg's aresample places the audio by its timestamps
-     * (silence where the audio starts late or has gaps), then the samples before `startSec` are dropped.
-     * Default: the first decoded sample is sample 0.
-     */
-    startSec?: number;
-  },
-): Promise<DecodedAudio> {
-  const { sampleRate } = options;
-  if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
-    throw new InvalidArgumentError(`sampleRate must be an integer in [1000, 384000], got ${sampleRate}`);
+export async function decodeAudio(file: string, options: DecodeAudioOptions & { sampleRate: number }): Promise<DecodedAudio> {
+  return (await decodeAudioRates(file, { ...options, sampleRates: [options.sampleRate] }))[0];
+}
+
+/**
+ * `decodeAudio` at several sample rates from one ffmpeg run: the stream is decoded once and split to
+ * one resampler per rate (`vmr ingest` needs 22.05 kHz and the native rate: one process, one decode,
+ * instead of two). Each output is the same samples `decodeAudio` gives at that rate.
+ */
+export async function decodeAudioRates(file: string, options: DecodeAudioOptions & { sampleRates: readonly number[] }): Promise<DecodedAudio[]> {
+  const rates = options.sampleRates;
+  if (rates.length < 1) throw new InvalidArgumentError('decodeAudioRates: give at least one sample rate');
+  for (const sampleRate of rates) {
+    if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
+      throw new InvalidArgumentError(`sampleRate must be an integer in [1000, 384000], got ${sampleRate}`);
+    }
   }
   const info = options.info ?? (await probeMedia(file));
   const a = info.audio;
   if (!a) throw new FileFormatError(`${file}: no audio stream`, { details: { path: file } });
+  const align = options.startSec !== undefined;
+  if (align && (!Number.isFinite(options.startSec) || options.startSec! < 0)) {
+    throw new InvalidArgumentError(`audio start must be a finite time ≥ 0 s, got ${options.startSec}`);
+  }
   const args = ['-v', 'error', '-nostdin'];
   if (options.maxSeconds !== undefined) args.push('-t', String(options.maxSeconds));
-  args.push('-i', file, '-map', `0:${a.index}`, '-vn', '-sn', '-dn');
-  const align = options.startSec !== undefined;
-  if (align) {
-    if (!Number.isFinite(options.startSec) || options.startSec! < 0) throw new InvalidArgumentError(`audio start must be a finite time ≥ 0 s, got ${options.startSec}`);
-    args.push('-af', `aresample=${sampleRate}:async=1:first_pts=0`);
-  }
-  args.push('-ar', String(sampleRate), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1');
+  args.push('-i', file);
+  // One resampler per rate (output i → pipe:1 for i = 0, else pipe:i+2); `async=1:first_pts=0` places
+  // the audio by its timestamps from the timeline's 0.
+  const resamplers = rates.map((r, i) => `[s${i}]aresample=${r}${align ? ':async=1:first_pts=0' : ''}[o${i}]`);
+  const split = rates.length === 1 ? `[0:${a.index}]anull[s0]` : `[0:${a.index}]asplit=${rates.length}${rates.map((_, i) => `[s${i}]`).join('')}`;
+  args.push('-filter_complex', [split, ...resamplers].join(';'));
+  rates.forEach((r, i) => args.push('-map', `[o${i}]`, '-ar', String(r), '-f', 'f32le', '-acodec', 'pcm_f32le', i === 0 ? 'pipe:1' : `pipe:${i + 2}`));
   const { ffmpeg } = ffmpegBinaries();
-  const res = await runTool(ffmpeg, args);
+  const res = await runTool(ffmpeg, args, { extraOutputs: rates.length - 1 });
   if (res.code !== 0) {
     throw new FileFormatError(`${file}: ffmpeg could not decode the audio stream (${tailOf(res.stderr, 400) || `exit ${res.code}`})`, { details: { path: file } });
   }
-  const ch = a.channels;
-  const total = Math.floor(res.stdout.length / 4);
+  return rates.map((sampleRate, i) => toMonoAudio(file, i === 0 ? res.stdout : res.extraOutputs[i - 1], a.channels, sampleRate, align ? options.startSec! : undefined));
+}
+
+/** Interleaved f32le PCM from ffmpeg → mono samples (channels averaged), `startSec` dropped from the front. */
+function toMonoAudio(file: string, bytes: Buffer, ch: number, sampleRate: number, startSec: number | undefined): DecodedAudio {
+  const align = startSec !== undefined;
+  const total = Math.floor(bytes.length / 4);
   // f32le on a little-endian host: view the bytes in place when aligned (else one copy).
   const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   let interleaved: Float32Array;
-  if (le && res.stdout.byteOffset % 4 === 0) interleaved = new Float32Array(res.stdout.buffer, res.stdout.byteOffset, total);
+  if (le && bytes.byteOffset % 4 === 0) interleaved = new Float32Array(bytes.buffer, bytes.byteOffset, total);
   else {
     interleaved = new Float32Array(total);
-    if (le) new Uint8Array(interleaved.buffer).set(res.stdout.subarray(0, total * 4));
-    else for (let i = 0; i < total; i++) interleaved[i] = res.stdout.readFloatLE(i * 4);
+    if (le) new Uint8Array(interleaved.buffer).set(bytes.subarray(0, total * 4));
+    else for (let i = 0; i < total; i++) interleaved[i] = bytes.readFloatLE(i * 4);
   }
-  const skip = align ? Math.min(Math.floor(total / ch), Math.round(options.startSec! * sampleRate)) : 0;
+  const skip = align ? Math.min(Math.floor(total / ch), Math.round(startSec! * sampleRate)) : 0;
   const n = Math.floor(total / ch) - skip;
   const samples = new Float32Array(n);
   let bad = false;
