@@ -106,6 +106,7 @@ export async function analyzeVideo(file: string, options: VideoAnalysisOptions =
       maxSeconds: options.maxSeconds,
       info,
       decodeThreads: options.decodeThreads,
+      recycleFrames: true, // each frame is copied into OpenCV.js by prepare() before the next is asked for
       scale: resize === 'ffmpeg' ? { width, height } : undefined,
     })) {
       if (indices.length === 0) videoStartSec = f.streamTimeSec;

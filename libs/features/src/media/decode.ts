@@ -47,6 +47,12 @@ export interface StreamFramesOptions {
    * only add scheduling and frame-threading overhead (≈ 25 % more decode CPU measured on the shared clips).
    */
   decodeThreads?: number;
+  /**
+   * Reuse frame buffers: a yielded frame's `data` is valid only until the next frame is asked for
+   * (then it may be overwritten). For consumers that copy or finish each frame at once (flow:
+   * `analyzeVideo`); spares the allocation and garbage collection of a full-size frame per sample.
+   */
+  recycleFrames?: boolean;
 }
 
 /** Decoded frames `streamSampledFrames` may hold ahead of its consumer (at least 2 frames). */
@@ -182,11 +188,12 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
   let cur: Uint8Array | undefined;
   let curFill = 0;
   let paused = false;
+  const spare: Uint8Array[] = []; // (recycleFrames) buffers the consumer is done with
   child.stdout.on('data', (chunk: Buffer) => {
     let off = 0;
     while (off < chunk.length) {
       if (!cur) {
-        cur = new Uint8Array(frameBytes);
+        cur = spare.pop() ?? new Uint8Array(frameBytes);
         curFill = 0;
       }
       const n = Math.min(frameBytes - curFill, chunk.length - off);
@@ -228,9 +235,11 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
           const slot = p.slot - h;
           yield { ...prev, data: new Uint8Array(prev.data), sampleIndex: slot, timeSec: slot / (target!.num / target!.den), held: true };
         }
+        if (options.recycleFrames && prev) spare.push(prev.data); // the consumer asked for this frame: done with the last
         prev = { sampleIndex: p.slot, decodeIndex: p.gridIndex, timeSec: p.timeSec, streamTimeSec: Number.isNaN(t) ? t0 + p.timeSec : t, held: false, width, height, data: frame, channels };
       } else {
         const rel = Number.isNaN(t) ? out / nativeFps : t - t0;
+        if (options.recycleFrames && prev) spare.push(prev.data);
         prev = { sampleIndex: out, decodeIndex: Math.round(rel * nativeFps), timeSec: rel, streamTimeSec: t0 + rel, held: false, width, height, data: frame, channels };
       }
       out++;
