@@ -27,6 +27,17 @@ export const BUILTIN_VIDEO_COLUMNS = [
 export const BUILTIN_VIDEO_DIM = BUILTIN_VIDEO_COLUMNS.length;
 const FLOW_COLS = [22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
 
+let SATURATION: Float64Array | undefined;
+
+/** (max − min) / max for every (max, min) pair of 8-bit channel values, index (max << 8) | min (the same doubles as dividing). */
+function saturationTable(): Float64Array {
+  if (!SATURATION) {
+    SATURATION = new Float64Array(1 << 16);
+    for (let mx = 1; mx < 256; mx++) for (let mn = 0; mn <= mx; mn++) SATURATION[(mx << 8) | mn] = (mx - mn) / mx;
+  }
+  return SATURATION;
+}
+
 const TAN_PI_8 = Math.SQRT2 - 1; // tan(π/8)
 const TAN_3PI_8 = Math.SQRT2 + 1; // tan(3π/8)
 
@@ -56,17 +67,18 @@ export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Ar
   const bgr = frame.bgr;
   if (bgr.length !== n * 3) throw new InvalidArgumentError(`builtin-video: colour frame has ${bgr.length} bytes, expected ${n * 3}`);
   let sb = 0, sg = 0, sr = 0, sb2 = 0, sg2 = 0, sr2 = 0, sat = 0, sgr = 0, sgr2 = 0;
-  const hist = new Float64Array(8);
+  const hist = new Int32Array(8);
+  const satOf = saturationTable();
   for (let i = 0, k = 0; i < n; i++, k += 3) {
     const b = bgr[k], gg = bgr[k + 1], r = bgr[k + 2];
     sb += b; sg += gg; sr += r;
     sb2 += b * b; sg2 += gg * gg; sr2 += r * r;
-    const mx = Math.max(r, gg, b);
-    const mn = Math.min(r, gg, b);
-    if (mx > 0) sat += (mx - mn) / mx;
+    const mx = r > gg ? (r > b ? r : b) : gg > b ? gg : b;
+    const mn = r < gg ? (r < b ? r : b) : gg < b ? gg : b;
+    sat += satOf[(mx << 8) | mn]; // (mx − mn) / mx, 0 for black
     const y = g[i];
     sgr += y; sgr2 += y * y;
-    hist[y >> 5] += 1;
+    hist[y >> 5]++;
   }
   const std = (s: number, s2: number): number => Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
   v[0] = sr / n / 255; v[1] = sg / n / 255; v[2] = sb / n / 255;
