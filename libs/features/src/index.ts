@@ -28,6 +28,8 @@ export {
   type ImageU8,
   streamSampledFrames,
   decodeAudio,
+  decodeAudioRates,
+  type DecodeAudioOptions,
   readImage,
 } from './media/decode';
 export { type OpenCv, loadOpenCv } from './flow/opencv';
@@ -54,7 +56,7 @@ export {
   resolveExtractors,
 } from './extractors/registry';
 export { BUILTIN_VIDEO_COLUMNS, BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector } from './extractors/builtin-video';
-export { BUILTIN_AUDIO_DIM, BUILTIN_AUDIO_SR, builtinAudioFeatures } from './extractors/builtin-audio';
+export { BUILTIN_AUDIO_DIM, BUILTIN_AUDIO_SR, BUILTIN_AUDIO_STFT, builtinAudioFeatures } from './extractors/builtin-audio';
 export {
   MOBILENETV2_DIM,
   MOBILENETV2_SIZE,

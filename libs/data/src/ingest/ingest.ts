@@ -142,7 +142,18 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
     reserved.add(id);
     ids.set(f, id);
   }
-  const jobs: ClipJob[] = todo.map((file) => ({
+  // Largest files first (size as a cheap proxy for decode + flow work), so the pool's last clips are
+  // short ones and no worker is left alone with a long clip at the end (clip ids keep the input order).
+  const sizeOf = (f: string): number => {
+    try {
+      return fs.statSync(f).size;
+    } catch {
+      return 0;
+    }
+  };
+  const sizes = new Map(todo.map((f) => [f, sizeOf(f)]));
+  const byWork = [...todo].sort((a, b) => sizes.get(b)! - sizes.get(a)!);
+  const jobs: ClipJob[] = byWork.map((file) => ({
     file,
     videoFeatures: vx.map((e) => e.name),
     audioFeatures: ax.map((e) => e.name),

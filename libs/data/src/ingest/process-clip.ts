@@ -3,15 +3,17 @@ import {
   type DecodedAudio,
   type MediaInfo,
   BUILTIN_AUDIO_SR,
+  BUILTIN_AUDIO_STFT,
   BuiltinVideoAccumulator,
   getExtractor,
   isPretrainedExtractor,
   MobileNetV2Accumulator,
   analyzeVideo,
   builtinAudioFeatures,
-  decodeAudio,
+  decodeAudioRates,
   energyPeakTimes,
   onsetDetect,
+  powerSpectrogram,
   probeMedia,
   resolveExtractor,
 } from '@vmr/features';
@@ -127,13 +129,19 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
     // Audio decodes (separate ffmpeg processes) start now and run while the video is decoded and its
     // flow computed. A video's audio is placed on the file's timeline (from 0) and cut to start at the
     // first video frame once that is known.
-    const audioJobs = info.audio
-      ? {
-          a22: decodeAudio(file, { sampleRate: BUILTIN_AUDIO_SR, maxSeconds: job.maxSeconds, info, startSec: info.video ? 0 : undefined }),
-          native: job.peaks !== false ? decodeAudio(file, { sampleRate: info.audio.sampleRate, maxSeconds: job.maxSeconds, info, startSec: info.video ? 0 : undefined }) : undefined,
-        }
+    // One ffmpeg run decodes the audio once for both rates (22.05 kHz for builtin-audio and the onsets,
+    // the native rate for the vmr energy peaks).
+    const audioDecode = info.audio
+      ? decodeAudioRates(file, {
+          sampleRates: job.peaks !== false ? [BUILTIN_AUDIO_SR, info.audio.sampleRate] : [BUILTIN_AUDIO_SR],
+          maxSeconds: job.maxSeconds,
+          info,
+          startSec: info.video ? 0 : undefined,
+        })
       : undefined;
-    audioJobs?.a22.catch(() => undefined); // awaited below; not an unhandled rejection if the clip fails first
+    audioDecode?.catch(() => undefined); // awaited below; not an unhandled rejection if the clip fails first
+    const audioJobs = audioDecode ? { a22: audioDecode.then((r) => r[0]), native: job.peaks !== false ? audioDecode.then((r) => r[1]) : undefined } : undefined;
+    audioJobs?.a22.catch(() => undefined);
     audioJobs?.native?.catch(() => undefined);
     if (info.video) {
       const v = info.video;
@@ -147,6 +155,9 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
           info,
           maxSeconds: job.maxSeconds,
           resize: job.resize,
+          // One decoder thread: ingest already runs one clip per core (--workers) and the decode runs
+          // beside the flow; ffmpeg's extra threads only added CPU (3.7 → 3.0 CPU-s on the shared clips).
+          decodeThreads: 1,
           onFrame: (f) => {
             acc?.addFrame(f);
             mnet?.addFrame(f);
@@ -200,13 +211,17 @@ export async function processClip(job: ClipJob): Promise<ClipResult> {
         return fail('skipped', 'silent', `audio is silent (peak ${peak.toExponential(2)} < ${SILENCE_PEAK}; pass --allow-silent to keep it)`);
       }
       hasAudio = true;
-      if (job.audioFeatures.includes('builtin-audio')) audio['builtin-audio'] = builtinAudioFeatures(a22.samples, BUILTIN_AUDIO_SR, seconds);
+      // One STFT and one onset detection serve builtin-audio and the AV-Align onsets (same librosa STFT).
+      const wantBuiltin = job.audioFeatures.includes('builtin-audio');
+      const spectrogram = wantBuiltin || job.peaks !== false ? powerSpectrogram(a22.samples, BUILTIN_AUDIO_STFT) : undefined;
+      const onset = spectrogram ? onsetDetect(a22.samples, BUILTIN_AUDIO_SR, { spectrogram }) : undefined;
+      if (wantBuiltin) audio['builtin-audio'] = builtinAudioFeatures(a22.samples, BUILTIN_AUDIO_SR, seconds, { spectrogram, onset });
       for (const n of job.audioFeatures.filter(isPretrainedExtractor)) {
         const x = await resolveExtractor(n, { source: job.modelPaths?.[n], offline: true });
         audio[n] = await x.extractAudio!(file, { seconds, info, maxSeconds: job.maxSeconds });
       }
       if (job.peaks !== false) {
-        peaks.yariv = { ...(peaks.yariv ?? {}), audio: Float64Array.from(onsetDetect(a22.samples, BUILTIN_AUDIO_SR).times) };
+        peaks.yariv = { ...(peaks.yariv ?? {}), audio: Float64Array.from(onset!.times) };
         const native = fromVideoStart(await audioJobs!.native!, videoStartSec);
         peaks.vmr = { audio: Float64Array.from(energyPeakTimes(native.samples, native.sampleRate)) };
       }

@@ -14,7 +14,7 @@
  */
 import { InvalidArgumentError } from '@vmr/core';
 import { applyFilterbank, melFilterbank, powerToDb } from './mel';
-import { powerSpectrogram } from './stft';
+import { type Spectrogram, powerSpectrogram } from './stft';
 
 export const LIBROSA_SR = 22050;
 
@@ -27,6 +27,11 @@ export interface OnsetStrengthOptions {
   lag?: number;
   /** Centre frames (default true; also shifts the envelope as librosa). */
   center?: boolean;
+  /**
+   * The power (|X|²) STFT of `signal` with these nFft / hop / center, when the caller already computed
+   * it (e.g. `vmr ingest` shares one STFT between builtin-audio and the onset peaks); skips the STFT.
+   */
+  spectrogram?: Spectrogram;
 }
 
 /**
@@ -40,7 +45,13 @@ export function onsetStrength(signal: ArrayLike<number>, sr: number, options: On
   const center = options.center ?? true;
   if (!(sr > 0)) throw new InvalidArgumentError(`onset strength: sample rate must be positive, got ${sr}`);
   if (!Number.isInteger(lag) || lag < 1) throw new InvalidArgumentError(`onset strength: lag must be an integer ≥ 1, got ${lag}`);
-  const spec = powerSpectrogram(signal, { nFft, hop, center, power: 2 });
+  let spec = options.spectrogram;
+  if (spec) {
+    const frames = 1 + Math.floor((signal.length + (center ? 2 * (nFft >> 1) : 0) - nFft) / hop);
+    if (spec.bins !== (nFft >> 1) + 1 || spec.frames !== frames) {
+      throw new InvalidArgumentError(`onset strength: the given spectrogram is ${spec.frames}×${spec.bins}, expected ${frames}×${(nFft >> 1) + 1} for nFft ${nFft}, hop ${hop}`);
+    }
+  } else spec = powerSpectrogram(signal, { nFft, hop, center, power: 2 });
   const fb = melFilterbank(sr, nFft, { nMels: options.nMels ?? 128, fmax: options.fmax });
   const mel = applyFilterbank(spec, fb);
   const db = powerToDb(mel.data);

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@vmr/core';
-import { applyFilterbank, melFilterbank, onsetDetect, powerSpectrogram } from '../audio';
+import { type OnsetDetection, type Spectrogram, applyFilterbank, melFilterbank, onsetDetect, powerSpectrogram } from '../audio';
 
 /** Sample rate the builtin-audio descriptor is computed at (librosa's default). */
 export const BUILTIN_AUDIO_SR = 22050;
@@ -8,6 +8,12 @@ const N_FFT = 2048;
 const HOP = 512;
 const N_MELS = 64;
 const LOG_FLOOR = -10; // log10 power floor (−100 dB)
+
+/**
+ * The STFT builtin-audio uses — librosa's onset_strength STFT too — so one spectrogram serves both
+ * (`builtinAudioFeatures(…, { spectrogram, onset })`).
+ */
+export const BUILTIN_AUDIO_STFT = Object.freeze({ nFft: N_FFT, hop: HOP, center: true, power: 2 as const });
 
 /**
  * `builtin-audio`: a weight-free 128-d per-second audio descriptor (same width as VGGish) from the
@@ -24,7 +30,17 @@ const LOG_FLOOR = -10; // log10 power floor (−100 dB)
  * - 126: second's onset strength / track mean onset strength; 127: mean log10 mel power over all bands.
  * Seconds past the end of the audio are rows of silence (floor values, zeros).
  */
-export function builtinAudioFeatures(samples: Float32Array, sampleRate: number, seconds: number): Float32Array {
+export function builtinAudioFeatures(
+  samples: Float32Array,
+  sampleRate: number,
+  seconds: number,
+  /**
+   * Work the caller already did on these samples: `powerSpectrogram(samples, BUILTIN_AUDIO_STFT)` and/or
+   * `onsetDetect(samples, sampleRate)` (librosa defaults) — e.g. `vmr ingest` also needs the onsets
+   * for AV-Align peaks; computed here when absent.
+   */
+  shared: { spectrogram?: Spectrogram; onset?: OnsetDetection } = {},
+): Float32Array {
   if (sampleRate !== BUILTIN_AUDIO_SR) throw new InvalidArgumentError(`builtin-audio needs ${BUILTIN_AUDIO_SR} Hz audio, got ${sampleRate}`);
   if (!Number.isInteger(seconds) || seconds < 1) throw new InvalidArgumentError(`builtin-audio: seconds must be a positive integer, got ${seconds}`);
   for (let i = 0; i < samples.length; i++) if (!Number.isFinite(samples[i])) throw new InvalidArgumentError(`builtin-audio: sample ${i} is not finite`);
@@ -38,13 +54,20 @@ export function builtinAudioFeatures(samples: Float32Array, sampleRate: number, 
     out[s * D + 127] = LOG_FLOOR;
   }
   if (samples.length < N_FFT) return out;
-  const spec = powerSpectrogram(samples, { nFft: N_FFT, hop: HOP, center: true, power: 2 });
+  const spec = shared.spectrogram ?? powerSpectrogram(samples, BUILTIN_AUDIO_STFT);
+  const expectFrames = 1 + Math.floor(samples.length / HOP);
+  if (spec.bins !== N_FFT / 2 + 1 || spec.frames !== expectFrames) {
+    throw new InvalidArgumentError(`builtin-audio: the given spectrogram is ${spec.frames}×${spec.bins}, expected ${expectFrames}×${N_FFT / 2 + 1}`);
+  }
   const fb = melFilterbank(sampleRate, N_FFT, { nMels: N_MELS });
   const mel = applyFilterbank(spec, fb);
   const T = mel.frames;
   const logMel = new Float32Array(mel.data.length);
   for (let i = 0; i < logMel.length; i++) logMel[i] = Math.max(LOG_FLOOR, Math.log10(Math.max(1e-30, mel.data[i])));
-  const onset = onsetDetect(samples, sampleRate);
+  const onset = shared.onset ?? onsetDetect(samples, sampleRate, { spectrogram: spec });
+  if (onset.sampleRate !== sampleRate || onset.hop !== HOP || onset.envelope.length !== spec.frames) {
+    throw new InvalidArgumentError(`builtin-audio: the given onsets are not librosa's defaults on these samples (${onset.envelope.length} frames at hop ${onset.hop}, ${onset.sampleRate} Hz)`);
+  }
   const env = onset.envelope;
   let envMean = 0;
   for (const v of env) envMean += v;

@@ -27,6 +27,38 @@ export const BUILTIN_VIDEO_COLUMNS = [
 export const BUILTIN_VIDEO_DIM = BUILTIN_VIDEO_COLUMNS.length;
 const FLOW_COLS = [22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
 
+let SATURATION: Float64Array | undefined;
+
+/** (max − min) / max for every (max, min) pair of 8-bit channel values, index (max << 8) | min (the same doubles as dividing). */
+function saturationTable(): Float64Array {
+  if (!SATURATION) {
+    SATURATION = new Float64Array(1 << 16);
+    for (let mx = 1; mx < 256; mx++) for (let mn = 0; mn <= mx; mn++) SATURATION[(mx << 8) | mn] = (mx - mn) / mx;
+  }
+  return SATURATION;
+}
+
+const TAN_PI_8 = Math.SQRT2 - 1; // tan(π/8)
+const TAN_3PI_8 = Math.SQRT2 + 1; // tan(3π/8)
+
+/**
+ * Unsigned gradient orientation bin of integer central differences (dx, dy) ≠ (0, 0):
+ * `round(θ / (π/4)) mod 4` with θ = atan2(dy, dx) folded into [0, π) — 0 ≈ horizontal gradient, 1 ≈ 45°,
+ * 2 ≈ vertical, 3 ≈ 135° — by comparing |dy| with tan(π/8)·|dx| and tan(3π/8)·|dx| instead of calling
+ * atan2 (a ratio of integers never equals those irrational tangents, so the bins are identical; the
+ * spec checks every (dx, dy) of 8-bit images).
+ */
+export function gradientOrientationBin(dx: number, dy: number): number {
+  if (dy < 0) {
+    dx = -dx;
+    dy = -dy;
+  }
+  const ax = dx < 0 ? -dx : dx;
+  if (dy < TAN_PI_8 * ax) return 0;
+  if (dy > TAN_3PI_8 * ax) return 2;
+  return dx > 0 ? 1 : 3;
+}
+
 /** The 32-d descriptor of one prepared frame (flow columns 0 when it has no previous frame). */
 export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Array): Float64Array {
   const v = new Float64Array(BUILTIN_VIDEO_DIM);
@@ -35,17 +67,18 @@ export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Ar
   const bgr = frame.bgr;
   if (bgr.length !== n * 3) throw new InvalidArgumentError(`builtin-video: colour frame has ${bgr.length} bytes, expected ${n * 3}`);
   let sb = 0, sg = 0, sr = 0, sb2 = 0, sg2 = 0, sr2 = 0, sat = 0, sgr = 0, sgr2 = 0;
-  const hist = new Float64Array(8);
+  const hist = new Int32Array(8);
+  const satOf = saturationTable();
   for (let i = 0, k = 0; i < n; i++, k += 3) {
     const b = bgr[k], gg = bgr[k + 1], r = bgr[k + 2];
     sb += b; sg += gg; sr += r;
     sb2 += b * b; sg2 += gg * gg; sr2 += r * r;
-    const mx = Math.max(r, gg, b);
-    const mn = Math.min(r, gg, b);
-    if (mx > 0) sat += (mx - mn) / mx;
+    const mx = r > gg ? (r > b ? r : b) : gg > b ? gg : b;
+    const mn = r < gg ? (r < b ? r : b) : gg < b ? gg : b;
+    sat += satOf[(mx << 8) | mn]; // (mx − mn) / mx, 0 for black
     const y = g[i];
     sgr += y; sgr2 += y * y;
-    hist[y >> 5] += 1;
+    hist[y >> 5]++;
   }
   const std = (s: number, s2: number): number => Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
   v[0] = sr / n / 255; v[1] = sg / n / 255; v[2] = sb / n / 255;
@@ -58,17 +91,15 @@ export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Ar
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
-      const gx = (g[i + 1] - g[i - 1]) / 2;
-      const gy = (g[i + w] - g[i - w]) / 2;
+      const dx = g[i + 1] - g[i - 1];
+      const dy = g[i + w] - g[i - w];
+      const gx = dx / 2;
+      const gy = dy / 2;
       const m = Math.sqrt(gx * gx + gy * gy);
       gm += m;
       cnt++;
       if (m > 32) edges++;
-      if (m > 0) {
-        let a = Math.atan2(gy, gx);
-        if (a < 0) a += Math.PI; // unsigned orientation in [0, π)
-        orient[Math.round(a / (Math.PI / 4)) % 4] += m;
-      }
+      if (m > 0) orient[gradientOrientationBin(dx, dy)] += m;
     }
   }
   v[16] = gm / cnt / 255;

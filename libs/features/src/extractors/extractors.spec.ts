@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@vmr/core';
-import { BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector } from './builtin-video';
-import { BUILTIN_AUDIO_SR, builtinAudioFeatures } from './builtin-audio';
+import { BUILTIN_VIDEO_DIM, BuiltinVideoAccumulator, builtinVideoFrameVector, gradientOrientationBin } from './builtin-video';
+import { BUILTIN_AUDIO_SR, BUILTIN_AUDIO_STFT, builtinAudioFeatures } from './builtin-audio';
+import { onsetDetect, powerSpectrogram } from '../audio';
 import { resolveExtractors, getExtractor } from './registry';
 import type { PreparedFrame } from '../flow/trajectory';
 
@@ -53,6 +54,30 @@ describe('builtin-video', () => {
   });
 });
 
+describe('builtin-video gradient orientation bins', () => {
+  it('equal round(atan2 folded to [0, π) / (π/4)) mod 4 for every central difference of 8-bit images', () => {
+    // The descriptor's original rule, kept here as the reference for the atan2-free bins.
+    const reference = (dx: number, dy: number): number => {
+      let a = Math.atan2(dy / 2, dx / 2);
+      if (a < 0) a += Math.PI;
+      return Math.round(a / (Math.PI / 4)) % 4;
+    };
+    let differ = 0;
+    const seen = [0, 0, 0, 0];
+    for (let dx = -255; dx <= 255; dx++) {
+      for (let dy = -255; dy <= 255; dy++) {
+        if (dx === 0 && dy === 0) continue;
+        const b = gradientOrientationBin(dx, dy);
+        if (b !== reference(dx, dy)) differ++;
+        seen[b]++;
+      }
+    }
+    expect(differ).toBe(0);
+    expect(seen.every((c) => c > 10_000)).toBe(true);
+    expect([gradientOrientationBin(5, 0), gradientOrientationBin(-5, 0), gradientOrientationBin(3, 3), gradientOrientationBin(0, -7), gradientOrientationBin(-3, 3)]).toEqual([0, 0, 1, 2, 3]);
+  });
+});
+
 describe('builtin-audio', () => {
   it('is 128-d per second, finite, and sees a 440 Hz tone in the right mel band', () => {
     const sr = BUILTIN_AUDIO_SR;
@@ -69,6 +94,25 @@ describe('builtin-audio', () => {
     expect(f[128 + 119]).toBeGreaterThan(0.5); // silent second: mostly near-silent frames
     expect(f[2 * 128 + 0]).toBe(-10); // past the end: silence row
     expect(f[124]).toBeCloseTo((2 * 440) / sr, 3); // zero-crossing rate of a 440 Hz sine
+  });
+
+  it('gives the same numbers from a shared STFT and onset detection (as vmr ingest passes them), and refuses mismatched ones', () => {
+    const sr = BUILTIN_AUDIO_SR;
+    const x = new Float32Array(Math.round(2.5 * sr));
+    let seed = 7;
+    for (let i = 0; i < x.length; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const click = i % 5000 < 200 ? 0.6 : 0; // onsets every ~0.23 s
+      x[i] = click * Math.sin(i / 3) + 0.05 * (seed / 2147483648 - 0.5);
+    }
+    const spectrogram = powerSpectrogram(x, BUILTIN_AUDIO_STFT);
+    const onset = onsetDetect(x, sr, { spectrogram });
+    expect(onset.times).toEqual(onsetDetect(x, sr).times); // the onset's own STFT is the same one
+    expect(onset.times.length).toBeGreaterThan(5);
+    expect(Array.from(builtinAudioFeatures(x, sr, 3, { spectrogram, onset }))).toEqual(Array.from(builtinAudioFeatures(x, sr, 3)));
+    const other = powerSpectrogram(x.subarray(0, sr), BUILTIN_AUDIO_STFT);
+    expect(() => builtinAudioFeatures(x, sr, 3, { spectrogram: other })).toThrow(/spectrogram is 44×1025, expected 108×1025/);
+    expect(() => onsetDetect(x, sr, { spectrogram: other })).toThrow(InvalidArgumentError);
   });
 });
 

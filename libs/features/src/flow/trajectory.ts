@@ -37,6 +37,8 @@ export interface VideoAnalysisOptions {
   resize?: 'opencv' | 'ffmpeg';
   /** Only analyse the first `maxSeconds` of the video. */
   maxSeconds?: number;
+  /** ffmpeg decoder threads (see `StreamFramesOptions.decodeThreads`); default ffmpeg's choice. */
+  decodeThreads?: number;
   /** Probe result, when the caller already has it. */
   info?: MediaInfo;
   /** Called for every sampled frame, in order, after its flow is computed. */
@@ -103,6 +105,8 @@ export async function analyzeVideo(file: string, options: VideoAnalysisOptions =
       pixelFormat: colour ? 'bgr24' : 'gray',
       maxSeconds: options.maxSeconds,
       info,
+      decodeThreads: options.decodeThreads,
+      recycleFrames: true, // each frame is copied into OpenCV.js by prepare() before the next is asked for
       scale: resize === 'ffmpeg' ? { width, height } : undefined,
     })) {
       if (indices.length === 0) videoStartSec = f.streamTimeSec;

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { FileFormatError, sharedPath } from '@vmr/core';
-import { decodeAudio, readImage, streamSampledFrames } from './decode';
+import { decodeAudio, decodeAudioRates, readImage, streamSampledFrames } from './decode';
 
 const MEDIA = sharedPath('media');
 
@@ -21,6 +21,20 @@ describe('ffmpeg decoding through pipes', () => {
     expect(a.samples.length).toBeGreaterThanOrEqual(2 * 22050 - 1200);
     expect(a.samples.length).toBeLessThanOrEqual(2 * 22050 + 1200);
     await expect(decodeAudio(path.join(MEDIA, 'flow/Venus/frame10.png'), { sampleRate: 16000 })).rejects.toThrow(FileFormatError);
+  });
+
+  it('decodes several rates in one ffmpeg run, each sample for sample what decodeAudio gives (stereo Vorbis and AAC)', async () => {
+    for (const [clip, startSec] of [['video/toy_crystal.webm', 0], ['video/bbb_10s.mp4', undefined]] as const) {
+      const file = path.join(MEDIA, clip);
+      const [a22, a44] = await decodeAudioRates(file, { sampleRates: [22050, 44100], startSec, maxSeconds: 6 });
+      const s22 = await decodeAudio(file, { sampleRate: 22050, startSec, maxSeconds: 6 });
+      const s44 = await decodeAudio(file, { sampleRate: 44100, startSec, maxSeconds: 6 });
+      expect(a22.sampleRate).toBe(22050);
+      expect(a44.sampleRate).toBe(44100);
+      expect(a22.samples.length).toBeGreaterThan(5 * 22050);
+      expect(Buffer.from(a22.samples.buffer).equals(Buffer.from(s22.samples.buffer))).toBe(true);
+      expect(Buffer.from(a44.samples.buffer).equals(Buffer.from(s44.samples.buffer))).toBe(true);
+    }
   });
 
   it('streams every frame or only the accumulator-sampled ones, at native size', async () => {

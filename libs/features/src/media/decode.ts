@@ -41,7 +41,22 @@ export interface StreamFramesOptions {
    * frames cross the pipe. Default: the native (display) size.
    */
   scale?: { width: number; height: number; flags?: string };
+  /**
+   * ffmpeg decoder threads (`-threads`); default: ffmpeg's choice (one per core). Pass 1 when the
+   * caller already runs one decode per core (e.g. `vmr ingest --workers N`): extra decoder threads then
+   * only add scheduling and frame-threading overhead (≈ 25 % more decode CPU measured on the shared clips).
+   */
+  decodeThreads?: number;
+  /**
+   * Reuse frame buffers: a yielded frame's `data` is valid only until the next frame is asked for
+   * (then it may be overwritten). For consumers that copy or finish each frame at once (flow:
+   * `analyzeVideo`); spares the allocation and garbage collection of a full-size frame per sample.
+   */
+  recycleFrames?: boolean;
 }
+
+/** Decoded frames `streamSampledFrames` may hold ahead of its consumer (at least 2 frames). */
+const READ_AHEAD_BYTES = 24 << 20;
 
 const SHOWINFO = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] (.*)$/;
 
@@ -67,6 +82,10 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
     if (!(options.maxSeconds > 0)) throw new InvalidArgumentError(`--max-seconds must be > 0, got ${options.maxSeconds}`);
     args.push('-t', String(options.maxSeconds));
   }
+  if (options.decodeThreads !== undefined) {
+    if (!Number.isInteger(options.decodeThreads) || options.decodeThreads < 0) throw new InvalidArgumentError(`decoder threads must be an integer ≥ 0, got ${options.decodeThreads}`);
+    args.push('-threads', String(options.decodeThreads));
+  }
   args.push('-i', file, '-map', `0:${v.index}`, '-an', '-sn', '-dn');
   const filters: string[] = [];
   if (options.targetFps) filters.push(`select='${accumulatorSelectExpr(v.fpsRational, options.targetFps)}'`);
@@ -81,7 +100,22 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
   const times: number[] = [];
   let problems = '';
   let partial = '';
-  let wake: (() => void) | undefined;
+  // Whoever waits for ffmpeg (a frame, a timestamp line, the exit) is woken by any of its events.
+  let waiters: Array<() => void> = [];
+  const wake = (): void => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  const nextEvent = (): Promise<void> =>
+    new Promise<void>((r) => {
+      const timer = setTimeout(r, 1000); // (re-checks deadlines even when ffmpeg is silent)
+      timer.unref();
+      waiters.push(() => {
+        clearTimeout(timer);
+        r();
+      });
+    });
   const onLine = (line: string): void => {
     const m = SHOWINFO.exec(line);
     if (m) {
@@ -105,20 +139,20 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
     const lines = text.split('\n');
     partial = lines.pop() ?? '';
     for (const l of lines) onLine(l.replace(/\r$/, ''));
-    wake?.();
+    wake();
   });
   let closed = false;
   const exited = new Promise<{ code: number | null; spawnError?: Error }>((resolve) => {
     child.on('error', (e) => {
       closed = true;
-      wake?.();
+      wake();
       resolve({ code: null, spawnError: e });
     });
     child.on('close', (code) => {
       if (partial) onLine(partial);
       partial = '';
       closed = true;
-      wake?.();
+      wake();
       resolve({ code });
     });
   });
@@ -132,10 +166,7 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
         child.kill('SIGKILL');
         throw new ExternalToolError(`${file}: ffmpeg (${ffmpeg}) reported no timestamp for output frame ${k} within 60 s`, { details: { path: file } });
       }
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, 1000).unref();
-      });
+      await nextEvent();
     }
     if (times.length <= k) {
       throw new FileFormatError(`${file}: ffmpeg gave no timestamp for output frame ${k} (${tailOf(problems, 300) || 'no showinfo line'})`, { details: { path: file } });
@@ -148,37 +179,71 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
   let t0: number | undefined;
   let out = 0;
   let prev: SampledFrame | undefined;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  // Frames are read off the pipe as soon as ffmpeg writes them (up to READ_AHEAD_BYTES queued), so
+  // ffmpeg decodes the next frames — on another core — while the consumer computes flow on this one;
+  // each chunk is copied once, straight into its frame.
+  const readAhead = Math.max(2 * frameBytes, READ_AHEAD_BYTES);
+  const queue: Uint8Array[] = [];
+  let queuedBytes = 0;
+  let cur: Uint8Array | undefined;
+  let curFill = 0;
+  let paused = false;
+  const spare: Uint8Array[] = []; // (recycleFrames) buffers the consumer is done with
+  child.stdout.on('data', (chunk: Buffer) => {
+    let off = 0;
+    while (off < chunk.length) {
+      if (!cur) {
+        cur = spare.pop() ?? new Uint8Array(frameBytes);
+        curFill = 0;
+      }
+      const n = Math.min(frameBytes - curFill, chunk.length - off);
+      cur.set(chunk.subarray(off, off + n), curFill);
+      curFill += n;
+      off += n;
+      if (curFill === frameBytes) {
+        queue.push(cur);
+        queuedBytes += frameBytes;
+        cur = undefined;
+      }
+    }
+    if (queuedBytes >= readAhead && !paused) {
+      paused = true;
+      child.stdout.pause();
+    }
+    wake();
+  });
   let finished = false;
   try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      while (pendingBytes >= frameBytes) {
-        const all = pending.length === 1 ? pending[0] : Buffer.concat(pending);
-        const frame = new Uint8Array(frameBytes);
-        frame.set(all.subarray(0, frameBytes));
-        const rest = all.subarray(frameBytes);
-        pending = rest.length > 0 ? [rest] : [];
-        pendingBytes = rest.length;
-        const t = await timeOf(out);
-        if (t0 === undefined) t0 = Number.isNaN(t) ? 0 : t;
-        if (slots) {
-          const p = slots.place(t);
-          // Slots that no frame reached (a gap): the previous frame was still on screen.
-          for (let h = p.held; h > 0 && prev; h--) {
-            const slot = p.slot - h;
-            yield { ...prev, data: new Uint8Array(prev.data), sampleIndex: slot, timeSec: slot / (target!.num / target!.den), held: true };
-          }
-          prev = { sampleIndex: p.slot, decodeIndex: p.gridIndex, timeSec: p.timeSec, streamTimeSec: Number.isNaN(t) ? t0 + p.timeSec : t, held: false, width, height, data: frame, channels };
-        } else {
-          const rel = Number.isNaN(t) ? out / nativeFps : t - t0;
-          prev = { sampleIndex: out, decodeIndex: Math.round(rel * nativeFps), timeSec: rel, streamTimeSec: t0 + rel, held: false, width, height, data: frame, channels };
-        }
-        out++;
-        yield prev;
+    for (;;) {
+      if (queue.length === 0) {
+        if (closed) break;
+        await nextEvent();
+        continue;
       }
+      const frame = queue.shift()!;
+      queuedBytes -= frameBytes;
+      if (paused && queuedBytes < readAhead) {
+        paused = false;
+        child.stdout.resume();
+      }
+      const t = await timeOf(out);
+      if (t0 === undefined) t0 = Number.isNaN(t) ? 0 : t;
+      if (slots) {
+        const p = slots.place(t);
+        // Slots that no frame reached (a gap): the previous frame was still on screen.
+        for (let h = p.held; h > 0 && prev; h--) {
+          const slot = p.slot - h;
+          yield { ...prev, data: new Uint8Array(prev.data), sampleIndex: slot, timeSec: slot / (target!.num / target!.den), held: true };
+        }
+        if (options.recycleFrames && prev) spare.push(prev.data); // the consumer asked for this frame: done with the last
+        prev = { sampleIndex: p.slot, decodeIndex: p.gridIndex, timeSec: p.timeSec, streamTimeSec: Number.isNaN(t) ? t0 + p.timeSec : t, held: false, width, height, data: frame, channels };
+      } else {
+        const rel = Number.isNaN(t) ? out / nativeFps : t - t0;
+        if (options.recycleFrames && prev) spare.push(prev.data);
+        prev = { sampleIndex: out, decodeIndex: Math.round(rel * nativeFps), timeSec: rel, streamTimeSec: t0 + rel, held: false, width, height, data: frame, channels };
+      }
+      out++;
+      yield prev;
     }
     finished = true;
   } finally {
@@ -189,8 +254,8 @@ export async function* streamSampledFrames(file: string, options: StreamFramesOp
   if (res.code !== 0) {
     throw new FileFormatError(`${file}: ffmpeg could not decode the video stream (${tailOf(problems, 400) || `exit ${res.code}`})`, { details: { path: file } });
   }
-  if (pendingBytes !== 0) {
-    throw new FileFormatError(`${file}: ffmpeg output ended mid-frame (${pendingBytes} of ${frameBytes} bytes)`, { details: { path: file } });
+  if (cur) {
+    throw new FileFormatError(`${file}: ffmpeg output ended mid-frame (${curFill} of ${frameBytes} bytes)`, { details: { path: file } });
   }
 }
 
@@ -203,69 +268,93 @@ export interface DecodedAudio {
   sourceChannels: number;
 }
 
+export interface DecodeAudioOptions {
+  maxSeconds?: number;
+  info?: MediaInfo;
+  /**
+   * Align to the file's timeline: sample 0 is the instant `startSec` of ffmpeg's timeline (e.g. the
+   * first video frame's `streamTimeSec`). ffmpeg's aresample places the audio by its timestamps
+   * (silence where the audio starts late or has gaps), then the samples before `startSec` are dropped.
+   * Default: the first decoded sample is sample 0.
+   */
+  startSec?: number;
+}
+
 /**
  * Decode the first audio stream of `file` to mono float32 PCM at `sampleRate` (ffmpeg resamples each
  * channel; the channels are then averaged here). Throws `FileFormatError` when there is no audio stream.
  */
-export async function decodeAudio(
-  file: string,
-  options: {
-    sampleRate: number;
-    maxSeconds?: number;
-    info?: MediaInfo;
-    /**
-     * Align to the file's timeline: sample 0 is the instant `startSec` of ffmpeg's timeline (e.g. the
-     * first video frame's `streamTimeSec`). ffmpeg's aresample places the audio by its timestamps
-     * (silence where the audio starts late or has gaps), then the samples before `startSec` are dropped.
-     * Default: the first decoded sample is sample 0.
-     */
-    startSec?: number;
-  },
-): Promise<DecodedAudio> {
-  const { sampleRate } = options;
-  if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
-    throw new InvalidArgumentError(`sampleRate must be an integer in [1000, 384000], got ${sampleRate}`);
+export async function decodeAudio(file: string, options: DecodeAudioOptions & { sampleRate: number }): Promise<DecodedAudio> {
+  return (await decodeAudioRates(file, { ...options, sampleRates: [options.sampleRate] }))[0];
+}
+
+/**
+ * `decodeAudio` at several sample rates from one ffmpeg run: the stream is decoded once and split to
+ * one resampler per rate (`vmr ingest` needs 22.05 kHz and the native rate: one process, one decode,
+ * instead of two). Each output is the same samples `decodeAudio` gives at that rate.
+ */
+export async function decodeAudioRates(file: string, options: DecodeAudioOptions & { sampleRates: readonly number[] }): Promise<DecodedAudio[]> {
+  const rates = options.sampleRates;
+  if (rates.length < 1) throw new InvalidArgumentError('decodeAudioRates: give at least one sample rate');
+  for (const sampleRate of rates) {
+    if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
+      throw new InvalidArgumentError(`sampleRate must be an integer in [1000, 384000], got ${sampleRate}`);
+    }
   }
   const info = options.info ?? (await probeMedia(file));
   const a = info.audio;
   if (!a) throw new FileFormatError(`${file}: no audio stream`, { details: { path: file } });
+  const align = options.startSec !== undefined;
+  if (align && (!Number.isFinite(options.startSec) || options.startSec! < 0)) {
+    throw new InvalidArgumentError(`audio start must be a finite time ≥ 0 s, got ${options.startSec}`);
+  }
   const args = ['-v', 'error', '-nostdin'];
   if (options.maxSeconds !== undefined) args.push('-t', String(options.maxSeconds));
-  args.push('-i', file, '-map', `0:${a.index}`, '-vn', '-sn', '-dn');
-  const align = options.startSec !== undefined;
-  if (align) {
-    if (!Number.isFinite(options.startSec) || options.startSec! < 0) throw new InvalidArgumentError(`audio start must be a finite time ≥ 0 s, got ${options.startSec}`);
-    args.push('-af', `aresample=${sampleRate}:async=1:first_pts=0`);
-  }
-  args.push('-ar', String(sampleRate), '-f', 'f32le', '-acodec', 'pcm_f32le', 'pipe:1');
+  args.push('-i', file);
+  // One resampler per rate (output i → pipe:1 for i = 0, else pipe:i+2); `async=1:first_pts=0` places
+  // the audio by its timestamps from the timeline's 0.
+  const resamplers = rates.map((r, i) => `[s${i}]aresample=${r}${align ? ':async=1:first_pts=0' : ''}[o${i}]`);
+  const split = rates.length === 1 ? `[0:${a.index}]anull[s0]` : `[0:${a.index}]asplit=${rates.length}${rates.map((_, i) => `[s${i}]`).join('')}`;
+  args.push('-filter_complex', [split, ...resamplers].join(';'));
+  rates.forEach((r, i) => args.push('-map', `[o${i}]`, '-ar', String(r), '-f', 'f32le', '-acodec', 'pcm_f32le', i === 0 ? 'pipe:1' : `pipe:${i + 2}`));
   const { ffmpeg } = ffmpegBinaries();
-  const res = await runTool(ffmpeg, args);
+  const res = await runTool(ffmpeg, args, { extraOutputs: rates.length - 1 });
   if (res.code !== 0) {
     throw new FileFormatError(`${file}: ffmpeg could not decode the audio stream (${tailOf(res.stderr, 400) || `exit ${res.code}`})`, { details: { path: file } });
   }
-  const ch = a.channels;
-  const total = Math.floor(res.stdout.length / 4);
-  // f32le on a little-endian host: copy the bytes into an aligned Float32Array in one go.
-  const interleaved = new Float32Array(total);
-  new Uint8Array(interleaved.buffer).set(res.stdout.subarray(0, total * 4));
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-    for (let i = 0; i < total; i++) interleaved[i] = res.stdout.readFloatLE(i * 4);
+  return rates.map((sampleRate, i) => toMonoAudio(file, i === 0 ? res.stdout : res.extraOutputs[i - 1], a.channels, sampleRate, align ? options.startSec! : undefined));
+}
+
+/** Interleaved f32le PCM from ffmpeg → mono samples (channels averaged), `startSec` dropped from the front. */
+function toMonoAudio(file: string, bytes: Buffer, ch: number, sampleRate: number, startSec: number | undefined): DecodedAudio {
+  const align = startSec !== undefined;
+  const total = Math.floor(bytes.length / 4);
+  // f32le on a little-endian host: view the bytes in place when aligned (else one copy).
+  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  let interleaved: Float32Array;
+  if (le && bytes.byteOffset % 4 === 0) interleaved = new Float32Array(bytes.buffer, bytes.byteOffset, total);
+  else {
+    interleaved = new Float32Array(total);
+    if (le) new Uint8Array(interleaved.buffer).set(bytes.subarray(0, total * 4));
+    else for (let i = 0; i < total; i++) interleaved[i] = bytes.readFloatLE(i * 4);
   }
-  const skip = align ? Math.min(Math.floor(total / ch), Math.round(options.startSec! * sampleRate)) : 0;
+  const skip = align ? Math.min(Math.floor(total / ch), Math.round(startSec! * sampleRate)) : 0;
   const n = Math.floor(total / ch) - skip;
   const samples = new Float32Array(n);
-  if (ch === 1) samples.set(interleaved.subarray(skip, skip + n));
-  else {
+  let bad = false;
+  if (ch === 1) {
+    samples.set(interleaved.subarray(skip, skip + n));
+    for (let i = 0; i < n; i++) if (!Number.isFinite(samples[i])) bad = true;
+  } else {
     for (let i = 0; i < n; i++) {
       let s = 0;
       const o = (i + skip) * ch;
       for (let c = 0; c < ch; c++) s += interleaved[o + c];
       samples[i] = s / ch;
+      if (!Number.isFinite(s)) bad = true;
     }
   }
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(samples[i])) throw new FileFormatError(`${file}: decoded audio contains non-finite samples`, { details: { path: file } });
-  }
+  if (bad) throw new FileFormatError(`${file}: decoded audio contains non-finite samples`, { details: { path: file } });
   return { samples, sampleRate, durationSec: n / sampleRate, sourceChannels: ch };
 }
 
