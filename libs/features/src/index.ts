@@ -73,6 +73,7 @@ export {
   type ModelFetchOptions,
   type ResolvedModelFiles,
   parseModelSource,
+  parseModelArgs,
   modelCacheDir,
   isOffline,
   huggingFaceEndpoint,

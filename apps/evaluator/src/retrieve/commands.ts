@@ -1,19 +1,9 @@
 import type { Argv } from 'yargs';
-import { InvalidArgumentError, printResult, type VmrCommand } from '@vmr/core';
+import { printResult, type VmrCommand } from '@vmr/core';
 import { withStore } from '@vmr/tracking';
 import { SPLIT_CHOICES, type SplitChoice } from '@vmr/pipeline';
+import { parseModelArgs } from '@vmr/features';
 import { retrieve, type RetrieveResult } from './retrieve';
-
-/** `--model name=path` pairs (as `vmr ingest`). */
-export function parseModelArgs(v: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of v ?? []) {
-    const i = s.indexOf('=');
-    if (i <= 0 || i === s.length - 1) throw new InvalidArgumentError(`--model expects name=path, got ${JSON.stringify(s)}`);
-    out[s.slice(0, i)] = s.slice(i + 1);
-  }
-  return out;
-}
 
 const f3 = (x: number | null) => (x === null ? '—' : x.toFixed(3));
 
@@ -59,7 +49,7 @@ export const retrieveCommand: VmrCommand = {
       split: a.split as SplitChoice | undefined,
       out: a.out as string | undefined,
       cacheDir: a.cache as string | undefined,
-      modelPaths: parseModelArgs(a.model as string[] | undefined),
+      modelPaths: parseModelArgs(a.model as string[] | undefined) ?? {},
       store: a.store as string | undefined,
       trackingUri: a['tracking-uri'] as string | undefined,
       progress: !a.json,

@@ -1,5 +1,5 @@
 import { type VmrCommand, InvalidArgumentError, printResult, withJson } from '@vmr/core';
-import { NPM_FFMPEG_FALLBACK_NOTE } from '@vmr/features';
+import { NPM_FFMPEG_FALLBACK_NOTE, parseModelArgs } from '@vmr/features';
 import { DatasetWriter, Dataset } from '../dataset/dataset';
 import { parseSplitFractions } from '../dataset/splits';
 import { ingestMedia, segmentDataset } from './ingest';
@@ -24,17 +24,6 @@ function segmentOptions(a: Record<string, unknown>): { segments?: number; minSeg
   if (o.minSegmentSeconds !== undefined && !(o.minSegmentSeconds > 0)) throw new InvalidArgumentError(`--min-segment-seconds must be > 0, got ${o.minSegmentSeconds}`);
   if (o.jumpSeconds !== undefined && !(o.jumpSeconds > 0)) throw new InvalidArgumentError(`--jump-seconds must be > 0, got ${o.jumpSeconds}`);
   return o;
-}
-
-function parseModelArgs(v: string[] | undefined): Record<string, string> | undefined {
-  if (!v) return undefined;
-  const out: Record<string, string> = {};
-  for (const s of v) {
-    const i = s.indexOf('=');
-    if (i <= 0 || i === s.length - 1) throw new InvalidArgumentError(`--model expects name=source (Hugging Face repo, URL or local path), got ${JSON.stringify(s)}`);
-    out[s.slice(0, i)] = s.slice(i + 1);
-  }
-  return out;
 }
 
 export const ingestCommand: VmrCommand = {

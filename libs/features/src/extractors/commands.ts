@@ -1,17 +1,7 @@
 import { type VmrCommand, InvalidArgumentError, createProgress, printResult, withJson } from '@vmr/core';
 import { listExtractors } from './registry';
-import { modelCacheDir } from './model-source';
+import { modelCacheDir, parseModelArgs } from './model-source';
 import { type ExtractorProvenance, PRETRAINED_EXTRACTORS, isPretrainedExtractor, pretrainedDefaultSource, pretrainedModelFiles, resolveExtractor } from './pretrained';
-
-function parseSources(v: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of v ?? []) {
-    const i = s.indexOf('=');
-    if (i <= 0 || i === s.length - 1) throw new InvalidArgumentError(`--model expects name=source (Hugging Face repo, URL or local path), got ${JSON.stringify(s)}`);
-    out[s.slice(0, i)] = s.slice(i + 1);
-  }
-  return out;
-}
 
 /** `vmr models fetch` / `vmr models list`: get pretrained extractor models into the cache ahead of time. */
 export const modelsCommand: VmrCommand = {
@@ -28,7 +18,7 @@ export const modelsCommand: VmrCommand = {
       .example('$0 models fetch --model vggish=https://example.org/vggish.onnx --model i3d=org/i3d-onnx', 'VGGish from a URL, I3D from a Hugging Face repo')
       .example('$0 models list --json', 'what each extractor needs and what is cached'),
   handler: async (a: Record<string, unknown>) => {
-    const sources = parseSources(a.model as string[] | undefined);
+    const sources = parseModelArgs(a.model as string[] | undefined) ?? {};
     const cacheDir = (a['model-cache'] as string | undefined) ?? modelCacheDir();
     if (a.action === 'list') {
       const rows = listExtractors().map((e) => ({

@@ -4,8 +4,8 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { IoError, NotFoundError } from '@vmr/core';
-import { ensureModelFiles, isOffline, modelCacheDir, parseModelSource } from './model-source';
+import { InvalidArgumentError, IoError, NotFoundError } from '@vmr/core';
+import { ensureModelFiles, isOffline, modelCacheDir, parseModelArgs, parseModelSource } from './model-source';
 
 /** A loopback HTTP server holding a few files in the Hugging Face `resolve` layout; counts requests. */
 function startServer(files: Record<string, Buffer>): Promise<{ url: string; requests: Array<{ path: string; range?: string }>; close: () => Promise<void> }> {
@@ -43,6 +43,16 @@ function startServer(files: Record<string, Buffer>): Promise<{ url: string; requ
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+describe('--model flags', () => {
+  it('name=source pairs (the source may hold "="); none given is undefined; a malformed flag names --model', () => {
+    expect(parseModelArgs(['clip=openai/clip-vit-base-patch32', 'vggish=/m/vggish.onnx', 'i3d=https://h/x?a=b'])).toEqual({ clip: 'openai/clip-vit-base-patch32', vggish: '/m/vggish.onnx', i3d: 'https://h/x?a=b' });
+    expect(parseModelArgs(undefined)).toBeUndefined();
+    expect(parseModelArgs([])).toBeUndefined();
+    for (const bad of ['clip', '=x', 'clip=']) expect(() => parseModelArgs([bad])).toThrow(InvalidArgumentError);
+    expect(() => parseModelArgs(['clip'])).toThrow(/--model expects name=source .* got "clip"/);
+  });
+});
 
 describe('model sources, cache and downloads (offline: a loopback server)', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-models-'));

@@ -7,6 +7,21 @@ import * as path from 'path';
 import { InvalidArgumentError, IoError, NotFoundError, errorMessage, writeJsonAtomic, sha256File } from '@vmr/core';
 
 /**
+ * The `--model name=source` flags of `vmr ingest` and `vmr retrieve` (source: a Hugging Face repo id, a
+ * URL or a local path) as a name → source map; undefined when no flag was given.
+ */
+export function parseModelArgs(v: string[] | undefined): Record<string, string> | undefined {
+  if (!v || v.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const s of v) {
+    const i = s.indexOf('=');
+    if (i <= 0 || i === s.length - 1) throw new InvalidArgumentError(`--model expects name=source (Hugging Face repo, URL or local path), got ${JSON.stringify(s)}`);
+    out[s.slice(0, i)] = s.slice(i + 1);
+  }
+  return out;
+}
+
+/**
  * Where a pretrained extractor's model files come from:
  * - `huggingface`: a Hugging Face repo id, `org/name` or `org/name@revision` (also `hf:org/name`);
  * - `url`: an `http(s)://` URL of one model file (e.g. a VGGish `.onnx`);
