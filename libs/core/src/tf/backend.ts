@@ -3,6 +3,7 @@ import { tf } from './tfjs';
 import { UnsupportedError, errorMessage } from '../errors';
 import { BackendNameSchema, type BackendName, type ConcreteBackend } from '../backend-name';
 import { installWasmFastKernels } from './fast-kernels';
+import { installNativeGemm, nativeGemmStatus } from './native-gemm';
 
 export { BackendNameSchema, type BackendName, type ConcreteBackend };
 
@@ -24,6 +25,25 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Every backend tried, in order, with the reason it was skipped. */
   attempts: BackendAttempt[];
+  /**
+   * What runs the matrix products: `native-gemm (avx2, 2 threads)` (wasm with the optional native
+   * GEMM, libs/core/native), `xnnpack` (stock wasm; `matmulNote` says why not native), or the
+   * backend's own (`tfjs-<backend>`). Native and XNNPACK products differ in the last bits.
+   */
+  matmul: string;
+  /** Why the native GEMM is not in use on wasm (not built, off, CPU), when it is not. */
+  matmulNote?: string;
+  /** The backend as users see it: `wasm+native-gemm (avx2, 2 threads)`, `wasm`, `cpu`, … */
+  label: string;
+}
+
+/** `matmul`, `matmulNote` and `label` of a backend (the wasm engine read now: threads may change). */
+export function describeMatmul(backend: ConcreteBackend): Pick<BackendInfo, 'matmul' | 'matmulNote' | 'label'> {
+  if (backend !== 'wasm') return { matmul: `tfjs-${backend}`, label: backend };
+  const st = nativeGemmStatus();
+  if (!st.enabled) return { matmul: 'xnnpack', matmulNote: `native GEMM ${st.reason}`, label: 'wasm' };
+  const engine = `native-gemm (${st.isa}, ${st.threads} thread${st.threads > 1 ? 's' : ''})`;
+  return { matmul: engine, label: `wasm+${engine}` };
 }
 
 const PACKAGES: Record<ConcreteBackend, string> = {
@@ -131,6 +151,7 @@ async function tryBackend(name: ConcreteBackend): Promise<string> {
         }
       }
       installWasmFastKernels();
+      installNativeGemm();
       return 'wasm';
     }
     case 'cpu': {
@@ -180,9 +201,10 @@ export async function selectBackend(
         package: PACKAGES[name],
         tfjsVersion: tf.version_core,
         attempts,
+        ...describeMatmul(name),
       };
       options.log?.(
-        `backend: ${name} (${PACKAGES[name]}, tfjs-core ${tf.version_core})` +
+        `backend: ${active.label} (${PACKAGES[name]}, tfjs-core ${tf.version_core})` +
           (attempts.length > 1
             ? `; skipped ${attempts.filter((a) => !a.ok).map((a) => `${a.backend} (${a.error})`).join(', ')}`
             : ''),

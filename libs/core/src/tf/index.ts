@@ -9,7 +9,9 @@ export {
   selectBackend,
   activeBackend,
   webgpuEnabled,
+  describeMatmul,
 } from './backend';
+export { nativeGemmStatus, nativeGemmPath, setNativeGemmThreads, setNativeGemmActive, nativeGemmActive, type NativeGemmStatus } from './native-gemm';
 export { matMul, linear, swapLastAxes } from './fast-matmul';
 export { gatherRows, selectRows } from './gather-rows';
 export { dropout, dropoutMask, reluDropout, DropoutStream, type MaskFill } from './dropout';
