@@ -1,0 +1,168 @@
+import * as fs from 'fs';
+import { tf, selectBackend, nativeGemmStatus, nativeGemmActive, setNativeGemmActive, setNativeGemmThreads, describeMatmul } from './index';
+import { Rng } from '../rng';
+
+/**
+ * The optional native GEMM (libs/core/native) must equal a plain triple loop. It is built by
+ * `npm install` wherever a C++ compiler exists (CI has g++); when it is not built these tests FAIL
+ * with the reason, they never pass silently. `VMR_NATIVE_GEMM=0` runs are the only exception: then
+ * the suite checks that the stock kernels are in use instead.
+ */
+const off = process.env.VMR_NATIVE_GEMM === '0';
+
+/** Relative tolerance on |native − reference| / (|reference| summed magnitude): fp32 rounding over K terms. */
+const REL_TOL = 1e-5;
+
+function randn(rng: Rng, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.next() * 2 - 1;
+  return a;
+}
+
+/** C[b] = op(A[b]) · op(B[b]) by the definition, in float64; batch 1 on a side broadcasts. */
+function reference(a: Float32Array, b: Float32Array, batchA: number, batchB: number, m: number, k: number, n: number, ta: boolean, tb: boolean) {
+  const batch = Math.max(batchA, batchB);
+  const c = new Float64Array(batch * m * n);
+  const mag = new Float64Array(batch * m * n); // Σ|a·b|: the scale of the rounding error
+  for (let t = 0; t < batch; t++) {
+    const ao = (batchA === 1 ? 0 : t) * m * k;
+    const bo = (batchB === 1 ? 0 : t) * k * n;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        let g = 0;
+        for (let p = 0; p < k; p++) {
+          const x = a[ao + (ta ? p * m + i : i * k + p)] * b[bo + (tb ? j * k + p : p * n + j)];
+          s += x;
+          g += Math.abs(x);
+        }
+        c[t * m * n + i * n + j] = s;
+        mag[t * m * n + i * n + j] = g;
+      }
+  }
+  return { c, mag };
+}
+
+function worstRelError(got: Float32Array | Int32Array | Uint8Array, ref: { c: Float64Array; mag: Float64Array }): number {
+  let worst = 0;
+  for (let i = 0; i < ref.c.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.c[i]) / Math.max(ref.mag[i], 1e-30));
+  return worst;
+}
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
+
+afterEach(() => {
+  setNativeGemmActive(true);
+  setNativeGemmThreads(2);
+});
+
+describe('native GEMM on the wasm backend', () => {
+  it('is built and active (or off only through VMR_NATIVE_GEMM=0), and the backend label says which', () => {
+    const st = nativeGemmStatus();
+    if (off) {
+      expect(st.enabled).toBe(false);
+      expect(describeMatmul('wasm')).toEqual({ matmul: 'xnnpack', matmulNote: 'native GEMM off (VMR_NATIVE_GEMM=0)', label: 'wasm' });
+      return;
+    }
+    if (!st.enabled) {
+      throw new Error(`the native GEMM is not available: ${st.reason}. Build it with \`node libs/core/native/build.js --strict\` (needs g++ or clang++ and Node's headers)`);
+    }
+    expect(fs.existsSync(st.path)).toBe(true);
+    expect(st.isa).toBe('avx2');
+    expect(nativeGemmActive()).toBe(true);
+    expect(describeMatmul('wasm').label).toMatch(/^wasm\+native-gemm \(avx2, \d+ threads?\)$/);
+    expect(describeMatmul('cpu')).toEqual({ matmul: 'tfjs-cpu', label: 'cpu' });
+  });
+
+  // odd sizes exercise every edge of the 6×16 micro-kernel and of the 256-deep K blocks
+  const cases: Array<[string, number, number, number, number, number]> = [
+    // name, batchA, batchB, M, K, N
+    ['odd 2-D', 1, 1, 37, 29, 53],
+    ['K across blocks', 1, 1, 13, 517, 19],
+    ['wide N (2 threads split the columns)', 1, 1, 7, 300, 1100],
+    ['tall M (2 threads split the rows)', 1, 1, 601, 130, 41],
+    ['batched', 5, 5, 9, 17, 11],
+    ['batched (2 threads split the batch)', 3, 3, 40, 200, 300],
+    ['batch broadcast of b', 4, 1, 10, 23, 31],
+    ['batch broadcast of a', 1, 3, 6, 16, 17],
+  ];
+  for (const [name, batchA, batchB, m, k, n] of cases) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      it(`${name}: [${batchA}×${m}×${k}]·[${batchB}×${k}×${n}], transposeA=${ta}, transposeB=${tb}, equals the triple loop within ${REL_TOL} relative`, () => {
+        if (!off && !nativeGemmStatus().enabled) throw new Error(`native GEMM not available: ${nativeGemmStatus().reason}`);
+        const rng = new Rng(`gemm/${name}/${ta}/${tb}`);
+        const a = randn(rng, batchA * m * k);
+        const b = randn(rng, batchB * k * n);
+        const ref = reference(a, b, batchA, batchB, m, k, n, ta, tb);
+        const shapeA = ta ? [batchA, k, m] : [batchA, m, k];
+        const shapeB = tb ? [batchB, n, k] : [batchB, k, n];
+        for (const threads of [1, 2]) {
+          setNativeGemmThreads(threads);
+          const got = tf.tidy(() => tf.matMul(tf.tensor3d(a, shapeA as [number, number, number]), tf.tensor3d(b, shapeB as [number, number, number]), ta, tb));
+          expect(got.shape).toEqual([Math.max(batchA, batchB), m, n]);
+          expect(worstRelError(got.dataSync(), ref)).toBeLessThan(REL_TOL);
+          got.dispose();
+        }
+      });
+    }
+  }
+
+  it('gives bit-identical results with 1 and 2 threads (a fixed accumulation order)', () => {
+    const rng = new Rng('gemm/threads');
+    const a = tf.tensor2d(randn(rng, 500 * 300), [500, 300]);
+    const b = tf.tensor2d(randn(rng, 300 * 200), [300, 200]);
+    setNativeGemmThreads(1);
+    const one = tf.matMul(a, b).dataSync().slice();
+    setNativeGemmThreads(2);
+    const two = tf.matMul(a, b).dataSync().slice();
+    expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
+    tf.dispose([a, b]);
+  });
+
+  it('fuses bias and relu like tf.fused.matMul, and falls back to XNNPACK for prelu', () => {
+    const rng = new Rng('gemm/fused');
+    const [m, k, n] = [23, 41, 37];
+    const a = randn(rng, m * k);
+    const b = randn(rng, k * n);
+    const bias = randn(rng, n);
+    const ref = reference(a, b, 1, 1, m, k, n, false, false);
+    const expected = new Float64Array(m * n);
+    for (let i = 0; i < m * n; i++) expected[i] = Math.max(0, ref.c[i] + bias[i % n]);
+    const out = tf.tidy(() =>
+      tf.fused.matMul({ a: tf.tensor2d(a, [m, k]), b: tf.tensor2d(b, [k, n]), bias: tf.tensor1d(bias), activation: 'relu' }).dataSync(),
+    );
+    let worst = 0;
+    for (let i = 0; i < m * n; i++) worst = Math.max(worst, Math.abs(out[i] - expected[i]) / (ref.mag[i] + Math.abs(bias[i % n])));
+    expect(worst).toBeLessThan(REL_TOL);
+    expect(Math.min(...out)).toBe(0); // relu clipped something
+    const alpha = tf.fill([n], 0.1);
+    const prelu = tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a, [m, k]), b: tf.tensor2d(b, [k, n]), activation: 'prelu', preluActivationWeights: alpha }).dataSync());
+    for (let i = 0; i < m * n; i++) {
+      const v = ref.c[i] > 0 ? ref.c[i] : 0.1 * ref.c[i];
+      expect(Math.abs(prelu[i] - v)).toBeLessThan(1e-4 * (ref.mag[i] + 1));
+    }
+    alpha.dispose();
+  });
+
+  it('is a different engine from XNNPACK: both agree within tolerance, and switching off routes to XNNPACK', () => {
+    if (off) return; // nothing to compare: only the stock kernels are in use
+    const rng = new Rng('gemm/engines');
+    const a = tf.tensor2d(randn(rng, 300 * 700), [300, 700]);
+    const b = tf.tensor2d(randn(rng, 700 * 90), [700, 90]);
+    const native = tf.matMul(a, b).dataSync().slice();
+    setNativeGemmActive(false);
+    expect(nativeGemmActive()).toBe(false);
+    const stock = tf.matMul(a, b).dataSync().slice();
+    let worst = 0;
+    let differ = 0;
+    for (let i = 0; i < native.length; i++) {
+      worst = Math.max(worst, Math.abs(native[i] - stock[i]) / (Math.abs(stock[i]) + 1));
+      if (native[i] !== stock[i]) differ++;
+    }
+    expect(worst).toBeLessThan(1e-4);
+    expect(differ).toBeGreaterThan(0); // really two engines (else this test would prove nothing)
+    tf.dispose([a, b]);
+  });
+});
