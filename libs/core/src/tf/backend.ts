@@ -3,7 +3,7 @@ import { tf } from './tfjs';
 import { UnsupportedError, errorMessage } from '../errors';
 import { BackendNameSchema, type BackendName, type ConcreteBackend } from '../backend-name';
 import { installWasmFastKernels } from './fast-kernels';
-import { installNativeGemm, nativeGemmStatus } from './native-gemm';
+import { installNativeGemm, nativeGemmActive, nativeGemmStatus } from './native-gemm';
 
 export { BackendNameSchema, type BackendName, type ConcreteBackend };
 
@@ -26,9 +26,10 @@ export interface BackendInfo {
   /** Every backend tried, in order, with the reason it was skipped. */
   attempts: BackendAttempt[];
   /**
-   * What runs the matrix products: `native-gemm (avx2, 2 threads)` (wasm with the optional native
-   * GEMM, libs/core/native), `xnnpack` (stock wasm; `matmulNote` says why not native), or the
-   * backend's own (`tfjs-<backend>`). Native and XNNPACK products differ in the last bits.
+   * What runs the matrix products: `native-gemm (avx2)` (wasm with the optional native GEMM,
+   * libs/core/native), `xnnpack` (stock wasm; `matmulNote` says why not native), or the backend's
+   * own (`tfjs-<backend>`). Native and XNNPACK products differ in the last bits, so a run resumes only
+   * on the same engine; the thread count does not change results.
    */
   matmul: string;
   /** Why the native GEMM is not in use on wasm (not built, off, CPU), when it is not. */
@@ -37,13 +38,14 @@ export interface BackendInfo {
   label: string;
 }
 
-/** `matmul`, `matmulNote` and `label` of a backend (the wasm engine read now: threads may change). */
-export function describeMatmul(backend: ConcreteBackend): Pick<BackendInfo, 'matmul' | 'matmulNote' | 'label'> {
+/** `matmul`, `matmulNote` and `label` of a backend, read now (the engine can be switched, threads changed). */
+export function describeMatmul(backend: ConcreteBackend, options: { threads?: number } = {}): Pick<BackendInfo, 'matmul' | 'matmulNote' | 'label'> {
   if (backend !== 'wasm') return { matmul: `tfjs-${backend}`, label: backend };
   const st = nativeGemmStatus();
   if (!st.enabled) return { matmul: 'xnnpack', matmulNote: `native GEMM ${st.reason}`, label: 'wasm' };
-  const engine = `native-gemm (${st.isa}, ${st.threads} thread${st.threads > 1 ? 's' : ''})`;
-  return { matmul: engine, label: `wasm+${engine}` };
+  if (!nativeGemmActive()) return { matmul: 'xnnpack', matmulNote: 'native GEMM switched off in this process', label: 'wasm' };
+  const threads = options.threads ?? st.threads;
+  return { matmul: `native-gemm (${st.isa})`, label: `wasm+native-gemm (${st.isa}, ${threads} thread${threads > 1 ? 's' : ''})` };
 }
 
 const PACKAGES: Record<ConcreteBackend, string> = {

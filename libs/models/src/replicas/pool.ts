@@ -90,6 +90,8 @@ export class ReplicaPool {
   private constructor(
     readonly model: OfVmNet,
     private readonly replicas: Replica[],
+    /** Native GEMM threads each replica uses (wasm). */
+    readonly gemmThreads: number,
   ) {}
 
   static async create(model: OfVmNet, options: ReplicaPoolOptions): Promise<ReplicaPool> {
@@ -115,7 +117,7 @@ export class ReplicaPool {
       await Promise.all(replicas.map((r) => r.worker.terminate()));
       throw e;
     }
-    return new ReplicaPool(model, replicas);
+    return new ReplicaPool(model, replicas, gemmThreads);
   }
 
   get size(): number {
