@@ -96,8 +96,18 @@ void pack_b(const Mat& B, long k0, long kc, long j0, long nc, float* out) {
   }
 }
 
-__attribute__((target("avx2,fma"))) void kernel_6x16(long kc, const float* __restrict ap, const float* __restrict bp, float* c,
-                                                      long ldc, long mr, long nr, bool accumulate) {
+// A element (r, k) of the 6-row sliver is ap[r * ars + k * aks]: a packed panel (ars 1, aks MR) or,
+// for row-major A, the matrix itself (ars = row stride, aks 1; rows past the edge repeat the last row).
+template <bool Packed>
+__attribute__((target("avx2,fma"))) inline void kernel_6x16(long kc, const float* __restrict ap, long ars, const float* __restrict bp,
+                                                             float* c, long ldc, long mr, long nr, bool accumulate) {
+  const float* a0 = ap;
+  const float* a1 = ap + (Packed ? 1 : std::min(1L, mr - 1) * ars);
+  const float* a2 = ap + (Packed ? 2 : std::min(2L, mr - 1) * ars);
+  const float* a3 = ap + (Packed ? 3 : std::min(3L, mr - 1) * ars);
+  const float* a4 = ap + (Packed ? 4 : std::min(4L, mr - 1) * ars);
+  const float* a5 = ap + (Packed ? 5 : std::min(5L, mr - 1) * ars);
+  constexpr long aks = Packed ? MR : 1;
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -108,13 +118,13 @@ __attribute__((target("avx2,fma"))) void kernel_6x16(long kc, const float* __res
     const __m256 b0 = _mm256_load_ps(bp);
     const __m256 b1 = _mm256_load_ps(bp + 8);
     __m256 a;
-    a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
-    a = _mm256_broadcast_ss(ap + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
-    a = _mm256_broadcast_ss(ap + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
-    a = _mm256_broadcast_ss(ap + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
-    a = _mm256_broadcast_ss(ap + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
-    a = _mm256_broadcast_ss(ap + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
-    ap += MR;
+    const long o = k * aks;
+    a = _mm256_broadcast_ss(a0 + o); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+    a = _mm256_broadcast_ss(a1 + o); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+    a = _mm256_broadcast_ss(a2 + o); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+    a = _mm256_broadcast_ss(a3 + o); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+    a = _mm256_broadcast_ss(a4 + o); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+    a = _mm256_broadcast_ss(a5 + o); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
     bp += NR;
   }
   alignas(32) float tmp[MR * NR];
@@ -149,6 +159,9 @@ void gemm_serial(const Problem& P) {
   thread_local std::vector<float> abuf, bbuf;
   float* ap = aligned_buffer(abuf, MC * KC);
   float* bp = aligned_buffer(bbuf, KC * NC);
+  // row-major A is read in place (6 row streams; packing it would cost as much as the product when N
+  // is small); a transposed A is packed into contiguous 6-row panels
+  const bool direct = P.a.cs == 1;
   for (long jc = 0; jc < P.n; jc += NC) {
     const long nc = std::min(NC, P.n - jc);
     for (long pc = 0; pc < P.k; pc += KC) {
@@ -156,11 +169,15 @@ void gemm_serial(const Problem& P) {
       pack_b(P.b, pc, kc, jc, nc, bp);
       for (long ic = 0; ic < P.m; ic += MC) {
         const long mc = std::min(MC, P.m - ic);
-        pack_a(P.a, ic, mc, pc, kc, ap);
+        if (!direct) pack_a(P.a, ic, mc, pc, kc, ap);
         for (long jr = 0; jr < nc; jr += NR) {
           for (long ir = 0; ir < mc; ir += MR) {
-            kernel_6x16(kc, ap + ir * kc, bp + jr * kc, P.c + (ic + ir) * P.ldc + jc + jr, P.ldc, std::min(MR, mc - ir),
-                        std::min(NR, nc - jr), pc > 0);
+            float* c = P.c + (ic + ir) * P.ldc + jc + jr;
+            const long mr = std::min(MR, mc - ir), nr = std::min(NR, nc - jr);
+            if (direct)
+              kernel_6x16<false>(kc, P.a.p + (ic + ir) * P.a.rs + pc, P.a.rs, bp + jr * kc, c, P.ldc, mr, nr, pc > 0);
+            else
+              kernel_6x16<true>(kc, ap + ir * kc, 1, bp + jr * kc, c, P.ldc, mr, nr, pc > 0);
           }
         }
       }
