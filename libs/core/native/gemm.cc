@@ -15,6 +15,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -322,6 +323,55 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The DropoutStream of libs/core/src/tf/dropout.ts (mulberry32, four entries per draw), bit for bit:
+// dropoutFill(out: Float32Array, offset, n, state, thr, keep) → the stream's new state.
+inline uint32_t mulberry32(uint32_t& a) {
+  a += 0x6d2b79f5u;
+  uint32_t t = (a ^ (a >> 15)) * (a | 1u);
+  t ^= t + (t ^ (t >> 7)) * (t | 61u);
+  return t ^ (t >> 14);
+}
+
+napi_value DropoutFill(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 6) {
+    napi_throw_type_error(env, nullptr, "vmr_gemm.dropoutFill(out, offset, n, state, thr, keep) needs 6 arguments");
+    return nullptr;
+  }
+  napi_typedarray_type type;
+  size_t len = 0;
+  void* data = nullptr;
+  CHECK(napi_get_typedarray_info(env, argv[0], &type, &len, &data, nullptr, nullptr));
+  double offD, nD, keepD;
+  uint32_t state, thr;
+  CHECK(napi_get_value_double(env, argv[1], &offD));
+  CHECK(napi_get_value_double(env, argv[2], &nD));
+  CHECK(napi_get_value_uint32(env, argv[3], &state));
+  CHECK(napi_get_value_uint32(env, argv[4], &thr));
+  CHECK(napi_get_value_double(env, argv[5], &keepD));
+  const long off = long(offD), n = long(nD);
+  if (type != napi_float32_array || off < 0 || n < 0 || size_t(off + n) > len) {
+    napi_throw_range_error(env, nullptr, "vmr_gemm.dropoutFill: out must be a Float32Array holding offset + n entries");
+    return nullptr;
+  }
+  float* out = static_cast<float*>(data) + off;
+  const uint32_t hi = thr >> 8, lo = thr & 255u;
+  const float keep = float(keepD);
+  long i = 0;
+  while (i < n) {
+    const uint32_t t = mulberry32(state);
+    for (int sh = 0; sh < 32 && i < n; sh += 8, i++) {
+      const uint32_t b = (t >> sh) & 255u;
+      out[i] = b < hi ? 0.f : b > hi ? keep : ((mulberry32(state) & 255u) < lo ? 0.f : keep);
+    }
+  }
+  napi_value result;
+  CHECK(napi_create_uint32(env, state, &result));
+  return result;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, isa, hw;
   CHECK(napi_create_object(env, &obj));
@@ -336,6 +386,8 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_value f;
   CHECK(napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &f));
   CHECK(napi_set_named_property(env, exports, "gemm", f));
+  CHECK(napi_create_function(env, "dropoutFill", NAPI_AUTO_LENGTH, DropoutFill, nullptr, &f));
+  CHECK(napi_set_named_property(env, exports, "dropoutFill", f));
   CHECK(napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &f));
   CHECK(napi_set_named_property(env, exports, "info", f));
   return exports;

@@ -1,6 +1,7 @@
 import { tf } from './tfjs';
 import { InvalidArgumentError } from '../errors';
 import { phase } from './profile';
+import { nativeDropoutFill } from './native-gemm';
 
 /**
  * A deterministic stream of dropout decisions (mulberry32). Each 32-bit draw decides FOUR entries from
@@ -8,6 +9,9 @@ import { phase } from './profile';
  * dropped with probability round(rate·65536)/65536 exactly (16-bit resolution) at ~1.004 draws per 4
  * entries — mask generation is a visible part of a training step.
  */
+/** Fills at least this long go to the native twin of `fill` (a call costs about as much as ~100 entries). */
+const NATIVE_FILL_MIN = 512;
+
 export class DropoutStream {
   private a: number;
   constructor(seed: number) {
@@ -30,6 +34,14 @@ export class DropoutStream {
     const hi = thr >>> 8;
     const lo = thr & 255;
     const keep = 1 / (1 - rate);
+    if (n >= NATIVE_FILL_MIN) {
+      // the addon's copy of this loop (same draws, same values) where it is built
+      const state = nativeDropoutFill(out, off, n, this.a, thr, keep);
+      if (state !== undefined) {
+        this.a = state | 0;
+        return;
+      }
+    }
     const end = off + n;
     let i = off;
     while (i < end) {

@@ -166,3 +166,49 @@ describe('native GEMM on the wasm backend', () => {
     tf.dispose([a, b]);
   });
 });
+
+describe('native DropoutStream fill', () => {
+  /** The stream's definition (mulberry32, four bytes per draw, tie byte resolved by one more draw), in plain JS. */
+  function referenceFills(seed: number, lengths: number[], rate: number): Float32Array {
+    let a = seed >>> 0;
+    const next = () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return (t ^ (t >>> 14)) >>> 0;
+    };
+    const out = new Float32Array(lengths.reduce((x, y) => x + y, 0));
+    const thr = Math.round(rate * 65536);
+    let i = 0;
+    for (const n of lengths) {
+      const end = i + n;
+      while (i < end) {
+        const t = next();
+        for (let sh = 0; sh < 32 && i < end; sh += 8, i++) {
+          const b = (t >>> sh) & 255;
+          out[i] = b < thr >>> 8 ? 0 : b > thr >>> 8 ? 1 / (1 - rate) : (next() & 255) < (thr & 255) ? 0 : 1 / (1 - rate);
+        }
+      }
+    }
+    return out;
+  }
+
+  it('gives the same masks as the JS stream, bit for bit, across native and JS fills of one stream', async () => {
+    const { DropoutStream } = await import('./dropout');
+    if (!off && !nativeGemmStatus().enabled) throw new Error(`native addon not available: ${nativeGemmStatus().reason}`);
+    for (const rate of [0.1, 0.5, 0.3333]) {
+      const lengths = [5003, 700, 37, 2048, 511, 9];
+      const st = new DropoutStream(0xdeadbeef);
+      const got = new Float32Array(lengths.reduce((x, y) => x + y, 0));
+      let o = 0;
+      for (const n of lengths) {
+        st.fill(got, o, n, rate);
+        o += n;
+      }
+      const want = referenceFills(0xdeadbeef, lengths, rate);
+      expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      const dropped = got.filter((v) => v === 0).length / got.length;
+      expect(Math.abs(dropped - rate)).toBeLessThan(0.02);
+    }
+  });
+});

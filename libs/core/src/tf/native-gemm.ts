@@ -20,6 +20,7 @@ import { tf } from './tfjs';
 
 interface Addon {
   gemm(heap: ArrayBuffer, params: Float64Array): void;
+  dropoutFill(out: Float32Array, offset: number, n: number, state: number, thr: number, keep: number): number;
   info(): { isa: string; hardwareThreads: number };
 }
 
@@ -94,6 +95,15 @@ export function nativeGemmStatus(): NativeGemmStatus {
   return a
     ? { enabled: true, isa: a.info().isa, threads, path: nativeGemmPath() }
     : { enabled: false, threads: 1, reason: loadError, path: nativeGemmPath() };
+}
+
+/**
+ * The native twin of `DropoutStream.fill` (bit-identical: same generator, same byte rule), or
+ * undefined without the addon. Returns the stream's new state.
+ */
+export function nativeDropoutFill(out: Float32Array, offset: number, n: number, state: number, thr: number, keep: number): number | undefined {
+  const a = load();
+  return a ? a.dropoutFill(out, offset, n, state >>> 0, thr, keep) : undefined;
 }
 
 /** Threads per native product from now on (≥ 1); returns the previous value. */
