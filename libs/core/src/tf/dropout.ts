@@ -79,15 +79,13 @@ function fillMask(data: Float32Array, rate: number, seed: number | MaskFill): vo
  * A new wasm tensor of `shape` whose heap memory `write` fills in place (no JS array, no upload copy).
  * `write` gets views taken after the allocation (growing the heap moves it) and must not allocate tensors.
  */
-function heapTensor(shape: number[], inputs: tf.Tensor[], write: (out: Float32Array, ins: Float32Array[]) => void): tf.Tensor {
+function heapTensor(shape: number[], write: (out: Float32Array) => void): tf.Tensor {
   const backend = tf.backend() as unknown as HeapBackend;
   const info = backend.makeOutput(shape, 'float32');
   const out = backend.typedArrayFromHeap(info) as Float32Array;
-  write(out, inputs.map((t) => backend.typedArrayFromHeap(t) as Float32Array));
+  write(out);
   return tf.engine().makeTensorFromTensorInfo(info);
 }
-
-const onWasm = (...ts: tf.Tensor[]) => tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
 
 /**
  * Inverted-dropout scale mask: each entry 0 with probability `rate`, else `1/(1-rate)`, from one
@@ -99,7 +97,7 @@ export function dropoutMask(shape: number[], rate: number, seed: number | MaskFi
   const size = shape.reduce((a, b) => a * b, 1);
   return phase('dropout masks (JS)', () => {
     // wasm: written straight into the tensor's heap memory
-    if (tf.getBackend() === 'wasm') return heapTensor(shape, [], (out) => fillMask(out, rate, seed));
+    if (tf.getBackend() === 'wasm') return heapTensor(shape, (out) => fillMask(out, rate, seed));
     // other backends may keep the array as the tensor's storage: a fresh one there
     const data = new Float32Array(size);
     fillMask(data, rate, seed);
@@ -126,29 +124,11 @@ export function reluDropout(x: tf.Tensor, rate: number, seed: number | MaskFill)
   if (rate === 0) return tf.relu(x);
   const scale = 1 / (1 - rate);
   const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    // wasm: one pass on the heap (mask drawn into the output, then relu(x)·mask in place) instead of
-    // an uploaded mask, a relu and a product; the same values
-    const y = onWasm(input)
-      ? phase('dropout masks (JS)', () =>
-          heapTensor(input.shape, [input], (out, [x]) => {
-            fillMask(out, rate, seed);
-            for (let i = 0; i < out.length; i++) {
-              const v = x[i];
-              out[i] = (v < 0 ? 0 : v) * out[i];
-            }
-          }),
-        )
-      : tf.tidy(() => tf.mul(tf.relu(input), dropoutMask(input.shape, rate, seed)));
+    const y = tf.tidy(() => tf.mul(tf.relu(input), dropoutMask(input.shape, rate, seed)));
     save([y]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        onWasm(dy, saved[0])
-          ? heapTensor(dy.shape, [dy, saved[0]], (out, [g, yy]) => {
-              const s32 = Math.fround(scale); // as the float32 product tf.mul computes
-              for (let i = 0; i < out.length; i++) out[i] = g[i] * (yy[i] > 0 ? s32 : 0);
-            })
-          : tf.mul(dy, tf.mul(tf.step(saved[0]), scale)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.mul(tf.step(saved[0]), scale)),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as tf.Tensor;
