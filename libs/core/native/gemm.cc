@@ -99,9 +99,11 @@ void pack_b(const Mat& B, long k0, long kc, long j0, long nc, float* out) {
 
 // A element (r, k) of the 6-row sliver is ap[r * ars + k * aks]: a packed panel (ars 1, aks MR) or,
 // for row-major A, the matrix itself (ars = row stride, aks 1; rows past the edge repeat the last row).
+// B element (k, j) of the 16-column sliver is bp[k * brs + j]: a packed panel (brs NR) or, for
+// row-major B when M is small (packing would cost as much as the product), the matrix itself.
 template <bool Packed>
 __attribute__((target("avx2,fma"))) inline void kernel_6x16(long kc, const float* __restrict ap, long ars, const float* __restrict bp,
-                                                             float* c, long ldc, long mr, long nr, bool accumulate) {
+                                                             long brs, float* c, long ldc, long mr, long nr, bool accumulate) {
   const float* a0 = ap;
   const float* a1 = ap + (Packed ? 1 : std::min(1L, mr - 1) * ars);
   const float* a2 = ap + (Packed ? 2 : std::min(2L, mr - 1) * ars);
@@ -116,8 +118,8 @@ __attribute__((target("avx2,fma"))) inline void kernel_6x16(long kc, const float
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
   for (long k = 0; k < kc; k++) {
-    const __m256 b0 = _mm256_load_ps(bp);
-    const __m256 b1 = _mm256_load_ps(bp + 8);
+    const __m256 b0 = _mm256_loadu_ps(bp);
+    const __m256 b1 = _mm256_loadu_ps(bp + 8);
     __m256 a;
     const long o = k * aks;
     a = _mm256_broadcast_ss(a0 + o); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
@@ -126,7 +128,7 @@ __attribute__((target("avx2,fma"))) inline void kernel_6x16(long kc, const float
     a = _mm256_broadcast_ss(a3 + o); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
     a = _mm256_broadcast_ss(a4 + o); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
     a = _mm256_broadcast_ss(a5 + o); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
-    bp += NR;
+    bp += brs;
   }
   alignas(32) float tmp[MR * NR];
   const bool full = mr == MR && nr == NR;
@@ -151,10 +153,42 @@ __attribute__((target("avx2,fma"))) inline void kernel_6x16(long kc, const float
     for (long j = 0; j < nr; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tmp[r * NR + j] : tmp[r * NR + j];
 }
 
+// One output row (M = 1: bias gradients as ones·dY, pooling): c = a · B, memory-bound, no packing.
+// Each c[j] is one FMA chain over k in order (vector lane or scalar: the same fused operations).
+__attribute__((target("avx2,fma"))) void gemv_row(const Problem& P) {
+  const float* a = P.a.p;
+  const long as = P.a.cs;
+  const long n = P.n, k = P.k;
+  if (P.b.cs == 1) {
+    // B streamed row by row with the running sums in c (one row of C fits L1; float32 either way:
+    // the same chain of FMAs per column)
+    std::fill(P.c, P.c + n, 0.f);
+    const long n8 = n & ~7L;
+    for (long p = 0; p < k; p++) {
+      const float* b = P.b.p + p * P.b.rs;
+      const float ap = a[p * as];
+      const __m256 av = _mm256_set1_ps(ap);
+      for (long j = 0; j < n8; j += 8) _mm256_storeu_ps(P.c + j, _mm256_fmadd_ps(av, _mm256_loadu_ps(b + j), _mm256_loadu_ps(P.c + j)));
+      for (long j = n8; j < n; j++) P.c[j] = std::fma(ap, b[j], P.c[j]);
+    }
+    return;
+  }
+  for (long j = 0; j < n; j++) {  // transposed B: a dot product per column
+    float acc = 0.f;
+    const float* b = P.b.p + j * P.b.cs;
+    for (long p = 0; p < k; p++) acc = std::fma(a[p * as], b[p * P.b.rs], acc);
+    P.c[j] = acc;
+  }
+}
+
 void gemm_serial(const Problem& P) {
   if (P.m <= 0 || P.n <= 0) return;
   if (P.k <= 0) {
     for (long i = 0; i < P.m; i++) std::fill(P.c + i * P.ldc, P.c + i * P.ldc + P.n, 0.f);
+    return;
+  }
+  if (P.m == 1) {
+    gemv_row(P);
     return;
   }
   thread_local std::vector<float> abuf, bbuf;
@@ -163,22 +197,34 @@ void gemm_serial(const Problem& P) {
   // row-major A is read in place (6 row streams; packing it would cost as much as the product when N
   // is small); a transposed A is packed into contiguous 6-row panels
   const bool direct = P.a.cs == 1;
+  const bool directB = P.b.cs == 1 && P.m <= MC;
+  alignas(64) float edge[KC * NR];
   for (long jc = 0; jc < P.n; jc += NC) {
     const long nc = std::min(NC, P.n - jc);
     for (long pc = 0; pc < P.k; pc += KC) {
       const long kc = std::min(KC, P.k - pc);
-      pack_b(P.b, pc, kc, jc, nc, bp);
+      if (!directB) pack_b(P.b, pc, kc, jc, nc, bp);
       for (long ic = 0; ic < P.m; ic += MC) {
         const long mc = std::min(MC, P.m - ic);
         if (!direct) pack_a(P.a, ic, mc, pc, kc, ap);
         for (long jr = 0; jr < nc; jr += NR) {
+          const long nr = std::min(NR, nc - jr);
+          const float* bpanel = bp + jr * kc;
+          long brs = NR;
+          if (directB && nr == NR) {
+            bpanel = P.b.p + pc * P.b.rs + jc + jr;
+            brs = P.b.rs;
+          } else if (directB) {
+            pack_b(P.b, pc, kc, jc + jr, nr, edge);
+            bpanel = edge;
+          }
           for (long ir = 0; ir < mc; ir += MR) {
             float* c = P.c + (ic + ir) * P.ldc + jc + jr;
-            const long mr = std::min(MR, mc - ir), nr = std::min(NR, nc - jr);
+            const long mr = std::min(MR, mc - ir);
             if (direct)
-              kernel_6x16<false>(kc, P.a.p + (ic + ir) * P.a.rs + pc, P.a.rs, bp + jr * kc, c, P.ldc, mr, nr, pc > 0);
+              kernel_6x16<false>(kc, P.a.p + (ic + ir) * P.a.rs + pc, P.a.rs, bpanel, brs, c, P.ldc, mr, nr, pc > 0);
             else
-              kernel_6x16<true>(kc, ap + ir * kc, 1, bp + jr * kc, c, P.ldc, mr, nr, pc > 0);
+              kernel_6x16<true>(kc, ap + ir * kc, 1, bpanel, brs, c, P.ldc, mr, nr, pc > 0);
           }
         }
       }

@@ -83,6 +83,8 @@ describe('native GEMM on the wasm backend', () => {
     ['K across blocks', 1, 1, 13, 517, 19],
     ['wide N (2 threads split the columns)', 1, 1, 7, 300, 1100],
     ['tall M (2 threads split the rows)', 1, 1, 601, 130, 41],
+    ['one output row (row-vector path)', 1, 1, 1, 700, 45],
+    ['one output row, 2 threads split the columns', 1, 1, 1, 3000, 2100],
     ['batched', 5, 5, 9, 17, 11],
     ['batched (2 threads split the batch)', 3, 3, 40, 200, 300],
     ['batch broadcast of b', 4, 1, 10, 23, 31],

@@ -123,6 +123,13 @@ const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leak
 /** Below this many multiply-adds XNNPACK's call is as fast (no measurable win; keeps tiny ops on one path). */
 const MIN_MACS = 4096;
 const params = new Float64Array(16);
+const TRACE: Map<string, { ms: number; calls: number; flop: number }> | undefined = process.env.VMR_GEMM_TRACE ? new Map() : undefined;
+if (TRACE) {
+  process.on('exit', () => {
+    const rows = [...TRACE].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40);
+    for (const [k, e] of rows) process.stderr.write(`${e.ms.toFixed(0).padStart(7)} ms ${String(e.calls).padStart(5)} calls ${(e.flop / e.ms / 1e6).toFixed(1).padStart(6)} GF/s  ${k}\n`);
+  });
+}
 
 /**
  * `act(op(a) · op(b) + bias)` on the native GEMM, or `undefined` when this product is not for it
@@ -180,6 +187,17 @@ function nativeProduct(
   params[12] = act;
   params[13] = alpha;
   params[14] = threads;
+  if (TRACE) {
+    const t0 = performance.now();
+    g.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, params);
+    const key = `b${batch} m${m} n${n} k${k} ta${+transposeA} tb${+transposeB}${bias ? ' bias' : ''}`;
+    const e = TRACE.get(key) ?? { ms: 0, calls: 0, flop: 0 };
+    e.ms += performance.now() - t0;
+    e.calls++;
+    e.flop += 2 * batch * m * n * k;
+    TRACE.set(key, e);
+    return out;
+  }
   g.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, params);
   return out;
 }
