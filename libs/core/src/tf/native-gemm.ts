@@ -120,8 +120,6 @@ interface HeapBackend {
 }
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, elu: 5 };
-/** Below this many multiply-adds XNNPACK's call is as fast (no measurable win; keeps tiny ops on one path). */
-const MIN_MACS = 4096;
 const params = new Float64Array(16);
 const TRACE: Map<string, { ms: number; calls: number; flop: number }> | undefined = process.env.VMR_GEMM_TRACE ? new Map() : undefined;
 if (TRACE) {
@@ -162,8 +160,8 @@ function nativeProduct(
   const batchB = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
   // one-sided broadcast only (a batch of 1 reused); anything else goes to the stock kernel
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) return undefined;
+  // every size (also the tiny products of tests): one engine per run, so its results are reproducible
   const batch = Math.max(batchA, batchB);
-  if (batch * m * n * k < MIN_MACS) return undefined;
   let outBatch: number[];
   try {
     outBatch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
