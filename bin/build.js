@@ -214,6 +214,15 @@ async function ensureBuilt(opts = {}) {
 async function runEntry(rel, opts = {}) {
   const o = defaults(opts);
   if (process.env.VMR_DEBUG) process.setSourceMapsEnabled?.(true);
+  if (!opts.root) {
+    // the native GEMM addon follows its source too (a pulled gemm.cc); a failed rebuild leaves the old one
+    try {
+      const r = require('../libs/core/native/build.js').buildNativeGemm({ staleOnly: true });
+      if (!r.ok && r.note !== 'native GEMM not built') process.stderr.write(`vmr: ${r.note}\n`);
+    } catch {
+      /* never blocks the CLI */
+    }
+  }
   if (!process.env.VMR_NO_BUILD) {
     let cur;
     try {

@@ -36,10 +36,12 @@ function compiler() {
   return undefined;
 }
 
-/** Build when the addon is missing or older than its source. Returns { ok, path?, note }. */
+/** Build when the addon is missing or older than its source (`staleOnly`: only when older). Returns { ok, path?, note }. */
 function buildNativeGemm(opts = {}) {
   if (process.arch !== 'x64') return { ok: false, note: `native GEMM not built: ${process.arch} CPU (it needs x86-64 with AVX2); the wasm backend uses XNNPACK` };
   if (!opts.force && fs.existsSync(OUT) && fs.statSync(OUT).mtimeMs >= fs.statSync(SOURCE).mtimeMs) return { ok: true, path: OUT, note: 'native GEMM up to date' };
+  // staleOnly (every `vmr` start): refresh an addon older than its source; never try where none was built
+  if (opts.staleOnly && !fs.existsSync(OUT)) return { ok: false, note: 'native GEMM not built' };
   const headers = headerDir();
   if (!headers) return { ok: false, note: 'native GEMM not built: Node headers (node_api.h) not found (set VMR_NODE_HEADERS); the wasm backend uses XNNPACK' };
   const cxx = compiler();
