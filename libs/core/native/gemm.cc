@@ -357,7 +357,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   const double flops = 2.0 * double(q.batch) * double(q.m) * double(q.n) * double(q.k);
-  if (flops < 4.0e6) threads = 1;  // a thread start costs more than the work
+  if (flops < 3.0e7) threads = 1;  // below ~0.5 ms of work a thread start (and a busy second core) costs more than it saves
   if (threads == 1) {
     run_share(q, 0, 1);
   } else {

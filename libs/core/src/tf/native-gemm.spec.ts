@@ -81,12 +81,12 @@ describe('native GEMM on the wasm backend', () => {
     // name, batchA, batchB, M, K, N
     ['odd 2-D', 1, 1, 37, 29, 53],
     ['K across blocks', 1, 1, 13, 517, 19],
-    ['wide N (2 threads split the columns)', 1, 1, 7, 300, 1100],
-    ['tall M (2 threads split the rows)', 1, 1, 601, 130, 41],
+    ['wide N (2 threads split the columns)', 1, 1, 13, 1100, 1100],
+    ['tall M (2 threads split the rows)', 1, 1, 1201, 330, 41],
     ['one output row (row-vector path)', 1, 1, 1, 700, 45],
-    ['one output row, 2 threads split the columns', 1, 1, 1, 3000, 2100],
+    ['one output row (2 threads above 3e7 flops: not split)', 1, 1, 1, 3000, 2100],
     ['batched', 5, 5, 9, 17, 11],
-    ['batched (2 threads split the batch)', 3, 3, 40, 200, 300],
+    ['batched (2 threads split the batch)', 3, 3, 40, 400, 330],
     ['batch broadcast of b', 4, 1, 10, 23, 31],
     ['batch broadcast of a', 1, 3, 6, 16, 17],
   ];
