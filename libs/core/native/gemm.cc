@@ -378,33 +378,7 @@ inline uint32_t mulberry32(uint32_t& a) {
   return t ^ (t >> 14);
 }
 
-napi_value DropoutFill(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 6) {
-    napi_throw_type_error(env, nullptr, "vmr_gemm.dropoutFill(out, offset, n, state, thr, keep) needs 6 arguments");
-    return nullptr;
-  }
-  napi_typedarray_type type;
-  size_t len = 0;
-  void* data = nullptr;
-  CHECK(napi_get_typedarray_info(env, argv[0], &type, &len, &data, nullptr, nullptr));
-  double offD, nD, keepD;
-  uint32_t state, thr;
-  CHECK(napi_get_value_double(env, argv[1], &offD));
-  CHECK(napi_get_value_double(env, argv[2], &nD));
-  CHECK(napi_get_value_uint32(env, argv[3], &state));
-  CHECK(napi_get_value_uint32(env, argv[4], &thr));
-  CHECK(napi_get_value_double(env, argv[5], &keepD));
-  const long off = long(offD), n = long(nD);
-  if (type != napi_float32_array || off < 0 || n < 0 || size_t(off + n) > len) {
-    napi_throw_range_error(env, nullptr, "vmr_gemm.dropoutFill: out must be a Float32Array holding offset + n entries");
-    return nullptr;
-  }
-  float* out = static_cast<float*>(data) + off;
-  const uint32_t hi = thr >> 8, lo = thr & 255u;
-  const float keep = float(keepD);
+void fill_one(float* out, long n, uint32_t& state, uint32_t hi, uint32_t lo, float keep) {
   long i = 0;
   for (; i + 4 <= n; i += 4) {  // whole draws: no bounds test per byte; a tie (1 in 256) draws once more
     const uint32_t t = mulberry32(state);
@@ -422,6 +396,41 @@ napi_value DropoutFill(napi_env env, napi_callback_info info) {
       out[i] = b < hi ? 0.f : b > hi ? keep : ((mulberry32(state) & 255u) < lo ? 0.f : keep);
     }
   }
+}
+
+// dropoutFill(out: Float32Array, offset, n, state, thr, keep[, count, stride]) → the stream's new state:
+// `count` successive fills of n entries at offset + c·stride (as `count` calls of DropoutStream.fill).
+napi_value DropoutFill(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 6) {
+    napi_throw_type_error(env, nullptr, "vmr_gemm.dropoutFill(out, offset, n, state, thr, keep[, count, stride]) needs 6 arguments");
+    return nullptr;
+  }
+  napi_typedarray_type type;
+  size_t len = 0;
+  void* data = nullptr;
+  CHECK(napi_get_typedarray_info(env, argv[0], &type, &len, &data, nullptr, nullptr));
+  double offD, nD, keepD, countD = 1, strideD = 0;
+  uint32_t state, thr;
+  CHECK(napi_get_value_double(env, argv[1], &offD));
+  CHECK(napi_get_value_double(env, argv[2], &nD));
+  CHECK(napi_get_value_uint32(env, argv[3], &state));
+  CHECK(napi_get_value_uint32(env, argv[4], &thr));
+  CHECK(napi_get_value_double(env, argv[5], &keepD));
+  if (argc >= 8) {
+    CHECK(napi_get_value_double(env, argv[6], &countD));
+    CHECK(napi_get_value_double(env, argv[7], &strideD));
+  }
+  const long off = long(offD), n = long(nD), count = long(countD), stride = long(strideD);
+  const long last = count > 0 ? off + (count - 1) * stride + n : off;
+  if (type != napi_float32_array || off < 0 || n < 0 || count < 0 || stride < 0 || size_t(last) > len) {
+    napi_throw_range_error(env, nullptr, "vmr_gemm.dropoutFill: out must be a Float32Array holding every filled entry");
+    return nullptr;
+  }
+  float* out = static_cast<float*>(data) + off;
+  for (long c = 0; c < count; c++) fill_one(out + c * stride, n, state, thr >> 8, thr & 255u, float(keepD));
   napi_value result;
   CHECK(napi_create_uint32(env, state, &result));
   return result;

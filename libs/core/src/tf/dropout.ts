@@ -25,6 +25,18 @@ export class DropoutStream {
     return (t ^ (t >>> 14)) >>> 0;
   }
 
+  /** `count` fills of `n` entries at `off`, `off + stride`, … — the same as that many `fill` calls. */
+  fillRows(out: Float32Array, off: number, count: number, n: number, stride: number, rate: number): void {
+    if (count * n >= NATIVE_FILL_MIN) {
+      const state = nativeDropoutFill(out, off, n, this.a, Math.round(rate * 65536), 1 / (1 - rate), count, stride);
+      if (state !== undefined) {
+        this.a = state | 0;
+        return;
+      }
+    }
+    for (let c = 0; c < count; c++) this.fill(out, off + c * stride, n, rate);
+  }
+
   /**
    * Write `n` inverted-dropout scales (0 or 1/(1−rate)) to `out[off … off+n)`. Starts on a fresh draw,
    * so the values depend only on the seed and the sequence of `fill` lengths.

@@ -209,6 +209,14 @@ describe('native DropoutStream fill', () => {
       }
       const want = referenceFills(0xdeadbeef, lengths, rate);
       expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      // fillRows: 40 fills of 30 entries, 50 apart (the attention rows) = 40 fill calls
+      const rows = new Float32Array(40 * 50);
+      new DropoutStream(7).fillRows(rows, 0, 40, 30, 50, rate);
+      const one = new Float32Array(40 * 50);
+      const st1 = new DropoutStream(7);
+      for (let c = 0; c < 40; c++) st1.fill(one, c * 50, 30, rate); // each below the native threshold: the JS loop
+      expect(Buffer.from(rows.buffer).equals(Buffer.from(one.buffer))).toBe(true);
+      expect(rows[35]).toBe(0); // gaps untouched
       const dropped = got.filter((v) => v === 0).length / got.length;
       expect(Math.abs(dropped - rate)).toBeLessThan(0.02);
     }

@@ -20,7 +20,7 @@ import { tf } from './tfjs';
 
 interface Addon {
   gemm(heap: ArrayBuffer, params: Float64Array): void;
-  dropoutFill(out: Float32Array, offset: number, n: number, state: number, thr: number, keep: number): number;
+  dropoutFill(out: Float32Array, offset: number, n: number, state: number, thr: number, keep: number, count?: number, stride?: number): number;
   info(): { isa: string; hardwareThreads: number };
 }
 
@@ -98,12 +98,12 @@ export function nativeGemmStatus(): NativeGemmStatus {
 }
 
 /**
- * The native twin of `DropoutStream.fill` (bit-identical: same generator, same byte rule), or
- * undefined without the addon. Returns the stream's new state.
+ * The native twin of `DropoutStream.fill` (bit-identical: same generator, same byte rule), `count`
+ * fills of `n` entries `stride` apart, or undefined without the addon. Returns the stream's new state.
  */
-export function nativeDropoutFill(out: Float32Array, offset: number, n: number, state: number, thr: number, keep: number): number | undefined {
+export function nativeDropoutFill(out: Float32Array, offset: number, n: number, state: number, thr: number, keep: number, count = 1, stride = 0): number | undefined {
   const a = load();
-  return a ? a.dropoutFill(out, offset, n, state >>> 0, thr, keep) : undefined;
+  return a ? a.dropoutFill(out, offset, n, state >>> 0, thr, keep, count, stride) : undefined;
 }
 
 /** Threads per native product from now on (≥ 1); returns the previous value. */
