@@ -43,6 +43,9 @@ struct Problem {
   float* c;   // M×N, row stride ldc
   long ldc;
   long m, n, k;
+  const float* bias = nullptr;  // [n], added after the last K block (with the activation)
+  int act = 0;
+  float alpha = 0.f;
 };
 
 float* aligned_buffer(std::vector<float>& v, size_t n) {
@@ -153,6 +156,46 @@ __attribute__((target("avx2,fma"))) inline void kernel_6x16(long kc, const float
     for (long j = 0; j < nr; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tmp[r * NR + j] : tmp[r * NR + j];
 }
 
+enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5 };
+
+// act(c + bias) over an m×n block; vector code for the common cases (bias, relu), scalar otherwise.
+__attribute__((target("avx2,fma"))) void epilogue(float* c, long ldc, long m, long n, const float* bias, int act, float alpha) {
+  if (!bias && act == kLinear) return;
+  if (act == kLinear || act == kRelu) {
+    const long n8 = n & ~7L;
+    const __m256 zero = _mm256_setzero_ps();
+    for (long i = 0; i < m; i++) {
+      float* row = c + i * ldc;
+      for (long j = 0; j < n8; j += 8) {
+        __m256 v = _mm256_loadu_ps(row + j);
+        if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j));
+        if (act == kRelu) v = _mm256_max_ps(v, zero);
+        _mm256_storeu_ps(row + j, v);
+      }
+      for (long j = n8; j < n; j++) {
+        float v = row[j] + (bias ? bias[j] : 0.f);
+        row[j] = act == kRelu ? (v > 0.f ? v : 0.f) : v;
+      }
+    }
+    return;
+  }
+  for (long i = 0; i < m; i++) {
+    float* row = c + i * ldc;
+    for (long j = 0; j < n; j++) {
+      float v = row[j] + (bias ? bias[j] : 0.f);
+      switch (act) {
+        case kRelu: v = v > 0.f ? v : 0.f; break;
+        case kRelu6: v = std::min(std::max(v, 0.f), 6.f); break;
+        case kLeakyRelu: v = v < 0.f ? alpha * v : v; break;
+        case kSigmoid: v = 1.f / (1.f + std::exp(-v)); break;
+        case kElu: v = v < 0.f ? std::expm1(v) : v; break;
+        default: break;
+      }
+      row[j] = v;
+    }
+  }
+}
+
 // One output row (M = 1: bias gradients as ones·dY, pooling): c = a · B, memory-bound, no packing.
 // Each c[j] is one FMA chain over k in order (vector lane or scalar: the same fused operations).
 __attribute__((target("avx2,fma"))) void gemv_row(const Problem& P) {
@@ -185,10 +228,12 @@ void gemm_serial(const Problem& P) {
   if (P.m <= 0 || P.n <= 0) return;
   if (P.k <= 0) {
     for (long i = 0; i < P.m; i++) std::fill(P.c + i * P.ldc, P.c + i * P.ldc + P.n, 0.f);
+    epilogue(P.c, P.ldc, P.m, P.n, P.bias, P.act, P.alpha);
     return;
   }
   if (P.m == 1) {
     gemv_row(P);
+    epilogue(P.c, P.ldc, P.m, P.n, P.bias, P.act, P.alpha);
     return;
   }
   thread_local std::vector<float> abuf, bbuf;
@@ -225,30 +270,11 @@ void gemm_serial(const Problem& P) {
               kernel_6x16<false>(kc, P.a.p + (ic + ir) * P.a.rs + pc, P.a.rs, bpanel, brs, c, P.ldc, mr, nr, pc > 0);
             else
               kernel_6x16<true>(kc, ap + ir * kc, 1, bpanel, brs, c, P.ldc, mr, nr, pc > 0);
+            // bias and activation while the tile is in L1
+            if (pc + kc >= P.k) epilogue(c, P.ldc, mr, nr, P.bias ? P.bias + jc + jr : nullptr, P.act, P.alpha);
           }
         }
       }
-    }
-  }
-}
-
-enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5 };
-
-void epilogue(float* c, long ldc, long m, long n, const float* bias, int act, float alpha) {
-  if (!bias && act == kLinear) return;
-  for (long i = 0; i < m; i++) {
-    float* row = c + i * ldc;
-    for (long j = 0; j < n; j++) {
-      float v = row[j] + (bias ? bias[j] : 0.f);
-      switch (act) {
-        case kRelu: v = v > 0.f ? v : 0.f; break;
-        case kRelu6: v = std::min(std::max(v, 0.f), 6.f); break;
-        case kLeakyRelu: v = v < 0.f ? alpha * v : v; break;
-        case kSigmoid: v = 1.f / (1.f + std::exp(-v)); break;
-        case kElu: v = v < 0.f ? std::expm1(v) : v; break;
-        default: break;
-      }
-      row[j] = v;
     }
   }
 }
@@ -283,8 +309,10 @@ void run_share(const Call& q, int t, int T) {
     const long b0 = q.batch * t / T, b1 = q.batch * (t + 1) / T;
     for (long b = b0; b < b1; b++) {
       Problem p = sub_problem(q, b, 0, q.m, 0, q.n);
+      p.bias = bias;
+      p.act = q.act;
+      p.alpha = q.alpha;
       gemm_serial(p);
-      epilogue(p.c, p.ldc, p.m, p.n, bias, q.act, q.alpha);
     }
     return;
   }
@@ -301,8 +329,10 @@ void run_share(const Call& q, int t, int T) {
     }
     if (i1 <= i0 || j1 <= j0) continue;
     Problem p = sub_problem(q, b, i0, i1, j0, j1);
+    p.bias = bias ? bias + j0 : nullptr;
+    p.act = q.act;
+    p.alpha = q.alpha;
     gemm_serial(p);
-    epilogue(p.c, p.ldc, p.m, p.n, bias ? bias + j0 : nullptr, q.act, q.alpha);
   }
 }
 

@@ -186,11 +186,12 @@ function nativeProduct(
   params[13] = alpha;
   params[14] = threads;
   if (TRACE) {
-    const t0 = performance.now();
+    const c0 = process.cpuUsage(); // process CPU time: robust to other load (1 GEMM thread: the product's own)
     g.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, params);
+    const c1 = process.cpuUsage(c0);
     const key = `b${batch} m${m} n${n} k${k} ta${+transposeA} tb${+transposeB}${bias ? ' bias' : ''}`;
     const e = TRACE.get(key) ?? { ms: 0, calls: 0, flop: 0 };
-    e.ms += performance.now() - t0;
+    e.ms += (c1.user + c1.system) / 1000;
     e.calls++;
     e.flop += 2 * batch * m * n * k;
     TRACE.set(key, e);
