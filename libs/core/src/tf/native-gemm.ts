@@ -121,6 +121,7 @@ interface HeapBackend {
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, elu: 5 };
 const params = new Float64Array(16);
+/** `VMR_GEMM_TRACE=1`: at exit, process CPU ms, calls and GFLOP/s per product shape on stderr (profiling aid). */
 const TRACE: Map<string, { ms: number; calls: number; flop: number }> | undefined = process.env.VMR_GEMM_TRACE ? new Map() : undefined;
 if (TRACE) {
   process.on('exit', () => {
@@ -131,7 +132,7 @@ if (TRACE) {
 
 /**
  * `act(op(a) · op(b) + bias)` on the native GEMM, or `undefined` when this product is not for it
- * (non-float32, general batch broadcast, prelu, tiny): the caller then runs the stock kernel.
+ * (non-float32, general batch broadcast, prelu): the caller then runs the stock kernel.
  */
 function nativeProduct(
   backend: HeapBackend,
