@@ -25,7 +25,7 @@
 namespace {
 
 constexpr long MR = 6;
-constexpr long NR = 16;
+constexpr long NR_SPLIT = 32;  // column split alignment (a multiple of both kernels' widths)
 constexpr long KC = 256;
 constexpr long MC = 96;   // multiple of MR: A block 96×256 floats = 96 KiB (L2)
 constexpr long NC = 1024; // multiple of NR: B block 256×1024 floats = 1 MiB
@@ -76,6 +76,7 @@ void pack_a(const Mat& A, long i0, long mc, long k0, long kc, float* out) {
 }
 
 // B block rows [k0, k0+kc) × cols [j0, j0+nc) into NR-column panels, k-major inside a panel.
+template <long NR>
 void pack_b(const Mat& B, long k0, long kc, long j0, long nc, float* out) {
   for (long jp = 0; jp < nc; jp += NR) {
     const long nr = std::min(NR, nc - jp);
@@ -104,7 +105,7 @@ void pack_b(const Mat& B, long k0, long kc, long j0, long nc, float* out) {
 // for row-major A, the matrix itself (ars = row stride, aks 1; rows past the edge repeat the last row).
 // B element (k, j) of the 16-column sliver is bp[k * brs + j]: a packed panel (brs NR) or, for
 // row-major B when M is small (packing would cost as much as the product), the matrix itself.
-template <bool Packed>
+template <bool Packed, long NR = 16>
 __attribute__((target("avx2,fma"))) inline void kernel_6x16(long kc, const float* __restrict ap, long ars, const float* __restrict bp,
                                                              long brs, float* c, long ldc, long mr, long nr, bool accumulate) {
   const float* a0 = ap;
@@ -151,6 +152,60 @@ __attribute__((target("avx2,fma"))) inline void kernel_6x16(long kc, const float
   _mm256_storeu_ps(dst + 3 * ld, c30); _mm256_storeu_ps(dst + 3 * ld + 8, c31);
   _mm256_storeu_ps(dst + 4 * ld, c40); _mm256_storeu_ps(dst + 4 * ld + 8, c41);
   _mm256_storeu_ps(dst + 5 * ld, c50); _mm256_storeu_ps(dst + 5 * ld + 8, c51);
+  if (full) return;
+  for (long r = 0; r < mr; r++)
+    for (long j = 0; j < nr; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tmp[r * NR + j] : tmp[r * NR + j];
+}
+
+// The same micro-kernel 16 floats wide (AVX-512F): a 6×32 tile per call. Every output still gets the
+// same chain of FMAs over k, so results are bit-identical to the AVX2 kernel.
+template <bool Packed, long NR = 32>
+__attribute__((target("avx512f"))) inline void kernel_6x32(long kc, const float* __restrict ap, long ars, const float* __restrict bp,
+                                                            long brs, float* c, long ldc, long mr, long nr, bool accumulate) {
+  const float* a0 = ap;
+  const float* a1 = ap + (Packed ? 1 : std::min(1L, mr - 1) * ars);
+  const float* a2 = ap + (Packed ? 2 : std::min(2L, mr - 1) * ars);
+  const float* a3 = ap + (Packed ? 3 : std::min(3L, mr - 1) * ars);
+  const float* a4 = ap + (Packed ? 4 : std::min(4L, mr - 1) * ars);
+  const float* a5 = ap + (Packed ? 5 : std::min(5L, mr - 1) * ars);
+  constexpr long aks = Packed ? MR : 1;
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
+  __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
+  __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps();
+  __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+  for (long k = 0; k < kc; k++) {
+    const __m512 b0 = _mm512_loadu_ps(bp);
+    const __m512 b1 = _mm512_loadu_ps(bp + 16);
+    const long o = k * aks;
+    __m512 a;
+    a = _mm512_set1_ps(a0[o]); c00 = _mm512_fmadd_ps(a, b0, c00); c01 = _mm512_fmadd_ps(a, b1, c01);
+    a = _mm512_set1_ps(a1[o]); c10 = _mm512_fmadd_ps(a, b0, c10); c11 = _mm512_fmadd_ps(a, b1, c11);
+    a = _mm512_set1_ps(a2[o]); c20 = _mm512_fmadd_ps(a, b0, c20); c21 = _mm512_fmadd_ps(a, b1, c21);
+    a = _mm512_set1_ps(a3[o]); c30 = _mm512_fmadd_ps(a, b0, c30); c31 = _mm512_fmadd_ps(a, b1, c31);
+    a = _mm512_set1_ps(a4[o]); c40 = _mm512_fmadd_ps(a, b0, c40); c41 = _mm512_fmadd_ps(a, b1, c41);
+    a = _mm512_set1_ps(a5[o]); c50 = _mm512_fmadd_ps(a, b0, c50); c51 = _mm512_fmadd_ps(a, b1, c51);
+    bp += brs;
+  }
+  alignas(64) float tmp[MR * NR];
+  const bool full = mr == MR && nr == NR;
+  if (full && accumulate) {
+#define VMR_ACC(r, lo, hi)                                                         \
+  _mm512_storeu_ps(c + r * ldc, _mm512_add_ps(_mm512_loadu_ps(c + r * ldc), lo)); \
+  _mm512_storeu_ps(c + r * ldc + 16, _mm512_add_ps(_mm512_loadu_ps(c + r * ldc + 16), hi));
+    VMR_ACC(0, c00, c01) VMR_ACC(1, c10, c11) VMR_ACC(2, c20, c21) VMR_ACC(3, c30, c31) VMR_ACC(4, c40, c41) VMR_ACC(5, c50, c51)
+#undef VMR_ACC
+    return;
+  }
+  float* dst = full ? c : tmp;
+  const long ld = full ? ldc : NR;
+  _mm512_storeu_ps(dst + 0 * ld, c00); _mm512_storeu_ps(dst + 0 * ld + 16, c01);
+  _mm512_storeu_ps(dst + 1 * ld, c10); _mm512_storeu_ps(dst + 1 * ld + 16, c11);
+  _mm512_storeu_ps(dst + 2 * ld, c20); _mm512_storeu_ps(dst + 2 * ld + 16, c21);
+  _mm512_storeu_ps(dst + 3 * ld, c30); _mm512_storeu_ps(dst + 3 * ld + 16, c31);
+  _mm512_storeu_ps(dst + 4 * ld, c40); _mm512_storeu_ps(dst + 4 * ld + 16, c41);
+  _mm512_storeu_ps(dst + 5 * ld, c50); _mm512_storeu_ps(dst + 5 * ld + 16, c51);
   if (full) return;
   for (long r = 0; r < mr; r++)
     for (long j = 0; j < nr; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tmp[r * NR + j] : tmp[r * NR + j];
@@ -224,6 +279,7 @@ __attribute__((target("avx2,fma"))) void gemv_row(const Problem& P) {
   }
 }
 
+template <long NR>
 void gemm_serial(const Problem& P) {
   if (P.m <= 0 || P.n <= 0) return;
   if (P.k <= 0) {
@@ -248,7 +304,7 @@ void gemm_serial(const Problem& P) {
     const long nc = std::min(NC, P.n - jc);
     for (long pc = 0; pc < P.k; pc += KC) {
       const long kc = std::min(KC, P.k - pc);
-      if (!directB) pack_b(P.b, pc, kc, jc, nc, bp);
+      if (!directB) pack_b<NR>(P.b, pc, kc, jc, nc, bp);
       for (long ic = 0; ic < P.m; ic += MC) {
         const long mc = std::min(MC, P.m - ic);
         if (!direct) pack_a(P.a, ic, mc, pc, kc, ap);
@@ -260,16 +316,22 @@ void gemm_serial(const Problem& P) {
             bpanel = P.b.p + pc * P.b.rs + jc + jr;
             brs = P.b.rs;
           } else if (directB) {
-            pack_b(P.b, pc, kc, jc + jr, nr, edge);
+            pack_b<NR>(P.b, pc, kc, jc + jr, nr, edge);
             bpanel = edge;
           }
           for (long ir = 0; ir < mc; ir += MR) {
             float* c = P.c + (ic + ir) * P.ldc + jc + jr;
             const long mr = std::min(MR, mc - ir);
-            if (direct)
+            if (NR == 32) {
+              if (direct)
+                kernel_6x32<false>(kc, P.a.p + (ic + ir) * P.a.rs + pc, P.a.rs, bpanel, brs, c, P.ldc, mr, nr, pc > 0);
+              else
+                kernel_6x32<true>(kc, ap + ir * kc, 1, bpanel, brs, c, P.ldc, mr, nr, pc > 0);
+            } else if (direct) {
               kernel_6x16<false>(kc, P.a.p + (ic + ir) * P.a.rs + pc, P.a.rs, bpanel, brs, c, P.ldc, mr, nr, pc > 0);
-            else
+            } else {
               kernel_6x16<true>(kc, ap + ir * kc, 1, bpanel, brs, c, P.ldc, mr, nr, pc > 0);
+            }
             // bias and activation while the tile is in L1
             if (pc + kc >= P.k) epilogue(c, P.ldc, mr, nr, P.bias ? P.bias + jc + jr : nullptr, P.act, P.alpha);
           }
@@ -287,6 +349,7 @@ struct Call {
   long aBatch, bBatch;  // batch strides in elements (0: broadcast)
   int act;
   float alpha;
+  bool wide;  // the AVX-512 kernel
 };
 
 Problem sub_problem(const Call& q, long b, long i0, long i1, long j0, long j1) {
@@ -312,7 +375,7 @@ void run_share(const Call& q, int t, int T) {
       p.bias = bias;
       p.act = q.act;
       p.alpha = q.alpha;
-      gemm_serial(p);
+      q.wide ? gemm_serial<32>(p) : gemm_serial<16>(p);
     }
     return;
   }
@@ -323,22 +386,27 @@ void run_share(const Call& q, int t, int T) {
       i0 = std::min(q.m, panels * t / T * MR);
       i1 = std::min(q.m, panels * (t + 1) / T * MR);
     } else {
-      const long panels = (q.n + NR - 1) / NR;
-      j0 = std::min(q.n, panels * t / T * NR);
-      j1 = std::min(q.n, panels * (t + 1) / T * NR);
+      const long panels = (q.n + NR_SPLIT - 1) / NR_SPLIT;
+      j0 = std::min(q.n, panels * t / T * NR_SPLIT);
+      j1 = std::min(q.n, panels * (t + 1) / T * NR_SPLIT);
     }
     if (i1 <= i0 || j1 <= j0) continue;
     Problem p = sub_problem(q, b, i0, i1, j0, j1);
     p.bias = bias ? bias + j0 : nullptr;
     p.act = q.act;
     p.alpha = q.alpha;
-    gemm_serial(p);
+    q.wide ? gemm_serial<32>(p) : gemm_serial<16>(p);
   }
 }
 
 bool cpu_ok() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+bool cpu_avx512() {
+  __builtin_cpu_init();
+  return cpu_ok() && __builtin_cpu_supports("avx512f");
 }
 
 #define CHECK(call)                                                    \
@@ -378,6 +446,9 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   q.aBatch = long(p[10]); q.bBatch = long(p[11]);
   q.act = int(p[12]); q.alpha = float(p[13]);
   int threads = std::max(1, int(p[14]));
+  // p[15] = 1: the AVX2 kernel even where AVX-512 exists. Small M with row-major B (read in place) ran
+  // slower 32 wide (measured), so it stays on AVX2; the choice never changes results.
+  q.wide = p[15] != 1 && cpu_avx512() && !(q.m <= MC && !q.tb);
   // bounds: every operand inside the heap
   const long nA = (q.aBatch ? q.batch : 1) * q.m * q.k, nB = (q.bBatch ? q.batch : 1) * q.k * q.n, nC = q.batch * q.m * q.n;
   auto inside = [&](long off, long count) { return off >= 0 && off % 4 == 0 && size_t(off) + size_t(count) * 4 <= heapBytes; };
@@ -469,7 +540,7 @@ napi_value DropoutFill(napi_env env, napi_callback_info info) {
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, isa, hw;
   CHECK(napi_create_object(env, &obj));
-  CHECK(napi_create_string_utf8(env, cpu_ok() ? "avx2" : "none", NAPI_AUTO_LENGTH, &isa));
+  CHECK(napi_create_string_utf8(env, cpu_avx512() ? "avx512" : cpu_ok() ? "avx2" : "none", NAPI_AUTO_LENGTH, &isa));
   CHECK(napi_create_uint32(env, std::thread::hardware_concurrency(), &hw));
   CHECK(napi_set_named_property(env, obj, "isa", isa));
   CHECK(napi_set_named_property(env, obj, "hardwareThreads", hw));

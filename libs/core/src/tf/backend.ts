@@ -26,7 +26,7 @@ export interface BackendInfo {
   /** Every backend tried, in order, with the reason it was skipped. */
   attempts: BackendAttempt[];
   /**
-   * What runs the matrix products: `native-gemm (avx2)` (wasm with the optional native GEMM,
+   * What runs the matrix products: `native-gemm` (wasm with the optional native GEMM,
    * libs/core/native), `xnnpack` (stock wasm; `matmulNote` says why not native), or the backend's
    * own (`tfjs-<backend>`). Native and XNNPACK products differ in the last bits, so a run resumes only
    * on the same engine; the thread count does not change results.
@@ -45,7 +45,8 @@ export function describeMatmul(backend: ConcreteBackend, options: { threads?: nu
   if (!st.enabled) return { matmul: 'xnnpack', matmulNote: `native GEMM ${st.reason}`, label: 'wasm' };
   if (!nativeGemmActive()) return { matmul: 'xnnpack', matmulNote: 'native GEMM switched off in this process', label: 'wasm' };
   const threads = options.threads ?? st.threads;
-  return { matmul: `native-gemm (${st.isa})`, label: `wasm+native-gemm (${st.isa}, ${threads} thread${threads > 1 ? 's' : ''})` };
+  // one identity for both kernel widths: AVX2 and AVX-512 give the same bits (tested)
+  return { matmul: 'native-gemm', label: `wasm+native-gemm (${st.isa}, ${threads} thread${threads > 1 ? 's' : ''})` };
 }
 
 const PACKAGES: Record<ConcreteBackend, string> = {

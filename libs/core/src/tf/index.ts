@@ -11,7 +11,7 @@ export {
   webgpuEnabled,
   describeMatmul,
 } from './backend';
-export { nativeGemmStatus, nativeGemmPath, setNativeGemmThreads, setNativeGemmActive, nativeGemmActive, type NativeGemmStatus } from './native-gemm';
+export { nativeGemmStatus, nativeGemmPath, setNativeGemmThreads, setNativeGemmAvx2Only, setNativeGemmActive, nativeGemmActive, type NativeGemmStatus } from './native-gemm';
 export { matMul, linear, swapLastAxes } from './fast-matmul';
 export { gatherRows, selectRows } from './gather-rows';
 export { dropout, dropoutMask, reluDropout, DropoutStream, type MaskFill } from './dropout';

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { tf, selectBackend, nativeGemmStatus, nativeGemmActive, setNativeGemmActive, setNativeGemmThreads, describeMatmul } from './index';
+import { tf, selectBackend, nativeGemmStatus, nativeGemmActive, setNativeGemmActive, setNativeGemmThreads, setNativeGemmAvx2Only, describeMatmul } from './index';
 import { Rng } from '../rng';
 
 /**
@@ -70,9 +70,9 @@ describe('native GEMM on the wasm backend', () => {
       throw new Error(`the native GEMM is not available: ${st.reason}. Build it with \`node libs/core/native/build.js --strict\` (needs g++ or clang++ and Node's headers)`);
     }
     expect(fs.existsSync(st.path)).toBe(true);
-    expect(st.isa).toBe('avx2');
+    expect(['avx2', 'avx512']).toContain(st.isa);
     expect(nativeGemmActive()).toBe(true);
-    expect(describeMatmul('wasm').label).toMatch(/^wasm\+native-gemm \(avx2, \d+ threads?\)$/);
+    expect(describeMatmul('wasm').label).toMatch(/^wasm\+native-gemm \(avx(2|512), \d+ threads?\)$/);
     expect(describeMatmul('cpu')).toEqual({ matmul: 'tfjs-cpu', label: 'cpu' });
   });
 
@@ -100,13 +100,20 @@ describe('native GEMM on the wasm backend', () => {
         const ref = reference(a, b, batchA, batchB, m, k, n, ta, tb);
         const shapeA = ta ? [batchA, k, m] : [batchA, m, k];
         const shapeB = tb ? [batchB, n, k] : [batchB, k, n];
-        for (const threads of [1, 2]) {
+        let first: Float32Array | undefined;
+        for (const [threads, avx2Only] of [[1, false], [2, false], [1, true]] as const) {
           setNativeGemmThreads(threads);
+          setNativeGemmAvx2Only(avx2Only);
           const got = tf.tidy(() => tf.matMul(tf.tensor3d(a, shapeA as [number, number, number]), tf.tensor3d(b, shapeB as [number, number, number]), ta, tb));
           expect(got.shape).toEqual([Math.max(batchA, batchB), m, n]);
-          expect(worstRelError(got.dataSync(), ref)).toBeLessThan(REL_TOL);
+          const v = got.dataSync() as Float32Array;
+          expect(worstRelError(v, ref)).toBeLessThan(REL_TOL);
+          // threads and kernel width (AVX-512 / AVX2) never change a bit
+          if (first) expect(Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(first.buffer))).toBe(true);
+          else first = v.slice();
           got.dispose();
         }
+        setNativeGemmAvx2Only(false);
       });
     }
   }

@@ -54,6 +54,8 @@ let addon: Addon | undefined;
 let loadError: string | undefined;
 let loaded = false;
 let threads = defaultThreads();
+/** `VMR_GEMM_ISA=avx2`: the AVX2 kernel even where AVX-512 exists (results are the same bits). */
+let forceAvx2 = process.env.VMR_GEMM_ISA === 'avx2';
 
 function defaultThreads(): number {
   const env = process.env.VMR_GEMM_THREADS;
@@ -78,7 +80,7 @@ function load(): Addon | undefined {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const a = require(file) as Addon;
     const info = a.info();
-    if (info.isa !== 'avx2') {
+    if (info.isa !== 'avx2' && info.isa !== 'avx512') {
       loadError = 'this CPU lacks AVX2/FMA';
       return undefined;
     }
@@ -93,7 +95,7 @@ function load(): Addon | undefined {
 export function nativeGemmStatus(): NativeGemmStatus {
   const a = load();
   return a
-    ? { enabled: true, isa: a.info().isa, threads, path: nativeGemmPath() }
+    ? { enabled: true, isa: forceAvx2 ? 'avx2' : a.info().isa, threads, path: nativeGemmPath() }
     : { enabled: false, threads: 1, reason: loadError, path: nativeGemmPath() };
 }
 
@@ -104,6 +106,13 @@ export function nativeGemmStatus(): NativeGemmStatus {
 export function nativeDropoutFill(out: Float32Array, offset: number, n: number, state: number, thr: number, keep: number, count = 1, stride = 0): number | undefined {
   const a = load();
   return a ? a.dropoutFill(out, offset, n, state >>> 0, thr, keep, count, stride) : undefined;
+}
+
+/** Use the AVX2 kernel even where AVX-512 exists (`true`), or the widest (`false`); returns the previous setting. */
+export function setNativeGemmAvx2Only(on: boolean): boolean {
+  const prev = forceAvx2;
+  forceAvx2 = on;
+  return prev;
 }
 
 /** Threads per native product from now on (≥ 1); returns the previous value. */
@@ -186,6 +195,7 @@ function nativeProduct(
   params[12] = act;
   params[13] = alpha;
   params[14] = threads;
+  params[15] = forceAvx2 ? 1 : 0;
   if (TRACE) {
     const c0 = process.cpuUsage(); // process CPU time: robust to other load (1 GEMM thread: the product's own)
     g.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, params);
