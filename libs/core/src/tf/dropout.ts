@@ -88,10 +88,16 @@ function fillMask(data: Float32Array, rate: number, seed: number | MaskFill): vo
 }
 
 /**
- * A new wasm tensor of `shape` whose heap memory `write` fills in place (no JS array, no upload copy).
- * `write` gets views taken after the allocation (growing the heap moves it) and must not allocate tensors.
+ * A new float32 tensor of `shape` whose every entry `write` sets: on wasm straight in the tensor's heap
+ * memory (no JS array, no upload copy; the memory is NOT zeroed), elsewhere in a fresh array. `write`
+ * must not create tensors (growing the wasm heap would move the memory it writes).
  */
-function heapTensor(shape: number[], write: (out: Float32Array) => void): tf.Tensor {
+export function tensorFilledInPlace(shape: number[], write: (out: Float32Array) => void): tf.Tensor {
+  if (tf.getBackend() !== 'wasm') {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    write(data);
+    return tf.tensor(data, shape, 'float32');
+  }
   const backend = tf.backend() as unknown as HeapBackend;
   const info = backend.makeOutput(shape, 'float32');
   const out = backend.typedArrayFromHeap(info) as Float32Array;
@@ -107,14 +113,8 @@ function heapTensor(shape: number[], write: (out: Float32Array) => void): tf.Ten
 export function dropoutMask(shape: number[], rate: number, seed: number | MaskFill): tf.Tensor {
   checkRate(rate);
   const size = shape.reduce((a, b) => a * b, 1);
-  return phase('dropout masks (JS)', () => {
-    // wasm: written straight into the tensor's heap memory
-    if (tf.getBackend() === 'wasm') return heapTensor(shape, (out) => fillMask(out, rate, seed));
-    // other backends may keep the array as the tensor's storage: a fresh one there
-    const data = new Float32Array(size);
-    fillMask(data, rate, seed);
-    return tf.tensor(data, shape, 'float32');
-  });
+  // wasm: written straight into the tensor's heap memory
+  return phase('dropout masks (JS)', () => tensorFilledInPlace(shape, (out) => fillMask(out, rate, seed)));
 }
 
 /**
