@@ -25,7 +25,7 @@ const LIB_ARROWS = {
   pipeline: ['core', 'data', 'segmentation', 'models', 'losses', 'metrics', 'tracking'],
 };
 /** Public entry files: what other packages may import. */
-const ENTRIES = ['^(libs|apps)/[^/]+/src/index\\.ts$', '^libs/core/src/tf/index\\.ts$'];
+const ENTRIES = ['^(libs|apps)/[^/]+/src/index\\.ts$', '^libs/core/src/tf/index\\.ts$', '^libs/core/native/build\\.js$' /* the addon's build step, run by bin/build.js */];
 /** Tests may use other libs (e.g. metrics to check data); the arrows bind production code. */
 const TEST_FILES = '\\.spec\\.ts$|^(libs|apps)/[^/]+/test/';
 

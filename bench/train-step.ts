@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- train-step [--steps N] [--ffn 2048,128] [--replicas 1,2] [--backend wasm]
+ * `npm run bench -- train-step [--steps N] [--ffn 2048,128] [--replicas 1,2] [--backend wasm] [--engines xnnpack,native1,native2]
  *                               [--python PATH] [--reference-dir DIR] [--torch-threads 2,1] [--no-torch] [--sweep]`
  *
  * One OF-VM-Net training step (forward both encoders + paper loss with hardest-10 mining + backward
@@ -7,6 +7,8 @@
  * D 128, E 32, 4 layers × 4 heads, dropout 0.1) on the SAME segment lengths as the PyTorch reference
  * step (`lengths_paper_F*_Dv2048_typical.json`, ≈ 6,600 valid tokens), for FFN 2048 and FFN 128:
  *  - VMR Lab ms/step with 1 replica (one thread) and with N data-parallel replicas (worker threads),
+ *    for each matrix-product engine of the wasm backend (`--engines`): stock XNNPACK (`xnnpack`,
+ *    what VMR_NATIVE_GEMM=0 gives) and the native GEMM with 1 or 2 threads (`native1`, `native2`),
  *  - the per-part breakdown of one single-replica step (input projection, attention, FFN, norms,
  *    pooling, loss/mining, optimizer, host→tensor copies, other = fixed per-step cost),
  *  - the PyTorch valid-token step (`torch_packed_step.py --mode bucket`, 2 threads) on the same
@@ -23,7 +25,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as os from 'os';
 import { Rng, type BackendName } from '@vmr/core';
-import { tf, selectBackend, profilePhases } from '@vmr/core/tf';
+import { tf, selectBackend, profilePhases, nativeGemmStatus, setNativeGemmActive, setNativeGemmThreads } from '@vmr/core/tf';
 import { createOfVmNet, Adam, trainStepOfVmNet, planCost, ReplicaPool, type OfVmNetConfigInput, type SegmentBatch } from '@vmr/models';
 import { ofVmNetLoss } from '@vmr/losses';
 
@@ -145,13 +147,41 @@ function torchStep(lengthsFile: string, ffn: number, threads: number): TorchResu
   return { ok: true, ...(JSON.parse(line) as Omit<Extract<TorchResult, { ok: true }>, 'ok'>) };
 }
 
+/** A matrix-product engine of the wasm backend: stock XNNPACK, or the native GEMM with N threads per product. */
+interface Engine {
+  name: string;
+  native: boolean;
+  threads: number;
+}
+
+function engineLabel(e: Engine, replicas: number): string {
+  if (!e.native) return 'wasm (XNNPACK)';
+  return replicas > 1 ? `wasm+native-gemm (${replicas} replicas × 1 thread)` : `wasm+native-gemm (${e.threads} thread${e.threads > 1 ? 's' : ''})`;
+}
+
+function useEngine(e: Engine): void {
+  setNativeGemmActive(e.native);
+  setNativeGemmThreads(e.threads);
+}
+
 async function main(): Promise<void> {
   const backend = await selectBackend(backendName);
   const ffns = (arg('ffn') ?? '2048,128').split(',').map(Number);
   const replicaCounts = (arg('replicas') ?? '1,2').split(',').map(Number);
   const noTorch = flag('no-torch');
   const torchThreads = (arg('torch-threads') ?? '2,1').split(',').map(Number);
-  console.log(`backend: ${backend.backend} (tfjs-core ${backend.tfjsVersion}); ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${steps} timed steps after 1 warm-up`);
+  const native = nativeGemmStatus();
+  const engineNames = (arg('engines') ?? (native.enabled ? 'xnnpack,native1,native2' : 'xnnpack')).split(',');
+  const engines: Engine[] = engineNames.map((n) => {
+    const m = /^native(\d+)$/.exec(n);
+    if (n === 'xnnpack') return { name: n, native: false, threads: 1 };
+    if (!m) throw new Error(`--engines: unknown engine '${n}' (xnnpack, native1, native2)`);
+    if (!native.enabled) throw new Error(`--engines ${n}: the native GEMM is not available: ${native.reason}`);
+    return { name: n, native: true, threads: Number(m[1]) };
+  });
+  if (backend.backend !== 'wasm') engines.splice(0, engines.length, { name: backend.backend, native: false, threads: 1 });
+  console.log(`backend: ${backend.label} (tfjs-core ${backend.tfjsVersion}); ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${steps} timed steps after 1 warm-up`);
+  console.log(`native GEMM: ${native.enabled ? `${native.isa}, ${native.path}` : native.reason}; engines measured: ${engines.map((e) => e.name).join(', ')}`);
   const summary: Record<string, unknown>[] = [];
   for (const ffn of ffns) {
     const { file, spec } = loadLengths(ffn);
@@ -163,14 +193,22 @@ async function main(): Promise<void> {
     const config: OfVmNetConfigInput = { videoDim: 2048, audioDim: 128, ffnDim: ffn, maxLen: L };
     const cost = planCost(createOfVmNet(config, 1).plan(batch.mask as Float32Array, B, S, L));
     console.log(`\n== FFN ${ffn}: ${spec.name} (${path.basename(file)}): ${cost.tokens} valid tokens, ${cost.rows} computed rows in ${cost.groups} length groups`);
-    const profile = vmrProfile(config, batch, ranks);
-    console.log(`breakdown of one single-replica step (ms, forward + backward per part): ${JSON.stringify(profile)}`);
-    const runs: VmrResult[] = [];
-    for (const n of replicaCounts) {
-      const r = await vmrSteps(config, batch, ranks, n);
-      runs.push(r);
-      console.log(`VMR Lab, ${n} replica${n > 1 ? 's (worker threads)' : ' (main thread)'}: median ${r.msMedian} ms/step (min ${r.msMin}; process CPU, all threads: ${r.cpuMsMedian} ms), loss ${r.loss.toFixed(4)}`);
+    const runs: Array<VmrResult & { engine: string }> = [];
+    for (const e of engines) {
+      useEngine(e);
+      if (e.threads === 1 || !e.native) {
+        const profile = vmrProfile(config, batch, ranks);
+        console.log(`breakdown of one single-replica step, ${engineLabel(e, 1)} (ms, forward + backward per part): ${JSON.stringify(profile)}`);
+      }
+      for (const n of replicaCounts) {
+        if (n > 1 && e.native && e.threads > 1) continue; // replicas run 1 GEMM thread each: that is native1 × n
+        const r = await vmrSteps(config, batch, ranks, n);
+        const engine = engineLabel(e, n);
+        runs.push({ ...r, engine });
+        console.log(`VMR Lab, ${engine}, ${n} replica${n > 1 ? 's (worker threads)' : ' (main thread)'}: median ${r.msMedian} ms/step (min ${r.msMin}; process CPU, all threads: ${r.cpuMsMedian} ms), loss ${r.loss.toFixed(4)}`);
+      }
     }
+    useEngine({ name: 'default', native: native.enabled, threads: native.threads });
     for (const threads of torchThreads) {
       const torch: TorchResult = noTorch ? { ok: false, reason: 'skipped (--no-torch)' } : torchStep(file, ffn, threads);
       if (torch.ok) console.log(`PyTorch ${torch.torch} valid-token step (bucket mode, ${threads} thread${threads > 1 ? 's' : ''}): median ${Math.round(torch.median_ms)} ms/step (min ${Math.round(torch.min_ms)}; process CPU ${Math.round(torch.cpu_ms_median)} ms)`);
@@ -179,6 +217,7 @@ async function main(): Promise<void> {
         summary.push({
           ffn,
           tokens: cost.tokens,
+          engine: r.engine,
           replicas: r.replicas,
           torchThreads: threads,
           vmrMs: r.msMedian,
@@ -191,6 +230,8 @@ async function main(): Promise<void> {
       }
       if (!torch.ok) break;
     }
+    const base = runs.find((r) => r.engine === 'wasm (XNNPACK)' && r.replicas === 1);
+    if (base) for (const r of runs) if (r !== base) console.log(`speed-up over wasm (XNNPACK), 1 replica: ${r.engine}, ${r.replicas} replica(s): ×${(base.msMedian / r.msMedian).toFixed(2)}`);
   }
   console.log('');
   console.table(summary);

@@ -15,7 +15,9 @@
  * cannot be made (read-only install, esbuild missing) it runs the sources through tsx and says so in one
  * line. `VMR_NO_BUILD=1` always runs the sources through tsx.
  *
- * `node bin/build.js` (the `prepare` script: runs at `npm install`) builds now.
+ * `node bin/build.js` (the `prepare` script: runs at `npm install`) builds now, and builds the optional
+ * native GEMM addon of the wasm backend (libs/core/native/build.js; without a C++ compiler that is a
+ * one-line note, never a failed install).
  */
 'use strict';
 const fs = require('fs');
@@ -212,6 +214,15 @@ async function ensureBuilt(opts = {}) {
 async function runEntry(rel, opts = {}) {
   const o = defaults(opts);
   if (process.env.VMR_DEBUG) process.setSourceMapsEnabled?.(true);
+  if (!opts.root) {
+    // the native GEMM addon follows its source too (a pulled gemm.cc); a failed rebuild leaves the old one
+    try {
+      const r = require('../libs/core/native/build.js').buildNativeGemm({ staleOnly: true });
+      if (!r.ok && r.note !== 'native GEMM not built') process.stderr.write(`vmr: ${r.note}\n`);
+    } catch {
+      /* never blocks the CLI */
+    }
+  }
   if (!process.env.VMR_NO_BUILD) {
     let cur;
     try {
@@ -233,6 +244,12 @@ module.exports = { ENTRIES, build, ensureBuilt, isFresh, readCurrent, runEntry }
 
 if (require.main === module) {
   const t0 = Date.now();
+  try {
+    const native = require('../libs/core/native/build.js').buildNativeGemm();
+    (native.ok ? process.stdout : process.stderr).write(`vmr: ${native.note}\n`);
+  } catch (e) {
+    process.stderr.write(`vmr: native GEMM not built: ${String((e && e.message) || e).split('\n')[0]}; the wasm backend uses XNNPACK\n`);
+  }
   build().then(
     (cur) => process.stdout.write(`vmr build: ${cur.entries.length} entries from ${cur.inputs.length} files → dist/${cur.id} (${Date.now() - t0} ms)\n`),
     (e) => {

@@ -269,7 +269,8 @@ export function startSweepWorker(opts: SweepWorkerOptions): SweepWorkerHandle {
     const attempt = await beginAttempt(tracker, id, `${os.hostname()}:${process.pid}`);
     const logFile = path.resolve(opts.logDir ?? 'vmr-sweep-logs', job.data.sweepId, `${id}.attempt-${attempt}.log`);
     log(`job ${job.id}: trial ${id} attempt ${attempt} (BullMQ attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1})`);
-    const launched = launchTrial(id, uri, logFile, token ? { VMR_TRACKING_TOKEN: token } : {});
+    // workers run one per core (see --help): each trial's native GEMM gets 1 thread unless VMR_GEMM_THREADS says otherwise
+    const launched = launchTrial(id, uri, logFile, { ...(token ? { VMR_TRACKING_TOKEN: token } : {}), ...(process.env.VMR_GEMM_THREADS ? {} : { VMR_GEMM_THREADS: '1' }) });
     active.add(launched);
     // Cancel reaches the whole trial: its process group (the `vmr eval` child too), SIGKILL after a grace.
     const watch = setInterval(() => {

@@ -493,6 +493,8 @@ async function runLocalPool(a: PoolArgs): Promise<number> {
   let termSent = false;
   let killSent = false;
   const stopping = () => a.isCancelled() || a.isInterrupted();
+  // trials share the cores: the wasm backend's native GEMM gets its share per trial (never oversubscribed)
+  const gemmEnv = process.env.VMR_GEMM_THREADS ? {} : { VMR_GEMM_THREADS: String(Math.max(1, Math.floor(defaultWorkers() / Math.min(a.workers, a.runnable.length || 1)))) };
   while (pending.length > 0 || active.size > 0) {
     if (stopping()) {
       pending.length = 0;
@@ -512,7 +514,7 @@ async function runLocalPool(a: PoolArgs): Promise<number> {
       attemptsOf.set(t.runId, attempt);
       started++;
       const logFile = path.join(a.logDir, `${t.runId}.attempt-${attempt}.log`);
-      const launched = launchTrial(t.runId, a.workerUri, logFile);
+      const launched = launchTrial(t.runId, a.workerUri, logFile, gemmEnv);
       const settled = launched.done.then(async (exit) => {
         const retry = !stopping() && attempt < a.maxAttempts;
         const r = await settleAttempt(a.tracker, t.runId, exit, attempt, retry);

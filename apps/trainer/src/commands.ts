@@ -11,7 +11,7 @@ function fmt(x: number | undefined, digits = 4): string {
 /** Human summary of a training result. */
 export function formatTrainResult(r: TrainResult): string {
   const lines = [
-    `run ${r.runId} ${r.status}: ${r.config.model} on ${r.config.features} (seed ${r.config.seed}), ${r.steps} steps, ${r.epochsDone}/${r.config.epochs} epochs in ${r.seconds.toFixed(1)} s`,
+    `run ${r.runId} ${r.status}: ${r.config.model} on ${r.config.features} (seed ${r.config.seed}), ${r.steps} steps, ${r.epochsDone}/${r.config.epochs} epochs in ${r.seconds.toFixed(1)} s on ${r.backend}`,
     `final train loss ${fmt(r.finalLoss)}` +
       (r.val ? ` · validation R@1 ${fmt(r.val.r1, 3)} R@5 ${fmt(r.val.r5, 3)} R@10 ${fmt(r.val.r10, 3)} median rank ${fmt(r.val.medianRank, 3)}` : ''),
   ];

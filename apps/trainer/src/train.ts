@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ConflictError, FileFormatError, Rng, createProgress, errorMessage, writeJsonAtomic, type Progress } from '@vmr/core';
-import { selectBackend, type BackendInfo } from '@vmr/core/tf';
+import { selectBackend, describeMatmul, type BackendInfo } from '@vmr/core/tf';
 import { loadCheckpoint, restoreFromCheckpoint, saveCheckpoint, createModel, ReplicaPool, type Adam, type Model } from '@vmr/models';
 import { MetricBuffer, RUN_KIND_TAG, useTracker, type Tracker } from '@vmr/tracking';
 import {
@@ -69,6 +69,8 @@ export interface TrainResult {
   val?: { r1: number; r5: number; r10: number; medianRank: number };
   seconds: number;
   config: TrainConfig;
+  /** The backend as run, e.g. `wasm+native-gemm (avx2, 2 threads)` (see BackendInfo.label); replicas appended. */
+  backend: string;
   /** Set when the run was killed: what to run to continue. */
   resumeHint?: string;
 }
@@ -123,6 +125,7 @@ export async function trainRun(configInput: TrainConfig | TrainConfigInput, opti
   const config: TrainConfig = { ...parsed, dataset: path.resolve(parsed.dataset) };
   const data = prepare(config);
   const backend = await selectBackend(config.backend);
+  const engine = describeMatmul(backend.backend);
   return useTracker(options, async (tracker) => {
     const dims = { videoDim: data.train.videoDim, audioDim: data.train.audioDim };
     const modelConfig = modelConfigFor(config, dims);
@@ -159,10 +162,14 @@ export async function trainRun(configInput: TrainConfig | TrainConfigInput, opti
         'model.config': JSON.stringify(modelConfig),
         'backend.tfjs': backend.tfBackend,
         'backend.package': backend.package,
+        // what runs the matrix products (wasm: the native GEMM or XNNPACK; resume requires the same)
+        'backend.matmul': engine.matmul,
+        'backend.label': engine.label,
+        ...(engine.matmulNote ? { 'backend.matmulNote': engine.matmulNote } : {}),
       });
       const dir = tmpDir(run.id);
       const cfgFile = path.join(dir, TRAIN_ARTIFACTS.config);
-      writeJsonAtomic(cfgFile, { config, modelConfig, backend: backend.backend });
+      writeJsonAtomic(cfgFile, { config, modelConfig, backend: backend.backend, matmul: engine.matmul });
       await tracker.logArtifact(run.id, cfgFile, TRAIN_ARTIFACTS.config);
       model = createModel(modelConfig, config.seed);
       optimizer = createOptimizer(model, config);
@@ -196,6 +203,14 @@ export async function resumeRun(runIdOrPrefix: string, options: TrainOptions = {
     const backend = await selectBackend(config.backend);
     if (run.backend && backend.backend !== run.backend) {
       throw new ConflictError(`run ${runId} trained on backend ${run.backend}, this process selected ${backend.backend}: results would not be identical`);
+    }
+    const engine = describeMatmul(backend.backend);
+    const trainedWith = run.params['backend.matmul'];
+    if (trainedWith && trainedWith !== engine.matmul) {
+      const how = engine.matmul === 'xnnpack'
+        ? `build the native GEMM (\`node libs/core/native/build.js\`, needs g++) or unset VMR_NATIVE_GEMM${engine.matmulNote ? `; here: ${engine.matmulNote}` : ''}`
+        : 'set VMR_NATIVE_GEMM=0 to use XNNPACK';
+      throw new ConflictError(`run ${runId} computed its matrix products with ${trainedWith}, this process with ${engine.matmul}: results would not be identical (${how})`);
     }
     const ck = loadCheckpoint(await tracker.artifactFile(runId, TRAIN_ARTIFACTS.latest));
     const pos = ck.extra.position as Position | undefined;
@@ -264,6 +279,7 @@ async function loop(
     emit({ epoch: pos.epoch, step: pos.globalStep, loss: lastLoss, terms: {}, phase: 'checkpoint' });
   };
   const pool = config.replicas > 1 && model.kind === 'of-vm-net' ? await ReplicaPool.create(model, { replicas: config.replicas, backend: backend.backend }) : undefined;
+  const backendLabel = pool ? `${describeMatmul(backend.backend, { threads: pool.gemmThreads }).label} × ${pool.size} replicas` : describeMatmul(backend.backend).label;
   try {
     for (let epoch = start.epoch; epoch < config.epochs; epoch++) {
       const batches = epochBatches(config, n, epoch);
@@ -311,6 +327,7 @@ async function loop(
         val: lastVal,
         seconds: (Date.now() - t0) / 1000,
         config,
+        backend: backendLabel,
         resumeHint: `vmr train --resume ${runId}`,
       };
     }
@@ -318,7 +335,7 @@ async function loop(
     await buffer.flush();
     await tracker.endRun(runId, 'finished');
     emit({ epoch: config.epochs, step: pos.globalStep, loss: lastLoss, terms: {}, val: lastVal, phase: 'done' });
-    return { runId, status: 'finished', epochsDone: config.epochs, steps: pos.globalStep, finalLoss: lastLoss, val: lastVal, seconds: (Date.now() - t0) / 1000, config };
+    return { runId, status: 'finished', epochsDone: config.epochs, steps: pos.globalStep, finalLoss: lastLoss, val: lastVal, seconds: (Date.now() - t0) / 1000, config, backend: backendLabel };
   } catch (e) {
     bar.stop();
     await buffer.flush().catch(() => undefined);

@@ -94,6 +94,43 @@ describe('vmr train: resume equivalence', () => {
   });
 });
 
+describe('vmr train on wasm with the native GEMM (libs/core/native; built by npm install)', () => {
+  const store = path.join(root, 'native.db');
+  const wasm = ['-c', configFile, '--store', store, '--set', 'backend=wasm', '--set', 'epochs=2', '--json'];
+
+  it('records the matrix-product engine, resumes byte-identically, and refuses to resume on XNNPACK', async () => {
+    const full = vmr(['train', ...wasm]);
+    expect(full.stderr).toBe('');
+    expect(full.status).toBe(0);
+    const a = JSON.parse(full.stdout) as { runId: string; backend: string; steps: number };
+    // a test that needs the addon fails (with the reason in the label) when it is not built
+    expect(a.backend).toMatch(/^wasm\+native-gemm \(avx(2|512), \d threads?\)$/);
+    const cut = vmr(['train', ...wasm, '--interrupt-after-steps', '4']);
+    expect(cut.status).toBe(130);
+    const b = JSON.parse(cut.stdout) as { runId: string };
+    // the same run cannot continue on the stock kernels: their products differ in the last bits
+    const refused = vmr(['train', '--resume', b.runId, '--store', store], { VMR_NATIVE_GEMM: '0' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/computed its matrix products with native-gemm, this process with xnnpack: results would not be identical \(.*VMR_NATIVE_GEMM/);
+    const resumed = vmr(['train', '--resume', b.runId, '--store', store, '--json'], { VMR_GEMM_THREADS: '1' }); // threads do not change results
+    expect(resumed.status).toBe(0);
+    const t = open(store);
+    try {
+      const ra = await t.getRun(a.runId);
+      const rb = await t.getRun(b.runId);
+      expect(ra.params['backend.matmul']).toBe('native-gemm');
+      expect(ra.params['backend.label']).toBe(a.backend);
+      const sha = (r: typeof ra, p: string) => r.artifacts.find((x) => x.path === p)?.sha256;
+      expect(sha(rb, TRAIN_ARTIFACTS.final)).toBeDefined();
+      expect(sha(rb, TRAIN_ARTIFACTS.final)).toBe(sha(ra, TRAIN_ARTIFACTS.final));
+      const la = (await t.metricHistory(a.runId, 'train.loss')).map((p) => p.value);
+      expect((await t.metricHistory(b.runId, 'train.loss')).map((p) => p.value)).toEqual(la);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('vmr train: bad input writes nothing', () => {
   it('unknown config key → exit 1 naming the key, no store written', async () => {
     const store = path.join(root, 'bad1.db');

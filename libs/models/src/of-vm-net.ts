@@ -1,5 +1,5 @@
 import { Rng, ConfigError, InvalidArgumentError } from '@vmr/core';
-import { tf, phase } from '@vmr/core/tf';
+import { tf, phase, tensorFilledInPlace } from '@vmr/core/tf';
 import { OfVmNetConfigSchema, type OfVmNetConfig, type OfVmNetConfigInput } from './config';
 import { ParamSet, mixSeed } from './params';
 import { planPacking, type PackPlan } from './packing';
@@ -99,12 +99,14 @@ function rowsOf(x: tf.Tensor | HostTensor, plan: PackPlan, D: number): tf.Tensor
       return tf.mul(tf.gather(flat, idx), tf.tensor2d(plan.rowValid, [plan.rows, 1])) as tf.Tensor2D;
     }
     if (plan.identity) return tf.tensor2d(x.data, [plan.rows, D]);
-    const out = new Float32Array(plan.rows * D);
-    for (let t = 0; t < plan.rows; t++) {
-      const r = plan.rowIndex[t];
-      if (r >= 0) out.set(x.data.subarray(r * D, (r + 1) * D), t * D);
-    }
-    return tf.tensor2d(out, [plan.rows, D]);
+    // written in place (wasm: in the heap; no 50 MB JS array, one copy instead of two)
+    return tensorFilledInPlace([plan.rows, D], (out) => {
+      for (let t = 0; t < plan.rows; t++) {
+        const r = plan.rowIndex[t];
+        if (r >= 0) out.set(x.data.subarray(r * D, (r + 1) * D), t * D);
+        else out.fill(0, t * D, (t + 1) * D);
+      }
+    }) as tf.Tensor2D;
   });
 }
 

@@ -90,9 +90,7 @@ function maskFills(plan: PackPlan, seed: number, seqOffset: number, heads: numbe
     g.seqs.forEach((s, r) => {
       const q = plan.seqRows[s];
       const st = stream(s);
-      for (let h = 0; h < heads; h++) {
-        for (let i = 0; i < q; i++) st.fill(out, ((r * heads + h) * L + i) * L, q, rate);
-      }
+      for (let h = 0; h < heads; h++) st.fillRows(out, (r * heads + h) * L * L, q, q, L, rate); // rows i < q, L apart
     });
   };
   return { rows, attention };

@@ -3,6 +3,7 @@ import { tf } from './tfjs';
 import { UnsupportedError, errorMessage } from '../errors';
 import { BackendNameSchema, type BackendName, type ConcreteBackend } from '../backend-name';
 import { installWasmFastKernels } from './fast-kernels';
+import { installNativeGemm, nativeGemmActive, nativeGemmStatus } from './native-gemm';
 
 export { BackendNameSchema, type BackendName, type ConcreteBackend };
 
@@ -24,6 +25,28 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Every backend tried, in order, with the reason it was skipped. */
   attempts: BackendAttempt[];
+  /**
+   * What runs the matrix products: `native-gemm` (wasm with the optional native GEMM,
+   * libs/core/native), `xnnpack` (stock wasm; `matmulNote` says why not native), or the backend's
+   * own (`tfjs-<backend>`). Native and XNNPACK products differ in the last bits, so a run resumes only
+   * on the same engine; the thread count does not change results.
+   */
+  matmul: string;
+  /** Why the native GEMM is not in use on wasm (not built, off, CPU), when it is not. */
+  matmulNote?: string;
+  /** The backend as users see it: `wasm+native-gemm (avx2, 2 threads)`, `wasm`, `cpu`, … */
+  label: string;
+}
+
+/** `matmul`, `matmulNote` and `label` of a backend, read now (the engine can be switched, threads changed). */
+export function describeMatmul(backend: ConcreteBackend, options: { threads?: number } = {}): Pick<BackendInfo, 'matmul' | 'matmulNote' | 'label'> {
+  if (backend !== 'wasm') return { matmul: `tfjs-${backend}`, label: backend };
+  const st = nativeGemmStatus();
+  if (!st.enabled) return { matmul: 'xnnpack', matmulNote: `native GEMM ${st.reason}`, label: 'wasm' };
+  if (!nativeGemmActive()) return { matmul: 'xnnpack', matmulNote: 'native GEMM switched off in this process', label: 'wasm' };
+  const threads = options.threads ?? st.threads;
+  // one identity for both kernel widths: AVX2 and AVX-512 give the same bits (tested)
+  return { matmul: 'native-gemm', label: `wasm+native-gemm (${st.isa}, ${threads} thread${threads > 1 ? 's' : ''})` };
 }
 
 const PACKAGES: Record<ConcreteBackend, string> = {
@@ -131,6 +154,7 @@ async function tryBackend(name: ConcreteBackend): Promise<string> {
         }
       }
       installWasmFastKernels();
+      installNativeGemm();
       return 'wasm';
     }
     case 'cpu': {
@@ -180,9 +204,10 @@ export async function selectBackend(
         package: PACKAGES[name],
         tfjsVersion: tf.version_core,
         attempts,
+        ...describeMatmul(name),
       };
       options.log?.(
-        `backend: ${name} (${PACKAGES[name]}, tfjs-core ${tf.version_core})` +
+        `backend: ${active.label} (${PACKAGES[name]}, tfjs-core ${tf.version_core})` +
           (attempts.length > 1
             ? `; skipped ${attempts.filter((a) => !a.ok).map((a) => `${a.backend} (${a.error})`).join(', ')}`
             : ''),

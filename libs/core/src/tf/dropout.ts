@@ -1,6 +1,7 @@
 import { tf } from './tfjs';
 import { InvalidArgumentError } from '../errors';
 import { phase } from './profile';
+import { nativeDropoutFill } from './native-gemm';
 
 /**
  * A deterministic stream of dropout decisions (mulberry32). Each 32-bit draw decides FOUR entries from
@@ -8,6 +9,9 @@ import { phase } from './profile';
  * dropped with probability round(rate·65536)/65536 exactly (16-bit resolution) at ~1.004 draws per 4
  * entries — mask generation is a visible part of a training step.
  */
+/** Fills at least this long go to the native twin of `fill` (a call costs about as much as ~100 entries). */
+const NATIVE_FILL_MIN = 512;
+
 export class DropoutStream {
   private a: number;
   constructor(seed: number) {
@@ -21,6 +25,18 @@ export class DropoutStream {
     return (t ^ (t >>> 14)) >>> 0;
   }
 
+  /** `count` fills of `n` entries at `off`, `off + stride`, … — the same as that many `fill` calls. */
+  fillRows(out: Float32Array, off: number, count: number, n: number, stride: number, rate: number): void {
+    if (count * n >= NATIVE_FILL_MIN) {
+      const state = nativeDropoutFill(out, off, n, this.a, Math.round(rate * 65536), 1 / (1 - rate), count, stride);
+      if (state !== undefined) {
+        this.a = state | 0;
+        return;
+      }
+    }
+    for (let c = 0; c < count; c++) this.fill(out, off + c * stride, n, rate);
+  }
+
   /**
    * Write `n` inverted-dropout scales (0 or 1/(1−rate)) to `out[off … off+n)`. Starts on a fresh draw,
    * so the values depend only on the seed and the sequence of `fill` lengths.
@@ -30,6 +46,14 @@ export class DropoutStream {
     const hi = thr >>> 8;
     const lo = thr & 255;
     const keep = 1 / (1 - rate);
+    if (n >= NATIVE_FILL_MIN) {
+      // the addon's copy of this loop (same draws, same values) where it is built
+      const state = nativeDropoutFill(out, off, n, this.a, thr, keep);
+      if (state !== undefined) {
+        this.a = state | 0;
+        return;
+      }
+    }
     const end = off + n;
     let i = off;
     while (i < end) {
@@ -42,13 +66,43 @@ export class DropoutStream {
   }
 }
 
-let scratch = new Float32Array(0);
-
 /** Fills a whole mask (flat, row-major) — for masks whose entries must not depend on the layout. */
 export type MaskFill = (out: Float32Array, rate: number) => void;
 
 function checkRate(rate: number): void {
   if (!(rate >= 0 && rate < 1)) throw new InvalidArgumentError(`dropout rate must be in [0, 1), got ${rate}`);
+}
+
+/** The wasm backend's heap access (as in fast-kernels.ts). */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+function fillMask(data: Float32Array, rate: number, seed: number | MaskFill): void {
+  if (typeof seed === 'number') new DropoutStream(seed).fill(data, 0, data.length, rate);
+  else {
+    data.fill(0); // a MaskFill may leave padding entries unwritten
+    seed(data, rate);
+  }
+}
+
+/**
+ * A new float32 tensor of `shape` whose every entry `write` sets: on wasm straight in the tensor's heap
+ * memory (no JS array, no upload copy; the memory is NOT zeroed), elsewhere in a fresh array. `write`
+ * must not create tensors (growing the wasm heap would move the memory it writes).
+ */
+export function tensorFilledInPlace(shape: number[], write: (out: Float32Array) => void): tf.Tensor {
+  if (tf.getBackend() !== 'wasm') {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    write(data);
+    return tf.tensor(data, shape, 'float32');
+  }
+  const backend = tf.backend() as unknown as HeapBackend;
+  const info = backend.makeOutput(shape, 'float32');
+  const out = backend.typedArrayFromHeap(info) as Float32Array;
+  write(out);
+  return tf.engine().makeTensorFromTensorInfo(info);
 }
 
 /**
@@ -59,19 +113,8 @@ function checkRate(rate: number): void {
 export function dropoutMask(shape: number[], rate: number, seed: number | MaskFill): tf.Tensor {
   checkRate(rate);
   const size = shape.reduce((a, b) => a * b, 1);
-  return phase('dropout masks (JS)', () => {
-    // wasm copies the values into its heap, so one scratch array serves every mask (less GC of
-    // 50 MB arrays); other backends may keep the array as the tensor's storage: a fresh one there
-    let data: Float32Array;
-    if (tf.getBackend() === 'wasm') {
-      if (scratch.length < size) scratch = new Float32Array(size);
-      data = scratch.subarray(0, size);
-      if (typeof seed !== 'number') data.fill(0); // a MaskFill may leave padding entries unwritten
-    } else data = new Float32Array(size);
-    if (typeof seed === 'number') new DropoutStream(seed).fill(data, 0, size, rate);
-    else seed(data, rate);
-    return tf.tensor(data, shape, 'float32');
-  });
+  // wasm: written straight into the tensor's heap memory
+  return phase('dropout masks (JS)', () => tensorFilledInPlace(shape, (out) => fillMask(out, rate, seed)));
 }
 
 /**

@@ -9,8 +9,10 @@ export {
   selectBackend,
   activeBackend,
   webgpuEnabled,
+  describeMatmul,
 } from './backend';
+export { nativeGemmStatus, nativeGemmPath, setNativeGemmThreads, setNativeGemmAvx2Only, setNativeGemmActive, nativeGemmActive, type NativeGemmStatus } from './native-gemm';
 export { matMul, linear, swapLastAxes } from './fast-matmul';
 export { gatherRows, selectRows } from './gather-rows';
-export { dropout, dropoutMask, reluDropout, DropoutStream, type MaskFill } from './dropout';
+export { dropout, dropoutMask, reluDropout, DropoutStream, tensorFilledInPlace, type MaskFill } from './dropout';
 export { phase, profilePhases, type PhaseProfile } from './profile';

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { InvalidArgumentError, NumericError, UnsupportedError, type BackendName } from '@vmr/core';
-import { tf, activeBackend, phase } from '@vmr/core/tf';
+import { tf, activeBackend, phase, nativeGemmActive, nativeGemmStatus } from '@vmr/core/tf';
 import type { Adam, LossOutput, StepResult } from '../adam';
 import { mixSeed } from '../params';
 import type { OfVmNet, SegmentBatch, SegmentEmbeddings, HostTensor } from '../of-vm-net';
@@ -12,6 +12,11 @@ export interface ReplicaPoolOptions {
   replicas: number;
   /** Backend of the workers (default: the main thread's active backend, else wasm). */
   backend?: BackendName;
+  /**
+   * Native GEMM threads per replica (wasm; default: the main thread's GEMM threads ÷ replicas, at
+   * least 1, so replicas × GEMM threads never exceeds what one run was given). Results do not depend on it.
+   */
+  gemmThreads?: number;
 }
 
 /** Gradients of one data-parallel step before the update. */
@@ -85,6 +90,8 @@ export class ReplicaPool {
   private constructor(
     readonly model: OfVmNet,
     private readonly replicas: Replica[],
+    /** Native GEMM threads each replica uses (wasm). */
+    readonly gemmThreads: number,
   ) {}
 
   static async create(model: OfVmNet, options: ReplicaPoolOptions): Promise<ReplicaPool> {
@@ -96,19 +103,21 @@ export class ReplicaPool {
         `replicas: the '${backend}' backend already uses every core or the GPU; data-parallel replicas are for the single-threaded wasm/cpu backends (use replicas = 1)`,
       );
     }
+    const gemmThreads = options.gemmThreads ?? Math.max(1, Math.floor(nativeGemmStatus().threads / n));
+    const nativeGemm = nativeGemmActive();
     const replicas: Replica[] = [];
     try {
       for (let i = 0; i < n; i++) {
         const r = new Replica(new Worker(path.join(__dirname, 'worker.js')), i);
         replicas.push(r);
-        r.post({ type: 'init', config: model.config, seed: model.seed, backend, flag: r.flag.buffer as SharedArrayBuffer });
+        r.post({ type: 'init', config: model.config, seed: model.seed, backend, flag: r.flag.buffer as SharedArrayBuffer, nativeGemm, gemmThreads });
       }
       await Promise.all(replicas.map((r) => r.next('ready')));
     } catch (e) {
       await Promise.all(replicas.map((r) => r.worker.terminate()));
       throw e;
     }
-    return new ReplicaPool(model, replicas);
+    return new ReplicaPool(model, replicas, gemmThreads);
   }
 
   get size(): number {

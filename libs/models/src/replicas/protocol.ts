@@ -7,6 +7,9 @@ export interface InitMessage {
   seed: number;
   backend: string;
   flag: SharedArrayBuffer;
+  /** wasm: whether products run on the native GEMM (as on the main thread), and its threads per replica. */
+  nativeGemm: boolean;
+  gemmThreads: number;
 }
 export interface StepMessage {
   type: 'step';

@@ -6,7 +6,7 @@
  */
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'worker_threads';
 import { errorMessage, type BackendName } from '@vmr/core';
-import { tf, selectBackend } from '@vmr/core/tf';
+import { tf, selectBackend, setNativeGemmActive, setNativeGemmThreads } from '@vmr/core/tf';
 import { createOfVmNet, type OfVmNet } from '../of-vm-net';
 import type { ToWorker, FromWorker, StepMessage, InitMessage, EmbGradMessage } from './protocol';
 
@@ -69,6 +69,8 @@ port.on('message', (msg: ToWorker) => {
       if (msg.type === 'init') {
         const init = msg as InitMessage;
         flag = new Int32Array(init.flag);
+        setNativeGemmThreads(init.gemmThreads);
+        setNativeGemmActive(init.nativeGemm);
         await selectBackend(init.backend as BackendName);
         model = createOfVmNet(init.config, init.seed);
         send({ type: 'ready' });
