@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ConflictError, FileFormatError, InvalidArgumentError, createProgress, errorMessage, writeJsonAtomic } from '@vmr/core';
-import { selectBackend } from '@vmr/core/tf';
+import { describeMatmul, selectBackend } from '@vmr/core/tf';
 import { restoreFromCheckpoint } from '@vmr/models';
 import { avAlignFromPeaks, fad, retrievalMetrics, videoPeakTimes, type AvAlignVariant, type RetrievalDirection } from '@vmr/metrics';
 import { RUN_KIND_TAG, useTracker, type Tracker } from '@vmr/tracking';
@@ -273,6 +273,9 @@ export async function evaluateRun(runIdOrPrefix: string, datasetDir: string, opt
         'eval.fadSpace': direction === 'music-to-video' ? 'not computed (music-to-video)' : protocol === 'vmr-code' ? 'embedding' : `audio-input (${data.audioExtractor.name}, per-second rows)`,
         'eval.avAlignVariant': variant,
         'eval.clips': data.clips.length,
+        // what ran the matrix products of the embedding pass (the native GEMM or XNNPACK: last-bit differences)
+        'backend.matmul': describeMatmul(backend.backend).matmul,
+        'backend.label': describeMatmul(backend.backend).label,
         'eval.skippedClips': data.skipped.length,
         'eval.segmentSource': data.segmentSource,
         model: config.model,

@@ -84,6 +84,7 @@ describe('train → eval → report (real CLI, real store)', () => {
       expect(ev.experimentName).toBe('cli');
       expect(ev.tags).toMatchObject({ 'vmr.kind': 'eval', dataset: 'synthetic-symmv-like-seed6', datasetKind: 'synthetic', synthetic: 'true' });
       expect(ev.params['eval.direction']).toBe('video-to-music');
+      expect([ev.params['backend.matmul'], ev.params['backend.label']]).toEqual(['tfjs-cpu', 'cpu']); // the engine of the embedding pass is recorded
       // independent recomputation from the retrieval artifact and the dataset's peaks
       const detail = JSON.parse(fs.readFileSync(await tr.artifactFile(ev.id, 'retrieval.json'), 'utf8')) as { clips: string[]; top1: string[]; ranks: number[] };
       expect(detail.clips).toHaveLength(12);
