@@ -2,10 +2,22 @@
  * The k best candidates under `better(a, b)` (a strict total order), in order, by one pass keeping a
  * sorted buffer of k: O(n·k) instead of sorting all n (mining runs on N² = 100k candidates per step).
  */
+/** Above this k a full sort of the candidates beats the O(n·k) insertion pass. */
+const SORT_ABOVE_K = 32;
+
 function selectK(n: number, k: number, allowed: (i: number) => boolean, better: (a: number, b: number) => boolean): number[] {
   const kk = Math.max(0, Math.floor(k));
   const buf: number[] = [];
   if (kk === 0) return buf;
+  if (kk > SORT_ABOVE_K) {
+    // Large k (e.g. topK ≥ every triplet, the quickstart's all-triplet loss): the insertion pass would be
+    // O(n·k) — 5.6 s per step at n = 33k — so sort the allowed candidates instead (same order: `better`
+    // is a strict total order).
+    for (let i = 0; i < n; i++) if (allowed(i)) buf.push(i);
+    buf.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+    if (buf.length > kk) buf.length = kk;
+    return buf;
+  }
   for (let i = 0; i < n; i++) {
     if (!allowed(i)) continue;
     if (buf.length === kk && !better(i, buf[kk - 1])) continue;

@@ -216,14 +216,14 @@ describe('VM-Net loss, hand-computed', () => {
     expect(highLowSegments([2, 1, 3, 1, 1, 2], 2, 3)).toEqual({ high: [1, 3], low: [2, 5] });
   });
 
-  it('top-k / bottom-k selection equals a full stable sort (random values with ties, filters, k beyond n)', () => {
+  it('top-k / bottom-k selection equals a full stable sort (random values with ties, filters, k beyond n; the insertion pass up to k = 32, a sort above)', () => {
     const rng = new Rng(3);
     for (let trial = 0; trial < 20; trial++) {
       const n = rng.int(1, 400);
       const vals = Array.from({ length: n }, () => Math.round(rng.normal() * 4) / 4); // many ties
       const allowed = (i: number) => i % 7 !== trial % 7;
       const idx = Array.from({ length: n }, (_, i) => i).filter(allowed);
-      for (const k of [0, 1, 10, n + 3]) {
+      for (const k of [0, 1, 10, 32, 33, n + 3, 1_000_000]) {
         const desc = [...idx].sort((a, b) => vals[b] - vals[a] || a - b).slice(0, k);
         const asc = [...idx].sort((a, b) => vals[a] - vals[b] || a - b).slice(0, k);
         expect(topKIndices(vals, k, allowed)).toEqual(desc);
