@@ -202,7 +202,7 @@ export function formatExperimentResult(r: ExperimentRunResult): string {
   const reused = r.skipped;
   lines.push(
     `experiment ${r.experiment}: ${r.finished}/${r.trials} trials finished` +
-      `${reused ? ` (${reused} reused from the store)` : ''}${r.aliases ? `, ${r.aliases} λ aliases` : ''}${r.datasetsGenerated.length ? `, ${r.datasetsGenerated.length} synthetic dataset(s) generated` : ''} in ${formatSeconds(r.seconds)} (code ${r.codeVersion.slice(0, 16)})`,
+      `${reused ? ` (${reused} reused from the store)` : ''}${r.aliases ? `, ${r.aliases} λ aliases` : ''}${r.datasetsGenerated.length ? `, ${r.datasetsGenerated.length} synthetic dataset(s) generated` : ''} in ${formatSeconds(r.seconds)} (code ${/^[0-9a-f]{40}/.test(r.codeVersion) ? r.codeVersion.slice(0, 12) + r.codeVersion.slice(40) : r.codeVersion})`,
   );
   for (const t of r.trialList) if (t.status !== 'finished') lines.push(`  ${t.status}: ${t.label}${t.runId ? ` (trial run ${t.runId.slice(0, 8)})` : ''}`);
   if (r.oracles.length) {
