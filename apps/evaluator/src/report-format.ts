@@ -39,7 +39,7 @@ export function tableNotes(t: ResultTable): string[] {
   const runs = [...new Set(t.rows.map((r) => r.runs))].sort((a, b) => a - b);
   const notes = [
     `Gallery: ${gallery} per query (${t.retrievalProtocols.join(', ')}); direction ${t.directions.join(', ')}; split ${t.splits.join(', ')}; ties pessimistic.`,
-    `Protocol: ${t.evalProtocols.join(', ')} · dataset ${t.evalDataset} (${t.evalDatasetKind}) · experiment ${t.experiment} · one row per configuration (training config minus seed), n = ${runs.join('/')} seed(s) per row; mean ± sample std [95 % t-interval over seeds; none for n = 1]. Bold = best, only when its interval excludes the runner-up's mean.`,
+    `Protocol: ${t.evalProtocols.join(', ')} · dataset ${t.evalDataset} (${t.evalDatasetKind}) · experiment ${t.experiment} · one row per configuration (training config minus seed), n = ${runs.join('/')} seed(s) per row; mean ± sample std [95 % t-interval over seeds; none for n = 1; cut at the metric's range — R@k, AV-Align in [0, 1], ranks ≥ 1, FAD ≥ 0]. Bold = best, only when its interval excludes the runner-up's mean.`,
   ];
   if (t.differing.length) notes.push(`Rows differ in: ${t.differing.join(', ')} (λ shown divided by its first non-zero entry: positive multiples train identically).`);
   if (t.rows.some((r) => r.reference)) notes.push('[reference] rows are oracle retrievers (upper/lower references), not competitors; never marked best.');

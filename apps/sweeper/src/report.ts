@@ -305,7 +305,7 @@ export function formatSweepReport(r: SweepReport, format: ReportFormat = 'text',
   out.push(format === 'markdown' ? `# Sweep ${r.sweep.name}` : `sweep ${r.sweep.name} (${r.sweep.id.slice(0, 8)}, experiment ${r.sweep.experiment}): ${r.sweep.status}`);
   if (format === 'markdown') out.push(`Run ${r.sweep.id}, experiment ${r.sweep.experiment}, status ${r.sweep.status}.`);
   out.push(`trials: ${counts}; ${r.configurations.length} configuration(s)${r.metric ? `; ranked by ${r.metric.name} (${r.metric.direction === 'max' ? 'higher' : 'lower'} is better) over seeds` : '; no metric to rank by'}`);
-  out.push('Each row is one configuration (trial config minus seed; λ divided by its first non-zero entry); n = finished seeds; mean ± sample std [95 % t-interval over seeds; none for n = 1]. Failed / killed trials are listed, never averaged.');
+  out.push('Each row is one configuration (trial config minus seed; λ divided by its first non-zero entry); n = finished seeds; mean ± sample std [95 % t-interval over seeds; none for n = 1; cut at the range of the metric]. Failed / killed trials are listed, never averaged.');
   const metricCols = [r.metric?.name, r.pareto?.x, r.pareto?.y].filter((k, i, a): k is string => !!k && a.indexOf(k) === i);
   const cfgs = top ? r.configurations.slice(0, top) : r.configurations;
   out.push('', h('Configurations ranked'));

@@ -16,6 +16,8 @@ export interface CellStats extends SeedSummary {
   undefinedFor?: number;
   /** Mean within 2× the chance level (R@k = k/N). */
   nearChance?: boolean;
+  /** The t-interval reached past the metric's range (a rank below 1, a negative FAD) and was cut there. */
+  ciTruncated?: boolean;
   values: number[];
 }
 
@@ -62,8 +64,15 @@ export function aggregateOverSeeds<T extends Aggregatable>(items: readonly T[], 
       const xs = members.map((m) => m.metrics[mk]).filter((x): x is number => x !== undefined && Number.isFinite(x));
       if (xs.length === 0) continue;
       const s = seedSummary(xs);
+      // a symmetric t-interval can reach values the metric cannot take: cut it at the metric's range, and say so
+      let ciTruncated = false;
+      if (def?.range && Number.isFinite(s.ciLow) && (s.ciLow < def.range[0] || s.ciHigh > def.range[1])) {
+        s.ciLow = Math.max(def.range[0], s.ciLow);
+        s.ciHigh = Math.min(def.range[1], s.ciHigh);
+        ciTruncated = true;
+      }
       const chance = def?.k !== undefined && def.chance && gallery !== undefined ? s.mean <= 2 * def.chance(gallery) : false;
-      cells[mk] = { ...s, ciMethod: xs.length >= 2 ? 't-over-seeds' : 'none', best: false, values: xs, ...(chance ? { nearChance: true } : {}) };
+      cells[mk] = { ...s, ciMethod: xs.length >= 2 ? 't-over-seeds' : 'none', best: false, values: xs, ...(chance ? { nearChance: true } : {}), ...(ciTruncated ? { ciTruncated: true } : {}) };
     }
     return {
       key,

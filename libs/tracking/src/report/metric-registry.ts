@@ -22,22 +22,24 @@ export interface MetricDef {
   k?: number;
   /** How per-query values make the metric; null for set statistics (FAD): no per-query interval. */
   perQuery: QueryStatistic | null;
+  /** The values the metric can take; a t-interval reaching past them is truncated (ranks ≥ 1, FAD ≥ 0). */
+  range?: readonly [number, number];
   digits: number;
 }
 
-const recall = (k: number): MetricDef => ({ key: `r${k}`, label: `R@${k}`, direction: 'higher', ranked: true, k, chance: (n) => Math.min(1, k / n), perQuery: 'mean', digits: 3 });
+const recall = (k: number): MetricDef => ({ key: `r${k}`, label: `R@${k}`, direction: 'higher', ranked: true, k, chance: (n) => Math.min(1, k / n), perQuery: 'mean', range: [0, 1], digits: 3 });
 
 /** Every metric a report knows, in table column order. */
 export const METRICS: readonly MetricDef[] = [
-  { key: 'avAlignGot', label: 'AV-ALIGN (GOT)', direction: 'higher', ranked: false, perQuery: 'mean', digits: 3 },
-  { key: 'avAlign', label: 'AV-ALIGN', direction: 'higher', ranked: true, perQuery: 'mean', digits: 3 },
-  { key: 'fad', label: 'FAD', direction: 'lower', ranked: true, perQuery: null, digits: 3 },
+  { key: 'avAlignGot', label: 'AV-ALIGN (GOT)', direction: 'higher', ranked: false, perQuery: 'mean', range: [0, 1], digits: 3 },
+  { key: 'avAlign', label: 'AV-ALIGN', direction: 'higher', ranked: true, perQuery: 'mean', range: [0, 1], digits: 3 },
+  { key: 'fad', label: 'FAD', direction: 'lower', ranked: true, perQuery: null, range: [0, Infinity], digits: 3 },
   recall(1),
   recall(5),
   recall(10),
-  { key: 'medianRank', label: 'MedR', direction: 'lower', ranked: true, chance: (n) => (n + 1) / 2, perQuery: 'median', digits: 1 },
-  { key: 'meanRank', label: 'MeanR', direction: 'lower', ranked: true, chance: (n) => (n + 1) / 2, perQuery: 'mean', digits: 1 },
-  { key: 'mAP', label: 'mAP', direction: 'higher', ranked: true, perQuery: null, digits: 3 },
+  { key: 'medianRank', label: 'MedR', direction: 'lower', ranked: true, chance: (n) => (n + 1) / 2, perQuery: 'median', range: [1, Infinity], digits: 1 },
+  { key: 'meanRank', label: 'MeanR', direction: 'lower', ranked: true, chance: (n) => (n + 1) / 2, perQuery: 'mean', range: [1, Infinity], digits: 1 },
+  { key: 'mAP', label: 'mAP', direction: 'higher', ranked: true, perQuery: null, range: [0, 1], digits: 3 },
   { key: 'loss', label: 'loss', direction: 'lower', ranked: true, perQuery: null, digits: 4 },
 ];
 

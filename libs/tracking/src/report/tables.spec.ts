@@ -73,9 +73,18 @@ describe('buildResultTables', () => {
     expect(of.cells.r1!.std).toBeCloseTo(Math.sqrt(0.02), 12);
     expect(of.cells.fad!.mean).toBe(11);
     expect(of.cells.medianRank).toBeUndefined();
-    // t(1) = 12.706205: 0.3 ± 12.706205 · √0.02 / √2 = 0.3 ± 1.2706205
-    expect(of.cells.r1!.ciLow).toBeCloseTo(0.3 - 1.2706205, 6);
-    expect(of.cells.r1!.ciHigh).toBeCloseTo(0.3 + 1.2706205, 6);
+    // t(1) = 12.706205: 0.3 ± 12.706205 · √0.02 / √2 = 0.3 ± 1.2706205 = [−0.97, 1.57], cut at R@1's range [0, 1]
+    expect([of.cells.r1!.ciLow, of.cells.r1!.ciHigh]).toEqual([0, 1]);
+    expect(of.cells.r1!.ciTruncated).toBe(true);
+    // FAD 10, 12: 11 ± 12.706205 · √2 / √2 = [−1.706, 23.706] → [0, 23.706205]; AV-Align 0.5, 0.7: [−0.67, 1.87] → [0, 1]
+    expect(of.cells.fad!.ciLow).toBe(0);
+    expect(of.cells.fad!.ciHigh).toBeCloseTo(11 + 12.706205, 5);
+    expect([of.cells.avAlign!.ciLow, of.cells.avAlign!.ciHigh]).toEqual([0, 1]);
+    // an interval inside the range is untouched: R@1 0.30, 0.32, 0.34 → 0.32 ± 4.302653 · 0.02 / √3
+    const tight = buildResultTables([0.3, 0.32, 0.34].map((r1, seed) => row({ seed, metrics: { r1, gallerySize: 30 } })))[0].rows[0].cells.r1!;
+    expect(tight.ciLow).toBeCloseTo(0.32 - (4.302653 * 0.02) / Math.sqrt(3), 6);
+    expect(tight.ciHigh).toBeCloseTo(0.32 + (4.302653 * 0.02) / Math.sqrt(3), 6);
+    expect(tight.ciTruncated).toBeUndefined();
     // R@10 on a 30-clip gallery is fine; a 7-clip gallery makes R@10 undefined
     const tiny = buildResultTables([row({ metrics: { r1: 0.2, r10: 1, gallerySize: 7 } })])[0];
     expect(tiny.rows[0].cells.r10).toMatchObject({ undefinedFor: 7, n: 0 });

@@ -62,7 +62,7 @@ export function toTidyCsv(records: readonly TidyRecord[]): string {
         num(c.std),
         num(c.ciLow),
         num(c.ciHigh),
-        c.ciMethod,
+        c.ciTruncated ? `${c.ciMethod} (cut at the metric's range)` : c.ciMethod,
         String(c.best),
         c.undefinedFor !== undefined ? `k >= gallery ${c.undefinedFor}` : '',
         r.seeds.filter(Number.isFinite).join(' '),
