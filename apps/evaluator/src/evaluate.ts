@@ -228,6 +228,7 @@ export async function evaluateRun(runIdOrPrefix: string, datasetDir: string, opt
       );
     }
     const backend = await selectBackend(config.backend);
+    const engine = describeMatmul(backend.backend);
     const variant: AvAlignVariant = chooseAvAlignVariant(ds, protocol, options.avAlignVariant);
     const retrievalProtocol = protocol === 'vmr-code' ? 'batch-128' : 'full';
     const batchSize = Math.min(128, data.clips.length);
@@ -274,8 +275,8 @@ export async function evaluateRun(runIdOrPrefix: string, datasetDir: string, opt
         'eval.avAlignVariant': variant,
         'eval.clips': data.clips.length,
         // what ran the matrix products of the embedding pass (the native GEMM or XNNPACK: last-bit differences)
-        'backend.matmul': describeMatmul(backend.backend).matmul,
-        'backend.label': describeMatmul(backend.backend).label,
+        'backend.matmul': engine.matmul,
+        'backend.label': engine.label,
         'eval.skippedClips': data.skipped.length,
         'eval.segmentSource': data.segmentSource,
         model: config.model,
