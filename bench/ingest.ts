@@ -34,6 +34,7 @@ import {
   decodeAudioRates,
   decoderVersions,
   energyPeakTimes,
+  farnebackEngine,
   flowFpsFor,
   meanFlowMagnitude,
   onsetDetect,
@@ -49,15 +50,15 @@ function arg(name: string, dflt: string): string {
   return i >= 0 ? String(process.argv[i + 1]) : dflt;
 }
 
-async function farnebackMs(): Promise<{ msPerPair: number; pairs: number }> {
+async function farnebackMs(engine: 'native' | 'opencv.js'): Promise<{ msPerPair: number; pairs: number }> {
   const frames: GrayFrame[] = [];
   await analyzeVideo(sharedPath('media', 'video', 'bbb_0_30.webm'), { maxSeconds: 30, onFrame: (f) => void frames.push(f.gray) });
-  const fb = await FarnebackFlow.create();
+  const fb = await FarnebackFlow.create({}, { engine });
   try {
     for (let i = 1; i < 6; i++) fb.compute(frames[i - 1], frames[i]); // warm-up
     const t = process.hrtime.bigint();
     let pairs = 0;
-    for (let i = 31; i < frames.length; i++, pairs++) fb.compute(frames[i - 1], frames[i]); // past the black titles
+    for (let i = 31; i < frames.length; i++, pairs++) fb.compute(frames[i - 1], frames[i]); // past the black titles; consecutive pairs, as a trajectory
     return { msPerPair: Number(process.hrtime.bigint() - t) / 1e6 / pairs, pairs };
   } finally {
     fb.dispose();
@@ -117,6 +118,7 @@ async function breakdown(clips: string[]): Promise<void> {
     parts.set(name, p);
   };
   const fb = await FarnebackFlow.create();
+  const fbPart = fb.engine === 'native' ? 'Farnebäck (native, previous frame reused)' : 'Farnebäck (OpenCV.js wasm)';
   let media = 0;
   let pairs = 0;
   const wall0 = process.hrtime.bigint();
@@ -139,7 +141,7 @@ async function breakdown(clips: string[]): Promise<void> {
           pairs++;
           traj.push(meanFlowMagnitude(flow));
         }
-        lap('Farnebäck (OpenCV.js wasm)');
+        lap(fbPart);
         acc.addFrame({ sampleIndex: f.sampleIndex, decodeIndex: f.decodeIndex, timeSec: f.timeSec, bgr: bgr!, gray, flowFromPrev: flow });
         lap('builtin-video');
         prev = gray;
@@ -177,7 +179,7 @@ async function breakdown(clips: string[]): Promise<void> {
         (p.children > 0.005 ? `  (ffmpeg/ffprobe ${p.children.toFixed(2)})` : ''),
     );
   }
-  const fbCpu = parts.get('Farnebäck (OpenCV.js wasm)');
+  const fbCpu = parts.get(fbPart);
   if (fbCpu) {
     const perMedia = (fbCpu.self + fbCpu.children) / media;
     console.log(`  Farnebäck ${((1000 * (fbCpu.self + fbCpu.children)) / pairs).toFixed(1)} ms CPU per pair: alone it allows at most ${(2 / perMedia).toFixed(1)}x real time on 2 idle cores; all parts: ${((2 * media) / total).toFixed(1)}x`);
@@ -192,12 +194,17 @@ async function main(): Promise<void> {
   console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${load.toFixed(1)}`);
   // (Guards below let this file also run against older trees, for before/after numbers in one session.)
   if (typeof decoderVersions === 'function') console.log(`decoder: ${decoderVersions().ffmpeg.version} [${decoderVersions().ffmpeg.source}]`);
-  const fb = await farnebackMs();
-  console.log(`Farnebäck 320x240 pair (opencv-js wasm): ${fb.msPerPair.toFixed(2)} ms/pair over ${fb.pairs} pairs`);
-  // The floor: 3 flow pairs per media second on one core each; nothing else costs nothing.
-  console.log(
-    `  floor: Farnebäck alone = ${(3 * fb.msPerPair).toFixed(1)} ms CPU per media second → at most ${(1000 / (3 * fb.msPerPair) * 2).toFixed(1)}x real time on 2 idle cores`,
-  );
+  const engines: Array<'native' | 'opencv.js'> = typeof farnebackEngine === 'function' && farnebackEngine().engine === 'native' ? ['opencv.js', 'native'] : ['opencv.js'];
+  if (engines.length === 1) console.log(`native Farnebäck not available here (${typeof farnebackEngine === 'function' ? farnebackEngine().reason : 'not in this tree'}): OpenCV.js only`);
+  const fbMs: Record<string, number> = {};
+  for (const engine of engines) {
+    const fb = await farnebackMs(engine);
+    fbMs[engine] = fb.msPerPair;
+    console.log(`Farnebäck 320x240 pair (${engine}${engine === 'native' ? ', consecutive pairs: each frame expanded once' : ''}): ${fb.msPerPair.toFixed(2)} ms/pair over ${fb.pairs} pairs`);
+    // The floor: 3 flow pairs per media second on one core each; nothing else costs nothing.
+    console.log(`  floor: Farnebäck alone = ${(3 * fb.msPerPair).toFixed(1)} ms CPU per media second → at most ${(1000 / (3 * fb.msPerPair) * 2).toFixed(1)}x real time on 2 idle cores`);
+  }
+  if (fbMs.native) console.log(`  native / OpenCV.js = ${(fbMs.native / fbMs['opencv.js']).toFixed(2)} (ingest uses ${farnebackEngine().engine})`);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmr-bench-ingest-'));
   const src = path.join(tmp, 'media');

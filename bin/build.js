@@ -215,10 +215,11 @@ async function runEntry(rel, opts = {}) {
   const o = defaults(opts);
   if (process.env.VMR_DEBUG) process.setSourceMapsEnabled?.(true);
   if (!opts.root) {
-    // the native GEMM addon follows its source too (a pulled gemm.cc); a failed rebuild leaves the old one
+    // the native addons follow their sources too (a pulled gemm.cc); a failed rebuild leaves the old one
     try {
-      const r = require('../libs/core/native/build.js').buildNativeGemm({ staleOnly: true });
-      if (!r.ok && r.note !== 'native GEMM not built') process.stderr.write(`vmr: ${r.note}\n`);
+      for (const r of require('../libs/core/native/build.js').buildNativeAddons({ staleOnly: true })) {
+        if (!r.ok && !/ not built$/.test(r.note)) process.stderr.write(`vmr: ${r.note}\n`);
+      }
     } catch {
       /* never blocks the CLI */
     }
@@ -245,10 +246,11 @@ module.exports = { ENTRIES, build, ensureBuilt, isFresh, readCurrent, runEntry }
 if (require.main === module) {
   const t0 = Date.now();
   try {
-    const native = require('../libs/core/native/build.js').buildNativeGemm();
-    (native.ok ? process.stdout : process.stderr).write(`vmr: ${native.note}\n`);
+    for (const native of require('../libs/core/native/build.js').buildNativeAddons()) {
+      (native.ok ? process.stdout : process.stderr).write(`vmr: ${native.note}\n`);
+    }
   } catch (e) {
-    process.stderr.write(`vmr: native GEMM not built: ${String((e && e.message) || e).split('\n')[0]}; the wasm backend uses XNNPACK\n`);
+    process.stderr.write(`vmr: native addons not built: ${String((e && e.message) || e).split('\n')[0]}; the fallbacks (XNNPACK, OpenCV.js) are used\n`);
   }
   build().then(
     (cur) => process.stdout.write(`vmr build: ${cur.entries.length} entries from ${cur.inputs.length} files → dist/${cur.id} (${Date.now() - t0} ms)\n`),

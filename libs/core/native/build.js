@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 /**
- * Build the optional native GEMM addon (libs/core/native/gemm.cc → build/vmr_gemm.node) with the
- * system C++ compiler and Node's own N-API headers; no download, no node-gyp.
+ * Build the optional native addons with the system C++ compiler and Node's own N-API headers; no
+ * download, no node-gyp:
+ * - `vmr_gemm` (libs/core/native/gemm.cc → libs/core/native/build/vmr_gemm.node): the SGEMM of the
+ *   tfjs wasm backend; without it the backend keeps its own (XNNPACK) matrix products.
+ * - `vmr_flow` (libs/features/native/farneback.cc → libs/features/native/build/vmr_flow.node): the
+ *   Farnebäck optical flow, bit-identical to OpenCV.js's; without it flow runs in OpenCV.js.
  *
  * Run by `npm install` (through bin/build.js, the `prepare` step) and by `node libs/core/native/build.js`.
- * Never fails an install: without a compiler, headers or an x86-64 CPU it prints one line and the
- * wasm backend keeps its own (XNNPACK) matrix products. `--strict` exits 1 instead (CI).
+ * Never fails an install: without a compiler, headers or an x86-64 CPU it prints one line per addon and
+ * the fallback is used. `--strict` exits 1 instead (CI).
  * Compiler: $CXX, else g++, else clang++. Headers: <node prefix>/include/node, /usr/include/node,
  * /usr/local/include/node, or $VMR_NODE_HEADERS.
  */
@@ -15,8 +19,29 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const HERE = __dirname;
-const SOURCE = path.join(HERE, 'gemm.cc');
-const OUT = path.join(HERE, 'build', 'vmr_gemm.node');
+const REPO = path.resolve(HERE, '..', '..', '..');
+
+/** The addons: what each is, its source, its output and the compiler flags it needs beyond -O3. */
+const ADDONS = {
+  gemm: {
+    name: 'vmr_gemm',
+    what: 'native GEMM',
+    fallback: 'the wasm backend uses XNNPACK',
+    source: path.join(HERE, 'gemm.cc'),
+    out: path.join(HERE, 'build', 'vmr_gemm.node'),
+    flags: [],
+  },
+  flow: {
+    name: 'vmr_flow',
+    what: 'native Farnebäck flow',
+    fallback: 'optical flow runs in OpenCV.js',
+    source: path.join(REPO, 'libs', 'features', 'native', 'farneback.cc'),
+    out: path.join(REPO, 'libs', 'features', 'native', 'build', 'vmr_flow.node'),
+    // OpenCV's float arithmetic, operation for operation: never fuse a*b+c into one rounding
+    flags: ['-ffp-contract=off'],
+  },
+};
+const OUT = ADDONS.gemm.out;
 
 function headerDir() {
   const candidates = [
@@ -36,34 +61,46 @@ function compiler() {
   return undefined;
 }
 
-/** Build when the addon is missing or older than its source (`staleOnly`: only when older). Returns { ok, path?, note }. */
-function buildNativeGemm(opts = {}) {
-  if (process.arch !== 'x64') return { ok: false, note: `native GEMM not built: ${process.arch} CPU (it needs x86-64 with AVX2); the wasm backend uses XNNPACK` };
-  if (!opts.force && fs.existsSync(OUT) && fs.statSync(OUT).mtimeMs >= fs.statSync(SOURCE).mtimeMs) return { ok: true, path: OUT, note: 'native GEMM up to date' };
+/** Build one addon when it is missing or older than its source (`staleOnly`: only when older). Returns { ok, path?, note }. */
+function buildAddon(spec, opts = {}) {
+  const { what, fallback, source, out } = spec;
+  if (process.arch !== 'x64') return { ok: false, note: `${what} not built: ${process.arch} CPU (it needs x86-64); ${fallback}` };
+  if (!fs.existsSync(source)) return { ok: false, note: `${what} not built: ${source} missing; ${fallback}` };
+  if (!opts.force && fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(source).mtimeMs) return { ok: true, path: out, note: `${what} up to date` };
   // staleOnly (every `vmr` start): refresh an addon older than its source; never try where none was built
-  if (opts.staleOnly && !fs.existsSync(OUT)) return { ok: false, note: 'native GEMM not built' };
+  if (opts.staleOnly && !fs.existsSync(out)) return { ok: false, note: `${what} not built` };
   const headers = headerDir();
-  if (!headers) return { ok: false, note: 'native GEMM not built: Node headers (node_api.h) not found (set VMR_NODE_HEADERS); the wasm backend uses XNNPACK' };
+  if (!headers) return { ok: false, note: `${what} not built: Node headers (node_api.h) not found (set VMR_NODE_HEADERS); ${fallback}` };
   const cxx = compiler();
-  if (!cxx) return { ok: false, note: 'native GEMM not built: no C++ compiler (g++ or clang++; set CXX); the wasm backend uses XNNPACK' };
-  fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  const tmp = `${OUT}.${process.pid}.tmp`;
-  const args = ['-O3', '-std=c++17', '-shared', '-fPIC', '-pthread', '-fno-exceptions', '-DNODE_GYP_MODULE_NAME=vmr_gemm', `-I${headers}`, SOURCE, '-o', tmp];
+  if (!cxx) return { ok: false, note: `${what} not built: no C++ compiler (g++ or clang++; set CXX); ${fallback}` };
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const args = ['-O3', '-std=c++17', '-shared', '-fPIC', '-pthread', '-fno-exceptions', ...spec.flags, `-DNODE_GYP_MODULE_NAME=${spec.name}`, `-I${headers}`, source, '-o', tmp];
   if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
   const r = spawnSync(cxx, args, { encoding: 'utf8' });
   if (r.status !== 0) {
     fs.rmSync(tmp, { force: true });
     const why = (r.error ? r.error.message : (r.stderr || '').trim().split('\n').find((l) => /error/.test(l)) || `exit ${r.status}`).slice(0, 200);
-    return { ok: false, note: `native GEMM not built: ${cxx} failed: ${why}; the wasm backend uses XNNPACK` };
+    return { ok: false, note: `${what} not built: ${cxx} failed: ${why}; ${fallback}` };
   }
-  fs.renameSync(tmp, OUT); // atomic: a process loading the addon never sees half a file
-  return { ok: true, path: OUT, note: `native GEMM built with ${cxx} → ${path.relative(process.cwd(), OUT) || OUT}` };
+  fs.renameSync(tmp, out); // atomic: a process loading the addon never sees half a file
+  return { ok: true, path: out, note: `${what} built with ${cxx} → ${path.relative(process.cwd(), out) || out}` };
 }
 
-module.exports = { buildNativeGemm, NATIVE_GEMM_PATH: OUT };
+function buildNativeGemm(opts = {}) {
+  return buildAddon(ADDONS.gemm, opts);
+}
+
+/** Every addon; one result per addon (in ADDONS order). */
+function buildNativeAddons(opts = {}) {
+  return Object.values(ADDONS).map((spec) => buildAddon(spec, opts));
+}
+
+module.exports = { buildNativeAddons, buildNativeGemm, NATIVE_GEMM_PATH: OUT, NATIVE_FLOW_PATH: ADDONS.flow.out };
 
 if (require.main === module) {
-  const r = buildNativeGemm({ force: process.argv.includes('--force') });
-  (r.ok ? process.stdout : process.stderr).write(`vmr: ${r.note}\n`);
-  if (!r.ok && process.argv.includes('--strict')) process.exitCode = 1;
+  for (const r of buildNativeAddons({ force: process.argv.includes('--force') })) {
+    (r.ok ? process.stdout : process.stderr).write(`vmr: ${r.note}\n`);
+    if (!r.ok && process.argv.includes('--strict')) process.exitCode = 1;
+  }
 }

@@ -37,11 +37,15 @@ export {
   type FarnebackParams,
   type FlowField,
   type GrayFrame,
+  type FlowEngine,
   FARNEBACK_DEFAULTS,
   FarnebackFlow,
+  farnebackEngine,
+  flowEngineDescription,
   meanFlowMagnitude,
   flowBetweenImages,
 } from './flow/farneback';
+export { type NativeFlowStatus, nativeFlowStatus } from './flow/native-farneback';
 export { type EndpointErrorStats, FLO_MAGIC, encodeFlo, parseFlo, readFlo, writeFlo, endpointError } from './flow/flo';
 export { type PreparedFrame, type VideoAnalysisOptions, type VideoAnalysis, analyzeVideo } from './flow/trajectory';
 export { flowCommand, flowCommands } from './flow/commands';

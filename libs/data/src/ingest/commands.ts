@@ -94,6 +94,7 @@ export const ingestCommand: VmrCommand = {
       ];
       lines.push(`  decoder: ${s.decoder.ffmpeg.version} [${s.decoder.ffmpeg.source}]; ffprobe ${s.decoder.ffprobe.version.replace(/^ffprobe version /, '')} [${s.decoder.ffprobe.source}]`);
       if (s.decoder.note) lines.push(`  NOTE ${s.decoder.note}`);
+      lines.push(`  optical flow: ${s.flowEngine.engine}${s.flowEngine.reason ? ` (${s.flowEngine.reason})` : ''}`);
       for (const f of s.failed) lines.push(`  ${f.status.toUpperCase()} [${f.reason}] ${f.message}`);
       if (s.leftOut.length) lines.push(`  ${s.leftOut.length} file(s) in the folders left out:`);
       for (const l of s.leftOut) lines.push(`    LEFT OUT ${l.path}: ${l.reason}`);

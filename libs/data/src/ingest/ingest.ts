@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { InvalidArgumentError, NotFoundError, createProgress, errorMessage, readNpy, toFloat32 } from '@vmr/core';
-import { type ExtractorProvenance, FARNEBACK_DEFAULTS, assertSameExtractor, decoderVersions, getExtractor, resolveExtractor, resolveExtractors } from '@vmr/features';
+import { type ExtractorProvenance, FARNEBACK_DEFAULTS, assertSameExtractor, decoderVersions, farnebackEngine, flowEngineDescription, getExtractor, resolveExtractor, resolveExtractors } from '@vmr/features';
 import { type ClipPlanOptions, planClipSegments, planToSegmentsRow, type SegmentsCsvRow } from '@vmr/segmentation';
 import { DatasetWriter } from '../dataset/dataset';
 import type { FailedEntry } from '../dataset/schema';
@@ -60,6 +60,8 @@ export interface IngestSummary {
   segmentAdvice?: SegmentAdvice;
   /** The decoder that ran (ffmpeg/ffprobe path, source and version; a note when it is the npm fallback). */
   decoder: ReturnType<typeof decoderVersions>;
+  /** The code that computed Farnebäck flow (`native` or `opencv.js`: the same bits) and why not native when it is not. */
+  flowEngine: ReturnType<typeof farnebackEngine>;
   seconds: number;
   wallSeconds: number;
   /** Of wallSeconds: starting the worker pool (loading code and OpenCV.js once per worker); 0 with a given pool. */
@@ -103,6 +105,7 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
   // Said after the models resolved, so a model error is the only line of a failed start.
   const decoder = decoderVersions();
   if (decoder.note && !o.quiet) process.stderr.write(`vmr ingest: ${decoder.note}\n`);
+  const flowEngine = farnebackEngine();
   const writer = DatasetWriter.create(o.out, {
     name: o.name ?? path.basename(path.resolve(o.out)),
     kind: 'media',
@@ -115,11 +118,11 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
       fps: e.fps,
       provenance:
         `${e.name}: ${e.description}` +
-        (e.name === 'builtin-video' ? `; Farnebäck ${JSON.stringify(FARNEBACK_DEFAULTS)} via @techstark/opencv-js` : '') +
+        (e.name === 'builtin-video' ? `; Farnebäck ${JSON.stringify(FARNEBACK_DEFAULTS)} via ${flowEngineDescription(flowEngine.engine)}` : '') +
         (e.kind === 'pretrained' ? modelSummary(resolvedX.get(e.name)!.provenance) : ''),
       provenanceRecord: resolvedX.get(e.name)!.provenance as unknown as Record<string, unknown>,
     })),
-    provenance: { ingest: { decoder, resize: o.resize ?? 'opencv', maxSeconds: o.maxSeconds ?? null, leftOut } },
+    provenance: { ingest: { decoder, flowEngine: { ...flowEngine, description: flowEngineDescription(flowEngine.engine) }, resize: o.resize ?? 'opencv', maxSeconds: o.maxSeconds ?? null, leftOut } },
   });
   for (const e of writer.current.extractors) {
     const prev = e.provenanceRecord as ExtractorProvenance | undefined;
@@ -237,6 +240,7 @@ export async function ingestMedia(o: IngestOptions): Promise<IngestSummary> {
     segmentSkipped: seg?.skipped ?? [],
     segmentAdvice: seg?.advice,
     decoder,
+    flowEngine,
     seconds,
     wallSeconds: (Date.now() - t0) / 1000,
     startupSeconds,

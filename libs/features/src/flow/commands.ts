@@ -39,8 +39,8 @@ export const flowCommand: VmrCommand = {
     }
     if (!argv.video) throw new InvalidArgumentError('give a video file, or --pair a.png b.png');
     const a = await analyzeVideo(argv.video, { maxSeconds: argv['max-seconds'] });
-    printResult(argv.json, { fps: a.flowFps, trajectory: a.trajectory }, () =>
-      `${argv.video}: ${a.trajectory.length} samples at ${a.flowFps} fps (native ${a.nativeFps.toFixed(3)}); mean ${(a.trajectory.reduce((s, x) => s + x, 0) / a.trajectory.length).toFixed(4)} px\n` +
+    printResult(argv.json, { fps: a.flowFps, trajectory: a.trajectory, flowEngine: a.flowEngine }, () =>
+      `${argv.video}: ${a.trajectory.length} samples at ${a.flowFps} fps (native ${a.nativeFps.toFixed(3)}; flow: ${a.flowEngine}); mean ${(a.trajectory.reduce((s, x) => s + x, 0) / a.trajectory.length).toFixed(4)} px\n` +
       a.trajectory.map((v) => v.toFixed(4)).join(' '),
     );
   },

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@vmr/core';
 import { type OpenCv, loadOpenCv } from './opencv';
+import { NativeFarneback, nativeFlowStatus } from './native-farneback';
 import type { ImageU8 } from '../media/decode';
 
 /** Farnebäck parameters (OpenCV `calcOpticalFlowFarneback` argument order). */
@@ -39,20 +40,65 @@ export interface GrayFrame {
 }
 
 /**
- * Stateful helper around OpenCV.js for grey-frame preparation and Farnebäck flow, reusing its Mats
- * (the wasm heap is not garbage collected: call `dispose()`).
+ * Which code computes Farnebäck flow: `native` (libs/features/native/farneback.cc, bit-identical to
+ * OpenCV.js and faster) or `opencv.js` (@techstark/opencv-js, WebAssembly).
+ */
+export type FlowEngine = 'native' | 'opencv.js';
+
+/** The engine `FarnebackFlow.create` picks for these parameters, and why not native when it is not. */
+export function farnebackEngine(params: Partial<FarnebackParams> = {}): { engine: FlowEngine; reason?: string } {
+  const p = { ...FARNEBACK_DEFAULTS, ...params };
+  const st = nativeFlowStatus();
+  if (!st.enabled) return { engine: 'opencv.js', reason: `native flow ${st.reason}` };
+  if (p.flags !== 0 || (p.polyN !== 5 && p.polyN !== 7)) return { engine: 'opencv.js', reason: 'native flow implements flags 0 and poly_n 5 or 7 only' };
+  return { engine: 'native' };
+}
+
+/** One line for provenance records: the engine and its library. */
+export function flowEngineDescription(engine: FlowEngine): string {
+  return engine === 'native'
+    ? 'native (libs/features/native/farneback.cc: OpenCV calcOpticalFlowFarneback arithmetic, bit-identical to @techstark/opencv-js 4.10)'
+    : '@techstark/opencv-js 4.10 (WebAssembly)';
+}
+
+/**
+ * Stateful helper for grey-frame preparation (OpenCV.js resize + cvtColor) and Farnebäck flow (the
+ * native engine when built, else OpenCV.js), reusing its buffers (the wasm heap is not garbage
+ * collected: call `dispose()`). With the native engine, consecutive pairs (a, b), (b, c) expand b once.
  */
 export class FarnebackFlow {
   private readonly flowMat: OpenCv;
   private disposed = false;
 
-  private constructor(private readonly cv: OpenCv, readonly params: FarnebackParams) {
+  private constructor(
+    private readonly cv: OpenCv,
+    readonly params: FarnebackParams,
+    private readonly native: NativeFarneback | undefined,
+  ) {
     this.flowMat = new cv.Mat();
   }
 
-  static async create(params: Partial<FarnebackParams> = {}): Promise<FarnebackFlow> {
+  /** `engine`: `auto` (default: native when available for these parameters), or one engine (`native` fails when unavailable). */
+  static async create(params: Partial<FarnebackParams> = {}, opts: { engine?: FlowEngine | 'auto' } = {}): Promise<FarnebackFlow> {
     const cv = await loadOpenCv();
-    return new FarnebackFlow(cv, { ...FARNEBACK_DEFAULTS, ...params });
+    const p = { ...FARNEBACK_DEFAULTS, ...params };
+    const want = opts.engine ?? 'auto';
+    let native: NativeFarneback | undefined;
+    if (want !== 'opencv.js') {
+      native = NativeFarneback.create(p);
+      if (!native && want === 'native') throw new InvalidArgumentError(`the native Farnebäck flow is unavailable: ${farnebackEngine(p).reason}`);
+    }
+    return new FarnebackFlow(cv, p, native);
+  }
+
+  /** The engine computing this helper's flow. */
+  get engine(): FlowEngine {
+    return this.native ? 'native' : 'opencv.js';
+  }
+
+  /** Native engine only: frames expanded and pairs whose first frame's expansion was reused. */
+  nativeStats(): { expanded: number; reused: number } | undefined {
+    return this.native?.stats();
   }
 
   /**
@@ -86,6 +132,14 @@ export class FarnebackFlow {
     if (this.disposed) throw new InvalidArgumentError('FarnebackFlow used after dispose()');
     if (prev.width !== next.width || prev.height !== next.height) {
       throw new InvalidArgumentError(`flow frames differ in size: ${prev.width}x${prev.height} vs ${next.width}x${next.height}`);
+    }
+    if (prev.data.length !== prev.width * prev.height || next.data.length !== next.width * next.height) {
+      throw new InvalidArgumentError(`flow frames must be grey, width×height bytes: got ${prev.data.length} and ${next.data.length} for ${prev.width}x${prev.height}`);
+    }
+    if (this.native) {
+      const out = new Float32Array(prev.width * prev.height * 2);
+      this.native.compute(prev.data, next.data, prev.width, prev.height, out);
+      return { width: prev.width, height: prev.height, data: out };
     }
     const cv = this.cv;
     const a = new cv.Mat(prev.height, prev.width, cv.CV_8UC1);

@@ -2,7 +2,7 @@ import { FileFormatError, InvalidArgumentError } from '@vmr/core';
 import { type MediaInfo, type Rational, probeMedia } from '../media/probe';
 import { flowFpsFor } from '../media/frame-sampling';
 import { streamSampledFrames } from '../media/decode';
-import { type FarnebackParams, type FlowField, type GrayFrame, FarnebackFlow, meanFlowMagnitude } from './farneback';
+import { type FarnebackParams, type FlowEngine, type FlowField, type GrayFrame, FarnebackFlow, meanFlowMagnitude } from './farneback';
 
 /** A sampled frame after resize + grey conversion, handed to per-frame consumers (extractors). */
 export interface PreparedFrame {
@@ -62,6 +62,8 @@ export interface VideoAnalysis {
   lastFrameSec: number;
   /** How the frames were resized (see `VideoAnalysisOptions.resize`). */
   resize: 'opencv' | 'ffmpeg';
+  /** The code that computed the flow (`native` or `opencv.js`; the same bits either way). */
+  flowEngine: FlowEngine;
   /** Mean of each sampled grey frame (for localising decode differences). */
   grayMeans: number[];
   /**
@@ -89,6 +91,7 @@ export async function analyzeVideo(file: string, options: VideoAnalysisOptions =
   const target = flowFpsFor(info.video.fpsRational, options.maxFlowFps ?? 3);
   const resize = options.resize ?? 'opencv';
   const fb = await FarnebackFlow.create(options.farneback);
+  const flowEngine = fb.engine;
   const indices: number[] = [];
   const times: number[] = [];
   const grayMeans: number[] = [];
@@ -146,6 +149,7 @@ export async function analyzeVideo(file: string, options: VideoAnalysisOptions =
     videoStartSec,
     lastFrameSec,
     resize,
+    flowEngine,
     grayMeans,
     trajectory,
   };
