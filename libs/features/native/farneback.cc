@@ -24,6 +24,7 @@
 #include <cstring>
 #include <vector>
 #if defined(__SSE2__)
+#include <xmmintrin.h>
 #include <emmintrin.h>
 #endif
 
@@ -349,14 +350,55 @@ VMR_HOT void polyExp(const float* src, int width, int height, const PolyKernel& 
     }
     for (int k = 1; k <= n; k++) {
       const float gk = g[k], xgk = xg[k], xxgk = xxg[k];
-      for (int x = 0; x < width; x++) {
-        const double tg = V0[x + k] + V0[x - k];
-        B1[x] += tg * gk;
-        B4[x] += tg * xxgk;
-        B2[x] += (V0[x + k] - V0[x - k]) * xgk;
-        B3[x] += (V1[x + k] + V1[x - k]) * gk;
-        B6[x] += (V1[x + k] - V1[x - k]) * xgk;
-        B5[x] += (V2[x + k] + V2[x - k]) * gk;
+      const float* __restrict v0p = V0 + k;
+      const float* __restrict v0m = V0 - k;
+      const float* __restrict v1p = V1 + k;
+      const float* __restrict v1m = V1 - k;
+      const float* __restrict v2p = V2 + k;
+      const float* __restrict v2m = V2 - k;
+      double* __restrict b1 = B1;
+      double* __restrict b2 = B2;
+      double* __restrict b3 = B3;
+      double* __restrict b4 = B4;
+      double* __restrict b5 = B5;
+      double* __restrict b6 = B6;
+      int x = 0;
+#if defined(__SSE2__)
+      // four pixels per step: the float sums and products as 4 lanes, each widened to two 2-lane doubles
+      const __m128 vg = _mm_set1_ps(gk), vxg = _mm_set1_ps(xgk);
+      const __m128d dg = _mm_set1_pd(gk), dxxg = _mm_set1_pd(xxgk);
+      auto lo = [](__m128 v) { return _mm_cvtps_pd(v); };
+      auto hi = [](__m128 v) { return _mm_cvtps_pd(_mm_movehl_ps(v, v)); };
+      auto acc = [](double* b, __m128d l, __m128d h) {
+        _mm_storeu_pd(b, _mm_add_pd(_mm_loadu_pd(b), l));
+        _mm_storeu_pd(b + 2, _mm_add_pd(_mm_loadu_pd(b + 2), h));
+      };
+      for (; x + 4 <= width; x += 4) {
+        const __m128 a0 = _mm_loadu_ps(v0p + x), c0 = _mm_loadu_ps(v0m + x);
+        const __m128 a1 = _mm_loadu_ps(v1p + x), c1 = _mm_loadu_ps(v1m + x);
+        const __m128 a2 = _mm_loadu_ps(v2p + x), c2 = _mm_loadu_ps(v2m + x);
+        const __m128 t = _mm_add_ps(a0, c0);
+        const __m128d tl = lo(t), th = hi(t);
+        acc(b1 + x, _mm_mul_pd(tl, dg), _mm_mul_pd(th, dg));
+        acc(b4 + x, _mm_mul_pd(tl, dxxg), _mm_mul_pd(th, dxxg));
+        const __m128 e2 = _mm_mul_ps(_mm_sub_ps(a0, c0), vxg);
+        acc(b2 + x, lo(e2), hi(e2));
+        const __m128 e3 = _mm_mul_ps(_mm_add_ps(a1, c1), vg);
+        acc(b3 + x, lo(e3), hi(e3));
+        const __m128 e6 = _mm_mul_ps(_mm_sub_ps(a1, c1), vxg);
+        acc(b6 + x, lo(e6), hi(e6));
+        const __m128 e5 = _mm_mul_ps(_mm_add_ps(a2, c2), vg);
+        acc(b5 + x, lo(e5), hi(e5));
+      }
+#endif
+      for (; x < width; x++) {
+        const double tg = v0p[x] + v0m[x];
+        b1[x] += tg * gk;
+        b4[x] += tg * xxgk;
+        b2[x] += (v0p[x] - v0m[x]) * xgk;
+        b3[x] += (v1p[x] + v1m[x]) * gk;
+        b6[x] += (v1p[x] - v1m[x]) * xgk;
+        b5[x] += (v2p[x] + v2m[x]) * gk;
       }
     }
     float* d = dst + size_t(y) * width * 5;
@@ -421,55 +463,111 @@ inline void umPixel(const float* r0, const float* R1, size_t step1, int width, i
   M[4] = r6 * r2 + r5 * r3;
 }
 
-void updateMatrices(const float* R0, const float* R1, const float* flowp, float* Mp, int width, int height, int y0, int y1) {
-  const size_t step1 = size_t(width) * 5;
 #if defined(__SSE2__)
+// Four pixels x..x+3 of row y at once, one pixel per lane, with umPixel's operations in its order:
+// lanes whose displaced position leaves the image take umPixel's other branch by a blend (their loads
+// are clamped inside the image and discarded), and the border weight multiplies every lane (1 inside
+// the border, which leaves a float unchanged).
+inline __m128 blend(__m128 mask, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b)); }
+
+inline void umQuad(const float* r0, const float* R1, size_t step1, int width, int height, int x, int y, const float* flow, float* M) {
+  const __m128 f01 = _mm_loadu_ps(flow), f23 = _mm_loadu_ps(flow + 4);
+  const __m128 dx = _mm_shuffle_ps(f01, f23, _MM_SHUFFLE(2, 0, 2, 0));
+  const __m128 dy = _mm_shuffle_ps(f01, f23, _MM_SHUFFLE(3, 1, 3, 1));
+  __m128 fx = _mm_add_ps(_mm_set_ps(float(x + 3), float(x + 2), float(x + 1), float(x)), dx);
+  __m128 fy = _mm_add_ps(_mm_set1_ps(float(y)), dy);
+  // cvFloor: truncate, then one less where the truncation is above the value
+  __m128i ix = _mm_cvttps_epi32(fx), iy = _mm_cvttps_epi32(fy);
+  ix = _mm_add_epi32(ix, _mm_castps_si128(_mm_cmpgt_ps(_mm_cvtepi32_ps(ix), fx)));
+  iy = _mm_add_epi32(iy, _mm_castps_si128(_mm_cmpgt_ps(_mm_cvtepi32_ps(iy), fy)));
+  const __m128 inside = _mm_castsi128_ps(_mm_and_si128(_mm_and_si128(_mm_cmpgt_epi32(ix, _mm_set1_epi32(-1)), _mm_cmplt_epi32(ix, _mm_set1_epi32(width - 1))),
+                                                       _mm_and_si128(_mm_cmpgt_epi32(iy, _mm_set1_epi32(-1)), _mm_cmplt_epi32(iy, _mm_set1_epi32(height - 1)))));
+  fx = _mm_sub_ps(fx, _mm_cvtepi32_ps(ix));
+  fy = _mm_sub_ps(fy, _mm_cvtepi32_ps(iy));
+  const __m128 one = _mm_set1_ps(1.f);
+  const __m128 a00 = _mm_mul_ps(_mm_sub_ps(one, fx), _mm_sub_ps(one, fy)), a01 = _mm_mul_ps(fx, _mm_sub_ps(one, fy));
+  const __m128 a10 = _mm_mul_ps(_mm_sub_ps(one, fx), fy), a11 = _mm_mul_ps(fx, fy);
+  alignas(16) int xi[4], yi[4];
+  _mm_store_si128(reinterpret_cast<__m128i*>(xi), ix);
+  _mm_store_si128(reinterpret_cast<__m128i*>(yi), iy);
+  const float* p[4];
+  for (int i = 0; i < 4; i++) {
+    const int cx = xi[i] < 0 ? 0 : xi[i] > width - 2 ? width - 2 : xi[i];
+    const int cy = yi[i] < 0 ? 0 : yi[i] > height - 2 ? height - 2 : yi[i];
+    p[i] = R1 + size_t(cy) * step1 + size_t(cx) * 5;
+  }
+  __m128 A0 = _mm_loadu_ps(p[0]), A1 = _mm_loadu_ps(p[1]), A2 = _mm_loadu_ps(p[2]), A3 = _mm_loadu_ps(p[3]);
+  __m128 B0 = _mm_loadu_ps(p[0] + 5), B1 = _mm_loadu_ps(p[1] + 5), B2 = _mm_loadu_ps(p[2] + 5), B3 = _mm_loadu_ps(p[3] + 5);
+  __m128 C0 = _mm_loadu_ps(p[0] + step1), C1 = _mm_loadu_ps(p[1] + step1), C2 = _mm_loadu_ps(p[2] + step1), C3 = _mm_loadu_ps(p[3] + step1);
+  __m128 D0 = _mm_loadu_ps(p[0] + step1 + 5), D1 = _mm_loadu_ps(p[1] + step1 + 5), D2 = _mm_loadu_ps(p[2] + step1 + 5), D3 = _mm_loadu_ps(p[3] + step1 + 5);
+  _MM_TRANSPOSE4_PS(A0, A1, A2, A3);  // now A<c> = channel c of the four pixels
+  _MM_TRANSPOSE4_PS(B0, B1, B2, B3);
+  _MM_TRANSPOSE4_PS(C0, C1, C2, C3);
+  _MM_TRANSPOSE4_PS(D0, D1, D2, D3);
+  const __m128 A4 = _mm_set_ps(p[3][4], p[2][4], p[1][4], p[0][4]), B4 = _mm_set_ps(p[3][9], p[2][9], p[1][9], p[0][9]);
+  const __m128 C4 = _mm_set_ps(p[3][step1 + 4], p[2][step1 + 4], p[1][step1 + 4], p[0][step1 + 4]);
+  const __m128 D4 = _mm_set_ps(p[3][step1 + 9], p[2][step1 + 9], p[1][step1 + 9], p[0][step1 + 9]);
+  auto bil = [&](__m128 a, __m128 b, __m128 c, __m128 d) {
+    return _mm_add_ps(_mm_add_ps(_mm_add_ps(_mm_mul_ps(a00, a), _mm_mul_ps(a01, b)), _mm_mul_ps(a10, c)), _mm_mul_ps(a11, d));
+  };
+  const __m128 zero = _mm_setzero_ps();
+  auto ch = [&](int c) { return _mm_set_ps(r0[15 + c], r0[10 + c], r0[5 + c], r0[c]); };
   const __m128 half = _mm_set1_ps(0.5f);
-  const __m128 negLo = _mm_castsi128_ps(_mm_set_epi32(0, 0, int(0x80000000u), int(0x80000000u)));  // flips lanes 0, 1
+  const __m128 R02 = ch(2), R03 = ch(3), R04 = ch(4);
+  __m128 r2 = blend(inside, bil(A0, B0, C0, D0), zero), r3 = blend(inside, bil(A1, B1, C1, D1), zero);
+  __m128 r4 = blend(inside, _mm_mul_ps(_mm_add_ps(R02, bil(A2, B2, C2, D2)), half), R02);
+  __m128 r5 = blend(inside, _mm_mul_ps(_mm_add_ps(R03, bil(A3, B3, C3, D3)), half), R03);
+  __m128 r6 = blend(inside, _mm_mul_ps(_mm_add_ps(R04, bil(A4, B4, C4, D4)), _mm_set1_ps(0.25f)), _mm_mul_ps(R04, half));
+  r2 = _mm_mul_ps(_mm_sub_ps(ch(0), r2), half);
+  r3 = _mm_mul_ps(_mm_sub_ps(ch(1), r3), half);
+  r2 = _mm_add_ps(r2, _mm_add_ps(_mm_mul_ps(r4, dy), _mm_mul_ps(r6, dx)));
+  r3 = _mm_add_ps(r3, _mm_add_ps(_mm_mul_ps(r6, dy), _mm_mul_ps(r5, dx)));
+  const bool rowBorder = y < UM_BORDER || y >= height - UM_BORDER;
+  if (rowBorder || x < UM_BORDER || x + 3 >= width - UM_BORDER) {
+    alignas(16) float sc[4];
+    for (int i = 0; i < 4; i++) {
+      const int xx = x + i;
+      sc[i] = (xx < UM_BORDER ? UM_BORDER_W[xx] : 1.f) * (xx >= width - UM_BORDER ? UM_BORDER_W[width - xx - 1] : 1.f) *
+              (y < UM_BORDER ? UM_BORDER_W[y] : 1.f) * (y >= height - UM_BORDER ? UM_BORDER_W[height - y - 1] : 1.f);
+    }
+    const __m128 scale = _mm_load_ps(sc);
+    r2 = _mm_mul_ps(r2, scale);
+    r3 = _mm_mul_ps(r3, scale);
+    r4 = _mm_mul_ps(r4, scale);
+    r5 = _mm_mul_ps(r5, scale);
+    r6 = _mm_mul_ps(r6, scale);
+  }
+  __m128 m0 = _mm_add_ps(_mm_mul_ps(r4, r4), _mm_mul_ps(r6, r6));
+  __m128 m1 = _mm_mul_ps(_mm_add_ps(r4, r5), r6);
+  __m128 m2 = _mm_add_ps(_mm_mul_ps(r5, r5), _mm_mul_ps(r6, r6));
+  __m128 m3 = _mm_add_ps(_mm_mul_ps(r4, r2), _mm_mul_ps(r6, r3));
+  const __m128 m4 = _mm_add_ps(_mm_mul_ps(r6, r2), _mm_mul_ps(r5, r3));
+  _MM_TRANSPOSE4_PS(m0, m1, m2, m3);  // now m<i> = channels 0–3 of pixel i
+  alignas(16) float t4[4];
+  _mm_store_ps(t4, m4);
+  _mm_storeu_ps(M, m0);
+  M[4] = t4[0];
+  _mm_storeu_ps(M + 5, m1);
+  M[9] = t4[1];
+  _mm_storeu_ps(M + 10, m2);
+  M[14] = t4[2];
+  _mm_storeu_ps(M + 15, m3);
+  M[19] = t4[3];
+}
 #endif
+
+VMR_HOT void updateMatrices(const float* R0, const float* R1, const float* flowp, float* Mp, int width, int height, int y0, int y1) {
+  const size_t step1 = size_t(width) * 5;
   for (int y = y0; y < y1; y++) {
     const float* flow = flowp + size_t(y) * width * 2;
     const float* r0row = R0 + size_t(y) * step1;
     float* Mrow = Mp + size_t(y) * step1;
-    const bool rowInterior = y >= UM_BORDER && y < height - UM_BORDER;
-    for (int x = 0; x < width; x++) {
-      const float dx = flow[x * 2], dy = flow[x * 2 + 1];
-      const float* r0 = r0row + x * 5;
-      float* M = Mrow + x * 5;
+    int x = 0;
 #if defined(__SSE2__)
-      if (rowInterior && x >= UM_BORDER && x < width - UM_BORDER) {
-        float fx = x + dx, fy = y + dy;
-        const int x1 = floorInt(fx), y1p = floorInt(fy);
-        if (unsigned(x1) < unsigned(width - 1) && unsigned(y1p) < unsigned(height - 1)) {
-          fx -= x1;
-          fy -= y1p;
-          const float* ptr = R1 + size_t(y1p) * step1 + size_t(x1) * 5;
-          const float a00 = (1.f - fx) * (1.f - fy), a01 = fx * (1.f - fy), a10 = (1.f - fx) * fy, a11 = fx * fy;
-          __m128 v = _mm_mul_ps(_mm_set1_ps(a00), _mm_loadu_ps(ptr));
-          v = _mm_add_ps(v, _mm_mul_ps(_mm_set1_ps(a01), _mm_loadu_ps(ptr + 5)));
-          v = _mm_add_ps(v, _mm_mul_ps(_mm_set1_ps(a10), _mm_loadu_ps(ptr + step1)));
-          v = _mm_add_ps(v, _mm_mul_ps(_mm_set1_ps(a11), _mm_loadu_ps(ptr + step1 + 5)));
-          float r6 = a00 * ptr[4] + a01 * ptr[9] + a10 * ptr[step1 + 4] + a11 * ptr[step1 + 9];
-          // lanes: (r0[0] − r2)·½, (r0[1] − r3)·½, (r0[2] + r4)·½, (r0[3] + r5)·½
-          v = _mm_mul_ps(_mm_add_ps(_mm_loadu_ps(r0), _mm_xor_ps(v, negLo)), half);
-          alignas(16) float t[4];
-          _mm_store_ps(t, v);
-          float r2 = t[0], r3 = t[1];
-          const float r4 = t[2], r5 = t[3];
-          r6 = (r0[4] + r6) * 0.25f;
-          r2 += r4 * dy + r6 * dx;
-          r3 += r6 * dy + r5 * dx;
-          M[0] = r4 * r4 + r6 * r6;
-          M[1] = (r4 + r5) * r6;
-          M[2] = r5 * r5 + r6 * r6;
-          M[3] = r4 * r2 + r6 * r3;
-          M[4] = r6 * r2 + r5 * r3;
-          continue;
-        }
-      }
+    if (width >= 2 && height >= 2)
+      for (; x + 4 <= width; x += 4) umQuad(r0row + x * 5, R1, step1, width, height, x, y, flow + x * 2, Mrow + x * 5);
 #endif
-      umPixel(r0, R1, step1, width, height, x, y, dx, dy, M);
-    }
+    for (; x < width; x++) umPixel(r0row + x * 5, R1, step1, width, height, x, y, flow[x * 2], flow[x * 2 + 1], Mrow + x * 5);
   }
 }
 
