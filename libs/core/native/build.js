@@ -4,8 +4,10 @@
  * download, no node-gyp:
  * - `vmr_gemm` (libs/core/native/gemm.cc → libs/core/native/build/vmr_gemm.node): the SGEMM of the
  *   tfjs wasm backend; without it the backend keeps its own (XNNPACK) matrix products.
- * - `vmr_flow` (libs/features/native/farneback.cc → libs/features/native/build/vmr_flow.node): the
- *   Farnebäck optical flow, bit-identical to OpenCV.js's; without it flow runs in OpenCV.js.
+ * - `vmr_features` (libs/features/native/{addon,farneback,frame_stats}.cc →
+ *   libs/features/native/build/vmr_features.node): the Farnebäck optical flow, bit-identical to
+ *   OpenCV.js's, and the builtin-video frame sums, bit-identical to the TypeScript; without it OpenCV.js
+ *   and the TypeScript compute them.
  *
  * Run by `npm install` (through bin/build.js, the `prepare` step) and by `node libs/core/native/build.js`.
  * Never fails an install: without a compiler, headers or an x86-64 CPU it prints one line per addon and
@@ -27,18 +29,19 @@ const ADDONS = {
     name: 'vmr_gemm',
     what: 'native GEMM',
     fallback: 'the wasm backend uses XNNPACK',
-    source: path.join(HERE, 'gemm.cc'),
+    source: [path.join(HERE, 'gemm.cc')],
     out: path.join(HERE, 'build', 'vmr_gemm.node'),
     flags: [],
   },
-  flow: {
-    name: 'vmr_flow',
-    what: 'native Farnebäck flow',
-    fallback: 'optical flow runs in OpenCV.js',
-    source: path.join(REPO, 'libs', 'features', 'native', 'farneback.cc'),
-    out: path.join(REPO, 'libs', 'features', 'native', 'build', 'vmr_flow.node'),
-    // OpenCV's float arithmetic, operation for operation: never fuse a*b+c into one rounding
-    flags: ['-ffp-contract=off'],
+  features: {
+    name: 'vmr_features',
+    what: 'native features (Farnebäck flow, builtin-video sums)',
+    fallback: 'optical flow runs in OpenCV.js and builtin-video in TypeScript (same results)',
+    source: ['addon.cc', 'farneback.cc', 'frame_stats.cc'].map((f) => path.join(REPO, 'libs', 'features', 'native', f)),
+    out: path.join(REPO, 'libs', 'features', 'native', 'build', 'vmr_features.node'),
+    // OpenCV's float arithmetic, operation for operation: never fuse a*b+c into one rounding (errno
+    // from sqrt is never read; without it sqrt is one instruction)
+    flags: ['-ffp-contract=off', '-fno-math-errno'],
   },
 };
 const OUT = ADDONS.gemm.out;
@@ -65,8 +68,10 @@ function compiler() {
 function buildAddon(spec, opts = {}) {
   const { what, fallback, source, out } = spec;
   if (process.arch !== 'x64') return { ok: false, note: `${what} not built: ${process.arch} CPU (it needs x86-64); ${fallback}` };
-  if (!fs.existsSync(source)) return { ok: false, note: `${what} not built: ${source} missing; ${fallback}` };
-  if (!opts.force && fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(source).mtimeMs) return { ok: true, path: out, note: `${what} up to date` };
+  const missing = source.find((f) => !fs.existsSync(f));
+  if (missing) return { ok: false, note: `${what} not built: ${missing} missing; ${fallback}` };
+  const newest = Math.max(...source.map((f) => fs.statSync(f).mtimeMs));
+  if (!opts.force && fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest) return { ok: true, path: out, note: `${what} up to date` };
   // staleOnly (every `vmr` start): refresh an addon older than its source; never try where none was built
   if (opts.staleOnly && !fs.existsSync(out)) return { ok: false, note: `${what} not built` };
   const headers = headerDir();
@@ -75,7 +80,7 @@ function buildAddon(spec, opts = {}) {
   if (!cxx) return { ok: false, note: `${what} not built: no C++ compiler (g++ or clang++; set CXX); ${fallback}` };
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  const args = ['-O3', '-std=c++17', '-shared', '-fPIC', '-pthread', '-fno-exceptions', ...spec.flags, `-DNODE_GYP_MODULE_NAME=${spec.name}`, `-I${headers}`, source, '-o', tmp];
+  const args = ['-O3', '-std=c++17', '-shared', '-fPIC', '-pthread', '-fno-exceptions', ...spec.flags, `-DNODE_GYP_MODULE_NAME=${spec.name}`, `-I${headers}`, ...source, '-o', tmp];
   if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
   const r = spawnSync(cxx, args, { encoding: 'utf8' });
   if (r.status !== 0) {
@@ -96,7 +101,7 @@ function buildNativeAddons(opts = {}) {
   return Object.values(ADDONS).map((spec) => buildAddon(spec, opts));
 }
 
-module.exports = { buildNativeAddons, buildNativeGemm, NATIVE_GEMM_PATH: OUT, NATIVE_FLOW_PATH: ADDONS.flow.out };
+module.exports = { buildNativeAddons, buildNativeGemm, NATIVE_GEMM_PATH: OUT, NATIVE_FEATURES_PATH: ADDONS.features.out };
 
 if (require.main === module) {
   for (const r of buildNativeAddons({ force: process.argv.includes('--force') })) {

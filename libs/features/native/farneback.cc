@@ -1,3 +1,4 @@
+// Part of the @vmr/features addon (vmr_features.node; addon.cc registers it).
 // Native dense optical flow (Farnebäck 2003, "Two-Frame Motion Estimation Based on Polynomial
 // Expansion") with the numeric procedure of OpenCV's calcOpticalFlowFarneback (flags 0: box-filter
 // flow update), written for VMR Lab's ingest (libs/features/src/flow/native-farneback.ts).
@@ -572,9 +573,9 @@ VMR_HOT void updateMatrices(const float* R0, const float* R1, const float* flowp
 }
 
 // One flow update: box-blur M over block_size² (running sums in double, replicated borders), solve the
-// 2×2 system per pixel; then, unless it is the last iteration, recompute M from the new flow (row
-// stripes in OpenCV interleave with the blur; the rows they rewrite are never read again by it, so
-// one pass after it gives the same matrices). The horizontal running sums are kept per pixel so that
+// 2×2 system per pixel; then, unless it is the last iteration, recompute M from the new flow, row by
+// row behind the blur (a row is rewritten only once the blur has read it for the last time, so the
+// matrices are those of one pass after it, as with OpenCV's stripes). The horizontal running sums are kept per pixel so that
 // the solve runs as a separate, vectorisable loop; each sum still adds in the same order.
 VMR_HOT void updateFlowBlur(const float* R0, const float* R1, float* flowp, float* Mp, int width, int height, int blockSize, bool updateM, Scratch& sc) {
   const int m = blockSize / 2;
@@ -622,8 +623,11 @@ VMR_HOT void updateFlowBlur(const float* R0, const float* R1, float* flowp, floa
       flow[x * 2] = float((g11_ * h2_ - g12_ * h1_) * idet);
       flow[x * 2 + 1] = float((g22_ * h1_ - g12_ * h2_) * idet);
     }
+    // M's row y − m − 1 was read for the last time above (the running sum subtracts it), and its flow
+    // row is final: rewrite it now, while it is in cache (OpenCV does the same in stripes).
+    if (updateM && y - m - 1 >= 0) updateMatrices(R0, R1, flowp, Mp, width, height, y - m - 1, y - m);
   }
-  if (updateM) updateMatrices(R0, R1, flowp, Mp, width, height, 0, height);
+  if (updateM) updateMatrices(R0, R1, flowp, Mp, width, height, std::max(0, height - m - 1), height);
 }
 
 struct LevelGeom {
@@ -729,7 +733,7 @@ struct Flow {
 #define CHECK(call)                                                         \
   do {                                                                      \
     if ((call) != napi_ok) {                                                \
-      napi_throw_error(env, nullptr, "vmr_flow: N-API call failed: " #call); \
+      napi_throw_error(env, nullptr, "vmr_features: N-API call failed: " #call); \
       return nullptr;                                                       \
     }                                                                       \
   } while (0)
@@ -745,7 +749,7 @@ napi_value Create(napi_env env, napi_callback_info info) {
   size_t len = 0;
   void* data = nullptr;
   if (argc < 1 || napi_get_typedarray_info(env, argv[0], &type, &len, &data, nullptr, nullptr) != napi_ok || type != napi_float64_array || len < 6) {
-    napi_throw_type_error(env, nullptr, "vmr_flow.create(params): params must be a Float64Array of 6");
+    napi_throw_type_error(env, nullptr, "vmr_features.create(params): params must be a Float64Array of 6");
     return nullptr;
   }
   const double* q = static_cast<const double*>(data);
@@ -759,13 +763,13 @@ napi_value Create(napi_env env, napi_callback_info info) {
   if (!(f->p.pyrScale > 0 && f->p.pyrScale < 1) || f->p.levels < 0 || f->p.winsize < 1 || f->p.iterations < 1 || (f->p.polyN != 5 && f->p.polyN != 7) ||
       !preparePolyKernel(f->pk, f->p.polyN, f->p.polySigma)) {
     delete f;
-    napi_throw_range_error(env, nullptr, "vmr_flow.create: unsupported Farneback parameters (need 0 < pyrScale < 1, levels >= 0, winsize >= 1, iterations >= 1, polyN 5 or 7)");
+    napi_throw_range_error(env, nullptr, "vmr_features.create: unsupported Farneback parameters (need 0 < pyrScale < 1, levels >= 0, winsize >= 1, iterations >= 1, polyN 5 or 7)");
     return nullptr;
   }
   napi_value ext;
   if (napi_create_external(env, f, finalizeFlow, nullptr, &ext) != napi_ok) {
     delete f;
-    napi_throw_error(env, nullptr, "vmr_flow.create: napi_create_external failed");
+    napi_throw_error(env, nullptr, "vmr_features.create: napi_create_external failed");
     return nullptr;
   }
   return ext;
@@ -777,7 +781,7 @@ napi_value Compute(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc < 6) {
-    napi_throw_type_error(env, nullptr, "vmr_flow.flow(handle, prev, next, width, height, out) needs 6 arguments");
+    napi_throw_type_error(env, nullptr, "vmr_features.flow(handle, prev, next, width, height, out) needs 6 arguments");
     return nullptr;
   }
   void* h = nullptr;
@@ -793,12 +797,12 @@ napi_value Compute(napi_env env, napi_callback_info info) {
     napi_typedarray_type type;
     size_t len = 0;
     if (napi_get_typedarray_info(env, argv[i == 2 ? 5 : i + 1], &type, &len, &ptrs[i], nullptr, nullptr) != napi_ok || type != want[i] || len < need[i]) {
-      napi_throw_type_error(env, nullptr, "vmr_flow.flow: prev/next must be Uint8Array(width*height), out Float32Array(width*height*2)");
+      napi_throw_type_error(env, nullptr, "vmr_features.flow: prev/next must be Uint8Array(width*height), out Float32Array(width*height*2)");
       return nullptr;
     }
   }
   if (W < 2 || H < 2) {
-    napi_throw_range_error(env, nullptr, "vmr_flow.flow: frames must be at least 2x2");
+    napi_throw_range_error(env, nullptr, "vmr_features.flow: frames must be at least 2x2");
     return nullptr;
   }
   const int hit = f->compute(static_cast<uint8_t*>(ptrs[0]), static_cast<uint8_t*>(ptrs[1]), W, H, static_cast<float*>(ptrs[2]));
@@ -824,7 +828,10 @@ napi_value Stats(napi_env env, napi_callback_info info) {
   return obj;
 }
 
-napi_value Init(napi_env env, napi_value exports) {
+}  // namespace
+
+// Adds create / flow / stats to the addon's exports (addon.cc).
+napi_value registerFlow(napi_env env, napi_value exports) {
   napi_value fn;
   CHECK(napi_create_function(env, "create", NAPI_AUTO_LENGTH, Create, nullptr, &fn));
   CHECK(napi_set_named_property(env, exports, "create", fn));
@@ -835,6 +842,3 @@ napi_value Init(napi_env env, napi_value exports) {
   return exports;
 }
 
-}  // namespace
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@vmr/core';
 import type { PreparedFrame } from '../flow/trajectory';
+import { featuresAddon } from '../native-addon';
 
 /**
  * `builtin-video`: a weight-free per-second video descriptor (32-d) computed from the same 320×240
@@ -59,13 +60,15 @@ export function gradientOrientationBin(dx: number, dy: number): number {
   return dx > 0 ? 1 : 3;
 }
 
-/** The 32-d descriptor of one prepared frame (flow columns 0 when it has no previous frame). */
-export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Array): Float64Array {
-  const v = new Float64Array(BUILTIN_VIDEO_DIM);
-  const { width: w, height: h, data: g } = frame.gray;
+/**
+ * The per-frame sums the descriptor is made of (layout of `frameSums` in
+ * libs/features/native/frame_stats.cc): 0–8 colour and grey sums and squares and the saturation sum,
+ * 9–16 grey histogram, 17–23 gradient sums, 24–32 flow sums, 33 frame-difference sum.
+ */
+const FRAME_SUMS = 34;
+
+function frameSumsTs(bgr: Uint8Array, g: Uint8Array, w: number, h: number, flow: Float32Array | undefined, prevGray: Uint8Array | undefined, o: Float64Array): void {
   const n = w * h;
-  const bgr = frame.bgr;
-  if (bgr.length !== n * 3) throw new InvalidArgumentError(`builtin-video: colour frame has ${bgr.length} bytes, expected ${n * 3}`);
   let sb = 0, sg = 0, sr = 0, sb2 = 0, sg2 = 0, sr2 = 0, sat = 0, sgr = 0, sgr2 = 0;
   const hist = new Int32Array(8);
   const satOf = saturationTable();
@@ -80,12 +83,8 @@ export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Ar
     sgr += y; sgr2 += y * y;
     hist[y >> 5]++;
   }
-  const std = (s: number, s2: number): number => Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
-  v[0] = sr / n / 255; v[1] = sg / n / 255; v[2] = sb / n / 255;
-  v[3] = std(sr, sr2) / 255; v[4] = std(sg, sg2) / 255; v[5] = std(sb, sb2) / 255;
-  v[6] = sat / n;
-  v[7] = std(sgr, sgr2) / 255;
-  for (let b = 0; b < 8; b++) v[8 + b] = hist[b] / n;
+  o[0] = sb; o[1] = sg; o[2] = sr; o[3] = sb2; o[4] = sg2; o[5] = sr2; o[6] = sat; o[7] = sgr; o[8] = sgr2;
+  for (let b = 0; b < 8; b++) o[9 + b] = hist[b];
   let gm = 0, edges = 0, cnt = 0;
   const orient = new Float64Array(4);
   for (let y = 1; y < h - 1; y++) {
@@ -102,13 +101,10 @@ export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Ar
       if (m > 0) orient[gradientOrientationBin(dx, dy)] += m;
     }
   }
-  v[16] = gm / cnt / 255;
-  v[17] = edges / cnt;
-  const osum = orient[0] + orient[1] + orient[2] + orient[3];
-  for (let b = 0; b < 4; b++) v[18 + b] = osum > 0 ? orient[b] / osum : 0;
-  const f = frame.flowFromPrev;
-  if (f) {
-    const d = f.data;
+  o[17] = gm; o[18] = edges; o[19] = cnt;
+  for (let b = 0; b < 4; b++) o[20 + b] = orient[b];
+  if (flow) {
+    const d = flow;
     let s = 0, s2 = 0, moving = 0, su = 0, sv = 0;
     const dir = new Float64Array(4);
     for (let k = 0; k < d.length; k += 2) {
@@ -122,20 +118,58 @@ export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Ar
         else dir[vv >= 0 ? 1 : 3] += m;
       }
     }
-    const np = d.length / 2;
+    o[24] = s; o[25] = s2; o[26] = moving; o[27] = su; o[28] = sv;
+    for (let b = 0; b < 4; b++) o[29 + b] = dir[b];
+  }
+  if (prevGray) {
+    let sd = 0;
+    for (let i = 0; i < n; i++) sd += Math.abs(g[i] - prevGray[i]);
+    o[33] = sd;
+  }
+}
+
+/**
+ * The 32-d descriptor of one prepared frame (flow columns 0 when it has no previous frame). Its sums
+ * run in the features addon when built (`native: false` forces the TypeScript loops; same bits).
+ */
+export function builtinVideoFrameVector(frame: PreparedFrame, prevGray?: Uint8Array, opts: { native?: boolean } = {}): Float64Array {
+  const v = new Float64Array(BUILTIN_VIDEO_DIM);
+  const { width: w, height: h, data: g } = frame.gray;
+  const n = w * h;
+  const bgr = frame.bgr;
+  if (bgr.length !== n * 3) throw new InvalidArgumentError(`builtin-video: colour frame has ${bgr.length} bytes, expected ${n * 3}`);
+  if (g.length !== n) throw new InvalidArgumentError(`builtin-video: grey frame has ${g.length} bytes, expected ${n}`);
+  const f = frame.flowFromPrev;
+  if (f && f.data.length !== 2 * n) throw new InvalidArgumentError(`builtin-video: flow field has ${f.data.length} floats, expected ${2 * n}`);
+  if (prevGray && prevGray.length !== n) throw new InvalidArgumentError(`builtin-video: previous grey frame has ${prevGray.length} bytes, expected ${n}`);
+  const o = new Float64Array(FRAME_SUMS);
+  const addon = opts.native === false ? undefined : featuresAddon();
+  if (addon) addon.frameSums(bgr, g, w, h, f ? f.data : null, prevGray ?? null, o);
+  else frameSumsTs(bgr, g, w, h, f?.data, prevGray, o);
+  const [sb, sg, sr, sb2, sg2, sr2, sat, sgr, sgr2] = o;
+  const std = (s: number, s2: number): number => Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
+  v[0] = sr / n / 255; v[1] = sg / n / 255; v[2] = sb / n / 255;
+  v[3] = std(sr, sr2) / 255; v[4] = std(sg, sg2) / 255; v[5] = std(sb, sb2) / 255;
+  v[6] = sat / n;
+  v[7] = std(sgr, sgr2) / 255;
+  for (let b = 0; b < 8; b++) v[8 + b] = o[9 + b] / n;
+  const gm = o[17], edges = o[18], cnt = o[19];
+  v[16] = gm / cnt / 255;
+  v[17] = edges / cnt;
+  const osum = o[20] + o[21] + o[22] + o[23];
+  for (let b = 0; b < 4; b++) v[18 + b] = osum > 0 ? o[20 + b] / osum : 0;
+  if (f) {
+    const [s, s2, moving, su, sv] = [o[24], o[25], o[26], o[27], o[28]];
+    const np = f.data.length / 2;
     v[22] = s / np;
     v[23] = Math.sqrt(Math.max(0, s2 / np - (s / np) ** 2));
     v[24] = moving / np;
     v[25] = su / np;
     v[26] = sv / np;
-    const ds = dir[0] + dir[1] + dir[2] + dir[3];
-    for (let b = 0; b < 4; b++) v[27 + b] = ds > 0 ? dir[b] / ds : 0;
+    const ds = o[29] + o[30] + o[31] + o[32];
+    for (let b = 0; b < 4; b++) v[27 + b] = ds > 0 ? o[29 + b] / ds : 0;
   }
-  if (prevGray) {
-    let sd = 0;
-    for (let i = 0; i < n; i++) sd += Math.abs(g[i] - prevGray[i]);
-    v[31] = sd / n / 255;
-  }
+  if (prevGray) v[31] = o[33] / n / 255;
   return v;
 }
 

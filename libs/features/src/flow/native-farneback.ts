@@ -1,9 +1,8 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import { type FeaturesAddon, featuresAddon, featuresAddonError, featuresAddonPath } from '../native-addon';
 
 /**
- * The optional native Farnebäck flow (`libs/features/native/farneback.cc`, built at `npm install` by
- * `libs/core/native/build.js` with the system C++ compiler).
+ * The optional native Farnebäck flow (`libs/features/native/farneback.cc`, in the features addon built
+ * at `npm install` by `libs/core/native/build.js` with the system C++ compiler).
  *
  * It follows OpenCV's `calcOpticalFlowFarneback` (flags 0) operation for operation in the same
  * precisions, so its flow is bit-identical to OpenCV.js's (checked in native-farneback.spec.ts on
@@ -15,11 +14,7 @@ import * as path from 'path';
  * implement (flags ≠ 0, poly_n ∉ {5, 7}), or with `VMR_NATIVE_FLOW=0`; OpenCV.js then computes flow.
  */
 
-interface Addon {
-  create(params: Float64Array): unknown;
-  flow(handle: unknown, prev: Uint8Array, next: Uint8Array, width: number, height: number, out: Float32Array): number;
-  stats(handle: unknown): { expanded: number; reused: number };
-}
+type Addon = FeaturesAddon;
 
 export interface NativeFlowStatus {
   /** Whether Farnebäck flow runs natively (for supported parameters). */
@@ -30,48 +25,16 @@ export interface NativeFlowStatus {
   path: string;
 }
 
-/** `libs/features/native/build/vmr_flow.node`, found from this source file or from the `@vmr/features` package. */
-export function nativeFlowPath(): string {
-  const rel = path.join('native', 'build', 'vmr_flow.node');
-  const direct = path.resolve(__dirname, '..', '..', rel); // libs/features/src/flow → libs/features
-  if (fs.existsSync(direct)) return direct;
-  try {
-    // bundled builds (dist/<id>/…): the workspace package resolves through node_modules
-    return path.join(path.dirname(require.resolve('@vmr/features/package.json')), rel);
-  } catch {
-    return direct;
-  }
-}
-
-let addon: Addon | undefined;
-let loadError: string | undefined;
-let loaded = false;
-
 function load(): Addon | undefined {
-  if (loaded) return addon;
-  loaded = true;
-  if (process.env.VMR_NATIVE_FLOW === '0') {
-    loadError = 'off (VMR_NATIVE_FLOW=0)';
-    return undefined;
-  }
-  const file = nativeFlowPath();
-  if (!fs.existsSync(file)) {
-    loadError = `not built (${file} missing: no C++ compiler at install? run \`node libs/core/native/build.js\`)`;
-    return undefined;
-  }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    addon = require(file) as Addon;
-  } catch (e) {
-    loadError = `failed to load ${file}: ${(e as Error).message.split('\n')[0]}`;
-  }
-  return addon;
+  if (process.env.VMR_NATIVE_FLOW === '0') return undefined;
+  return featuresAddon();
 }
 
 /** Whether the native flow is available and on, or why not. */
 export function nativeFlowStatus(): NativeFlowStatus {
   const a = load();
-  return a ? { enabled: true, path: nativeFlowPath() } : { enabled: false, reason: loadError, path: nativeFlowPath() };
+  if (a) return { enabled: true, path: featuresAddonPath() };
+  return { enabled: false, reason: process.env.VMR_NATIVE_FLOW === '0' ? 'off (VMR_NATIVE_FLOW=0)' : featuresAddonError(), path: featuresAddonPath() };
 }
 
 /** One native Farnebäck context: its parameters and the cached expansion of the last frame it saw. */
