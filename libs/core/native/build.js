@@ -45,6 +45,8 @@ const ADDONS = {
   },
 };
 const OUT = ADDONS.gemm.out;
+/** The header every addon includes (CHECK, typed-array arguments); a change to it rebuilds them all. */
+const SHARED_HEADER = path.join(HERE, 'vmr_napi.h');
 
 function headerDir() {
   const candidates = [
@@ -70,7 +72,7 @@ function buildAddon(spec, opts = {}) {
   if (process.arch !== 'x64') return { ok: false, note: `${what} not built: ${process.arch} CPU (it needs x86-64); ${fallback}` };
   const missing = source.find((f) => !fs.existsSync(f));
   if (missing) return { ok: false, note: `${what} not built: ${missing} missing; ${fallback}` };
-  const newest = Math.max(...source.map((f) => fs.statSync(f).mtimeMs));
+  const newest = Math.max(...[...source, SHARED_HEADER].map((f) => fs.statSync(f).mtimeMs));
   if (!opts.force && fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest) return { ok: true, path: out, note: `${what} up to date` };
   // staleOnly (every `vmr` start): refresh an addon older than its source; never try where none was built
   if (opts.staleOnly && !fs.existsSync(out)) return { ok: false, note: `${what} not built` };
@@ -80,7 +82,7 @@ function buildAddon(spec, opts = {}) {
   if (!cxx) return { ok: false, note: `${what} not built: no C++ compiler (g++ or clang++; set CXX); ${fallback}` };
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  const args = ['-O3', '-std=c++17', '-shared', '-fPIC', '-pthread', '-fno-exceptions', ...spec.flags, `-DNODE_GYP_MODULE_NAME=${spec.name}`, `-I${headers}`, ...source, '-o', tmp];
+  const args = ['-O3', '-std=c++17', '-shared', '-fPIC', '-pthread', '-fno-exceptions', ...spec.flags, `-DNODE_GYP_MODULE_NAME=${spec.name}`, `-I${headers}`, `-I${HERE}`, ...source, '-o', tmp];
   if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
   const r = spawnSync(cxx, args, { encoding: 'utf8' });
   if (r.status !== 0) {

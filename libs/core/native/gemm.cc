@@ -11,7 +11,8 @@
 // Deterministic: every output element is accumulated by the same sequence of FMAs (k in KC blocks, in
 // order; edge tiles use the same vector kernel on zero-padded panels) whatever the thread count and
 // partition, so results are bit-identical with 1 or 2 threads.
-#include <node_api.h>
+#define VMR_ADDON_NAME "vmr_gemm"
+#include "vmr_napi.h"
 #include <immintrin.h>
 
 #include <algorithm>
@@ -409,23 +410,10 @@ bool cpu_avx512() {
   return cpu_ok() && __builtin_cpu_supports("avx512f");
 }
 
-#define CHECK(call)                                                    \
-  do {                                                                 \
-    if ((call) != napi_ok) {                                           \
-      napi_throw_error(env, nullptr, "vmr_gemm: N-API call failed: " #call); \
-      return nullptr;                                                  \
-    }                                                                  \
-  } while (0)
-
 // gemm(heap: ArrayBuffer, p: Float64Array[16]) — see native-gemm.ts for the layout of p.
 napi_value Gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 2) {
-    napi_throw_type_error(env, nullptr, "vmr_gemm.gemm(heap, params) needs 2 arguments");
-    return nullptr;
-  }
+  if (!vmrArgs(env, info, 2, argv, "vmr_gemm.gemm(heap, params) needs 2 arguments")) return nullptr;
   void* heap = nullptr;
   size_t heapBytes = 0;
   CHECK(napi_get_arraybuffer_info(env, argv[0], &heap, &heapBytes));
@@ -548,13 +536,7 @@ napi_value Info(napi_env env, napi_callback_info) {
 }
 
 napi_value Init(napi_env env, napi_value exports) {
-  napi_value f;
-  CHECK(napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &f));
-  CHECK(napi_set_named_property(env, exports, "gemm", f));
-  CHECK(napi_create_function(env, "dropoutFill", NAPI_AUTO_LENGTH, DropoutFill, nullptr, &f));
-  CHECK(napi_set_named_property(env, exports, "dropoutFill", f));
-  CHECK(napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &f));
-  CHECK(napi_set_named_property(env, exports, "info", f));
+  if (!vmrExport(env, exports, "gemm", Gemm) || !vmrExport(env, exports, "dropoutFill", DropoutFill) || !vmrExport(env, exports, "info", Info)) return nullptr;
   return exports;
 }
 

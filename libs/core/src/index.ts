@@ -24,3 +24,4 @@ export { type VmrCommand, type GlobalOptions, withJson, printResult, reportCliEr
 // trains or embeds; the CLI shell and non-numeric commands never load it.
 export { BackendNameSchema, type BackendName, type ConcreteBackend } from './backend-name';
 export { repoRoot, sharedDir, sharedPath } from './shared-material';
+export { packageFile } from './package-file';

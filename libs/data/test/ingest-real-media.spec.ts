@@ -120,10 +120,13 @@ describe('folders: every container ffmpeg reads, the rest listed with reasons; s
     expect(left['notes.txt']).toMatch(/not a media file/);
     expect(left['.DS_Store']).toMatch(/hidden/);
     expect(left['random.bin']).toMatch(/ffprobe/);
-    // dataset.json records the decoder and what was left out.
-    const prov = ds.manifest.provenance.ingest as { decoder: { ffmpeg: { version: string; source: string } }; leftOut: unknown[] };
+    // dataset.json records the decoder, the flow engine (native here: the features addon is built by pretest) and what was left out.
+    const prov = ds.manifest.provenance.ingest as { decoder: { ffmpeg: { version: string; source: string } }; flowEngine: { engine: string; description: string }; leftOut: unknown[] };
     expect(prov.decoder.ffmpeg.version).toMatch(/^ffmpeg version /);
     expect(['env', 'system', 'npm']).toContain(prov.decoder.ffmpeg.source);
+    expect(prov.flowEngine).toMatchObject({ engine: 'native', description: expect.stringMatching(/bit-identical to @techstark\/opencv-js/) });
+    expect(s.flowEngine).toEqual({ engine: 'native' });
+    expect(ds.manifest.extractors.find((e) => e.name === 'builtin-video')?.provenance).toMatch(/via native \(libs\/features\/native\/farneback\.cc/);
     expect(prov.leftOut).toHaveLength(3);
   });
 

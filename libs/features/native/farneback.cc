@@ -17,7 +17,8 @@
 //   R_k   = polynomial expansion of I_k (5 coefficients per pixel, Gaussian applicability)
 //   flow  = upsampled flow of level k+1 × 1/pyrScale (zeros at the coarsest level)
 //   repeat `iterations` times: M = UpdateMatrices(R0, R1, flow); flow = solve(boxblur(M))
-#include <node_api.h>
+#define VMR_ADDON_NAME "vmr_features"
+#include "vmr_napi.h"
 
 #include <algorithm>
 #include <cmath>
@@ -730,25 +731,14 @@ struct Flow {
   }
 };
 
-#define CHECK(call)                                                         \
-  do {                                                                      \
-    if ((call) != napi_ok) {                                                \
-      napi_throw_error(env, nullptr, "vmr_features: N-API call failed: " #call); \
-      return nullptr;                                                       \
-    }                                                                       \
-  } while (0)
-
 void finalizeFlow(napi_env, void* data, void*) { delete static_cast<Flow*>(data); }
 
 // create(params: Float64Array [pyrScale, levels, winsize, iterations, polyN, polySigma]) → handle
 napi_value Create(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  napi_typedarray_type type;
-  size_t len = 0;
-  void* data = nullptr;
-  if (argc < 1 || napi_get_typedarray_info(env, argv[0], &type, &len, &data, nullptr, nullptr) != napi_ok || type != napi_float64_array || len < 6) {
+  if (!vmrArgs(env, info, 1, argv, "vmr_features.create(params) needs 1 argument")) return nullptr;
+  void* data = vmrTypedArray(env, argv[0], napi_float64_array, 6);
+  if (!data) {
     napi_throw_type_error(env, nullptr, "vmr_features.create(params): params must be a Float64Array of 6");
     return nullptr;
   }
@@ -777,29 +767,19 @@ napi_value Create(napi_env env, napi_callback_info info) {
 
 // flow(handle, prev: Uint8Array, next: Uint8Array, width, height, out: Float32Array) → 1 when prev's expansion was reused
 napi_value Compute(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 6) {
-    napi_throw_type_error(env, nullptr, "vmr_features.flow(handle, prev, next, width, height, out) needs 6 arguments");
-    return nullptr;
-  }
+  if (!vmrArgs(env, info, 6, argv, "vmr_features.flow(handle, prev, next, width, height, out) needs 6 arguments")) return nullptr;
   void* h = nullptr;
   CHECK(napi_get_value_external(env, argv[0], &h));
   Flow* f = static_cast<Flow*>(h);
   int32_t W = 0, H = 0;
   CHECK(napi_get_value_int32(env, argv[3], &W));
   CHECK(napi_get_value_int32(env, argv[4], &H));
-  void* ptrs[3];
-  const napi_typedarray_type want[3] = {napi_uint8_array, napi_uint8_array, napi_float32_array};
-  const size_t need[3] = {size_t(W) * H, size_t(W) * H, size_t(W) * H * 2};
-  for (int i = 0; i < 3; i++) {
-    napi_typedarray_type type;
-    size_t len = 0;
-    if (napi_get_typedarray_info(env, argv[i == 2 ? 5 : i + 1], &type, &len, &ptrs[i], nullptr, nullptr) != napi_ok || type != want[i] || len < need[i]) {
-      napi_throw_type_error(env, nullptr, "vmr_features.flow: prev/next must be Uint8Array(width*height), out Float32Array(width*height*2)");
-      return nullptr;
-    }
+  void* ptrs[3] = {vmrTypedArray(env, argv[1], napi_uint8_array, size_t(W) * H), vmrTypedArray(env, argv[2], napi_uint8_array, size_t(W) * H),
+                   vmrTypedArray(env, argv[5], napi_float32_array, size_t(W) * H * 2)};
+  if (!ptrs[0] || !ptrs[1] || !ptrs[2]) {
+    napi_throw_type_error(env, nullptr, "vmr_features.flow: prev/next must be Uint8Array(width*height), out Float32Array(width*height*2)");
+    return nullptr;
   }
   if (W < 2 || H < 2) {
     napi_throw_range_error(env, nullptr, "vmr_features.flow: frames must be at least 2x2");
@@ -813,9 +793,8 @@ napi_value Compute(napi_env env, napi_callback_info info) {
 
 // stats(handle) → { expanded, reused }: frames expanded, and pairs whose first frame came from the cache.
 napi_value Stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (!vmrArgs(env, info, 1, argv, "vmr_features.stats(handle) needs 1 argument")) return nullptr;
   void* h = nullptr;
   CHECK(napi_get_value_external(env, argv[0], &h));
   Flow* f = static_cast<Flow*>(h);
@@ -832,13 +811,7 @@ napi_value Stats(napi_env env, napi_callback_info info) {
 
 // Adds create / flow / stats to the addon's exports (addon.cc).
 napi_value registerFlow(napi_env env, napi_value exports) {
-  napi_value fn;
-  CHECK(napi_create_function(env, "create", NAPI_AUTO_LENGTH, Create, nullptr, &fn));
-  CHECK(napi_set_named_property(env, exports, "create", fn));
-  CHECK(napi_create_function(env, "flow", NAPI_AUTO_LENGTH, Compute, nullptr, &fn));
-  CHECK(napi_set_named_property(env, exports, "flow", fn));
-  CHECK(napi_create_function(env, "stats", NAPI_AUTO_LENGTH, Stats, nullptr, &fn));
-  CHECK(napi_set_named_property(env, exports, "stats", fn));
+  if (!vmrExport(env, exports, "create", Create) || !vmrExport(env, exports, "flow", Compute) || !vmrExport(env, exports, "stats", Stats)) return nullptr;
   return exports;
 }
 

@@ -2,7 +2,8 @@
 // The per-frame sums of the builtin-video descriptor (libs/features/src/extractors/builtin-video.ts):
 // the same double-precision operations in the same order as the TypeScript loops, so the sums — and
 // the 32 values the TypeScript derives from them — are the same bits (builtin-video.spec.ts checks).
-#include <node_api.h>
+#define VMR_ADDON_NAME "vmr_features"
+#include "vmr_napi.h"
 
 #include <cmath>
 #include <cstdint>
@@ -114,33 +115,19 @@ void frameSums(const uint8_t* bgr, const uint8_t* g, int w, int h, const float* 
   }
 }
 
-#define CHECK(call)                                                             \
-  do {                                                                          \
-    if ((call) != napi_ok) {                                                    \
-      napi_throw_error(env, nullptr, "vmr_features: N-API call failed: " #call); \
-      return nullptr;                                                           \
-    }                                                                           \
-  } while (0)
-
-void* typedData(napi_env env, napi_value v, napi_typedarray_type want, size_t need) {
+// Optional typed-array argument: nullptr for null/undefined, BAD for a wrong type or length.
+void* const BAD = reinterpret_cast<void*>(-1);
+void* optionalTypedArray(napi_env env, napi_value v, napi_typedarray_type want, size_t need) {
   napi_valuetype t;
   if (napi_typeof(env, v, &t) != napi_ok || t == napi_undefined || t == napi_null) return nullptr;
-  napi_typedarray_type type;
-  size_t len = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env, v, &type, &len, &data, nullptr, nullptr) != napi_ok || type != want || len < need) return reinterpret_cast<void*>(-1);
-  return data;
+  void* data = vmrTypedArray(env, v, want, need);
+  return data ? data : BAD;
 }
 
 // frameSums(bgr: Uint8Array, gray: Uint8Array, width, height, flow: Float32Array | null, prev: Uint8Array | null, out: Float64Array(34))
 napi_value FrameSums(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 7) {
-    napi_throw_type_error(env, nullptr, "vmr_features.frameSums(bgr, gray, width, height, flow, prev, out) needs 7 arguments");
-    return nullptr;
-  }
+  if (!vmrArgs(env, info, 7, argv, "vmr_features.frameSums(bgr, gray, width, height, flow, prev, out) needs 7 arguments")) return nullptr;
   int32_t w = 0, h = 0;
   CHECK(napi_get_value_int32(env, argv[2], &w));
   CHECK(napi_get_value_int32(env, argv[3], &h));
@@ -149,13 +136,12 @@ napi_value FrameSums(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   const size_t n = size_t(w) * h;
-  void* bgr = typedData(env, argv[0], napi_uint8_array, 3 * n);
-  void* g = typedData(env, argv[1], napi_uint8_array, n);
-  void* flow = typedData(env, argv[4], napi_float32_array, 2 * n);
-  void* prev = typedData(env, argv[5], napi_uint8_array, n);
-  void* out = typedData(env, argv[6], napi_float64_array, FRAME_SUMS);
-  const void* bad = reinterpret_cast<void*>(-1);
-  if (!bgr || bgr == bad || !g || g == bad || flow == bad || prev == bad || !out || out == bad) {
+  void* bgr = vmrTypedArray(env, argv[0], napi_uint8_array, 3 * n);
+  void* g = vmrTypedArray(env, argv[1], napi_uint8_array, n);
+  void* flow = optionalTypedArray(env, argv[4], napi_float32_array, 2 * n);
+  void* prev = optionalTypedArray(env, argv[5], napi_uint8_array, n);
+  void* out = vmrTypedArray(env, argv[6], napi_float64_array, FRAME_SUMS);
+  if (!bgr || !g || flow == BAD || prev == BAD || !out) {
     napi_throw_type_error(env, nullptr, "vmr_features.frameSums: bgr Uint8Array(3wh), gray Uint8Array(wh), flow Float32Array(2wh) or null, prev Uint8Array(wh) or null, out Float64Array(34)");
     return nullptr;
   }
@@ -166,8 +152,5 @@ napi_value FrameSums(napi_env env, napi_callback_info info) {
 }  // namespace
 
 napi_value registerFrameStats(napi_env env, napi_value exports) {
-  napi_value fn;
-  CHECK(napi_create_function(env, "frameSums", NAPI_AUTO_LENGTH, FrameSums, nullptr, &fn));
-  CHECK(napi_set_named_property(env, exports, "frameSums", fn));
-  return exports;
+  return vmrExport(env, exports, "frameSums", FrameSums) ? exports : nullptr;
 }

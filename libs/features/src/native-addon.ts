@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { packageFile } from '@vmr/core';
 
 /**
  * The optional native addon of @vmr/features (`libs/features/native/*.cc` → `vmr_features.node`,
@@ -17,14 +18,7 @@ export interface FeaturesAddon {
 /** `libs/features/native/build/vmr_features.node`, found from this source file or from the `@vmr/features` package. */
 export function featuresAddonPath(): string {
   const rel = path.join('native', 'build', 'vmr_features.node');
-  const direct = path.resolve(__dirname, '..', rel); // libs/features/src → libs/features
-  if (fs.existsSync(direct)) return direct;
-  try {
-    // bundled builds (dist/<id>/…): the workspace package resolves through node_modules
-    return path.join(path.dirname(require.resolve('@vmr/features/package.json')), rel);
-  } catch {
-    return direct;
-  }
+  return packageFile(path.resolve(__dirname, '..', rel), '@vmr/features', rel); // libs/features/src → libs/features
 }
 
 let addon: FeaturesAddon | undefined;

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { tf } from './tfjs';
+import { packageFile } from '../package-file';
 
 /**
  * Optional native matrix products for the tfjs wasm backend.
@@ -40,14 +41,7 @@ export interface NativeGemmStatus {
 /** `libs/core/native/build/vmr_gemm.node`, found from this source file or from the `@vmr/core` package. */
 export function nativeGemmPath(): string {
   const rel = path.join('native', 'build', 'vmr_gemm.node');
-  const direct = path.resolve(__dirname, '..', '..', rel); // libs/core/src/tf → libs/core
-  if (fs.existsSync(direct)) return direct;
-  try {
-    // bundled builds (dist/<id>/…): the workspace package resolves through node_modules
-    return path.join(path.dirname(require.resolve('@vmr/core/package.json')), rel);
-  } catch {
-    return direct;
-  }
+  return packageFile(path.resolve(__dirname, '..', '..', rel), '@vmr/core', rel); // libs/core/src/tf → libs/core
 }
 
 let addon: Addon | undefined;

@@ -52,7 +52,7 @@ export const ingestCommand: VmrCommand = {
       .option('resize', {
         choices: ['opencv', 'ffmpeg'],
         default: 'opencv',
-        describe: 'who shrinks frames to 320x240: opencv = full frames to cv.resize (OpenCV-Python parity); ffmpeg = inside the decoder (faster; on the parity fixtures flow differs by 0.5 % median, 11 % at worst)',
+        describe: 'who shrinks frames to 320x240: opencv = full frames to cv.resize (OpenCV-Python parity); ffmpeg = inside the decoder (a little faster; on the parity fixtures flow differs by 0.5 % median, 11 % at worst)',
       })
       .example('$0 ingest ./videos ./music --out data/mine', 'ingest two folders')
       .example('$0 ingest ./videos --out data/c --video-features clip', 'CLIP ViT-B/32 features (model downloaded once, then cached)')
@@ -64,7 +64,10 @@ export const ingestCommand: VmrCommand = {
           '(variable-frame-rate video is sampled by timestamps; audio is aligned to the first video frame).\n\n' +
           'Decoder: ffmpeg/ffprobe from VMR_FFMPEG / VMR_FFPROBE, else from PATH (recommended: a current ffmpeg, e.g. ' +
           'apt-get install ffmpeg), else the npm fallback. dataset.json records the path, source and version used. ' +
-          NPM_FFMPEG_FALLBACK_NOTE,
+          NPM_FFMPEG_FALLBACK_NOTE +
+          '\n\nOptical flow: the native Farnebäck of the features addon (built at npm install with a C++ compiler; bit-identical to ' +
+          'OpenCV.js, about 3x faster), else OpenCV.js; VMR_NATIVE_FLOW=0 forces OpenCV.js. The summary and dataset.json ' +
+          '(provenance.ingest.flowEngine) say which ran.',
       ),
   handler: async (a: Record<string, unknown>) => {
     const s = await ingestMedia({

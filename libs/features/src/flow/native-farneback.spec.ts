@@ -68,7 +68,26 @@ describe('native Farnebäck flow = OpenCV.js, bit for bit', () => {
       fb.dispose();
     }
     // OpenCV's Gaussian-window update (flags 256) is not implemented natively: OpenCV.js runs it
-    expect(farnebackEngine({ flags: 256 }).engine).toBe('opencv.js');
+    expect(farnebackEngine({ flags: 256 })).toEqual({ engine: 'opencv.js', reason: expect.stringMatching(/flags 0 and poly_n 5 or 7 only/) });
+  });
+
+  it('VMR_NATIVE_FLOW=0 gives OpenCV.js, and asking for native then fails with the reason', async () => {
+    const saved = process.env.VMR_NATIVE_FLOW;
+    process.env.VMR_NATIVE_FLOW = '0';
+    try {
+      expect(farnebackEngine()).toEqual({ engine: 'opencv.js', reason: 'native flow off (VMR_NATIVE_FLOW=0)' });
+      const fb = await FarnebackFlow.create();
+      try {
+        expect(fb.engine).toBe('opencv.js');
+        expect(fb.nativeStats()).toBeUndefined();
+      } finally {
+        fb.dispose();
+      }
+      await expect(FarnebackFlow.create({}, { engine: 'native' })).rejects.toThrow(/native Farnebäck flow is unavailable: native flow off \(VMR_NATIVE_FLOW=0\)/);
+    } finally {
+      if (saved === undefined) delete process.env.VMR_NATIVE_FLOW;
+      else process.env.VMR_NATIVE_FLOW = saved;
+    }
   });
 
   it.each([
