@@ -731,7 +731,28 @@ struct Flow {
   }
 };
 
-void finalizeFlow(napi_env, void* data, void*) { delete static_cast<Flow*>(data); }
+// What a JS handle holds: the context until release() (dispose) frees it, or the garbage collector does.
+struct Handle {
+  Flow* flow = nullptr;
+};
+
+void finalizeFlow(napi_env, void* data, void*) {
+  Handle* h = static_cast<Handle*>(data);
+  delete h->flow;
+  delete h;
+}
+
+// The context behind argv[0], or nullptr (an Error thrown) when it was released.
+Flow* flowOf(napi_env env, napi_value v) {
+  void* h = nullptr;
+  if (napi_get_value_external(env, v, &h) != napi_ok || !h) {
+    napi_throw_type_error(env, nullptr, "vmr_features: not a flow handle");
+    return nullptr;
+  }
+  Flow* f = static_cast<Handle*>(h)->flow;
+  if (!f) napi_throw_error(env, nullptr, "vmr_features: flow handle used after release()");
+  return f;
+}
 
 // create(params: Float64Array [pyrScale, levels, winsize, iterations, polyN, polySigma]) → handle
 napi_value Create(napi_env env, napi_callback_info info) {
@@ -757,8 +778,10 @@ napi_value Create(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   napi_value ext;
-  if (napi_create_external(env, f, finalizeFlow, nullptr, &ext) != napi_ok) {
+  Handle* handle = new Handle{f};
+  if (napi_create_external(env, handle, finalizeFlow, nullptr, &ext) != napi_ok) {
     delete f;
+    delete handle;
     napi_throw_error(env, nullptr, "vmr_features.create: napi_create_external failed");
     return nullptr;
   }
@@ -769,9 +792,8 @@ napi_value Create(napi_env env, napi_callback_info info) {
 napi_value Compute(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   if (!vmrArgs(env, info, 6, argv, "vmr_features.flow(handle, prev, next, width, height, out) needs 6 arguments")) return nullptr;
-  void* h = nullptr;
-  CHECK(napi_get_value_external(env, argv[0], &h));
-  Flow* f = static_cast<Flow*>(h);
+  Flow* f = flowOf(env, argv[0]);
+  if (!f) return nullptr;
   int32_t W = 0, H = 0;
   CHECK(napi_get_value_int32(env, argv[3], &W));
   CHECK(napi_get_value_int32(env, argv[4], &H));
@@ -795,9 +817,8 @@ napi_value Compute(napi_env env, napi_callback_info info) {
 napi_value Stats(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!vmrArgs(env, info, 1, argv, "vmr_features.stats(handle) needs 1 argument")) return nullptr;
-  void* h = nullptr;
-  CHECK(napi_get_value_external(env, argv[0], &h));
-  Flow* f = static_cast<Flow*>(h);
+  Flow* f = flowOf(env, argv[0]);
+  if (!f) return nullptr;
   napi_value obj, a, b;
   CHECK(napi_create_object(env, &obj));
   CHECK(napi_create_double(env, double(f->expanded), &a));
@@ -807,11 +828,28 @@ napi_value Stats(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+// release(handle): frees the context now (its buffers hold ~10 MB at 320×240); later calls throw.
+napi_value Release(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!vmrArgs(env, info, 1, argv, "vmr_features.release(handle) needs 1 argument")) return nullptr;
+  void* h = nullptr;
+  if (napi_get_value_external(env, argv[0], &h) != napi_ok || !h) {
+    napi_throw_type_error(env, nullptr, "vmr_features.release: not a flow handle");
+    return nullptr;
+  }
+  Handle* handle = static_cast<Handle*>(h);
+  delete handle->flow;
+  handle->flow = nullptr;
+  return nullptr;
+}
+
 }  // namespace
 
-// Adds create / flow / stats to the addon's exports (addon.cc).
+// Adds create / flow / stats / release to the addon's exports (addon.cc).
 napi_value registerFlow(napi_env env, napi_value exports) {
-  if (!vmrExport(env, exports, "create", Create) || !vmrExport(env, exports, "flow", Compute) || !vmrExport(env, exports, "stats", Stats)) return nullptr;
+  if (!vmrExport(env, exports, "create", Create) || !vmrExport(env, exports, "flow", Compute) || !vmrExport(env, exports, "stats", Stats) ||
+      !vmrExport(env, exports, "release", Release))
+    return nullptr;
   return exports;
 }
 

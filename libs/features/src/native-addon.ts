@@ -12,6 +12,7 @@ export interface FeaturesAddon {
   create(params: Float64Array): unknown;
   flow(handle: unknown, prev: Uint8Array, next: Uint8Array, width: number, height: number, out: Float32Array): number;
   stats(handle: unknown): { expanded: number; reused: number };
+  release(handle: unknown): void;
   frameSums(bgr: Uint8Array, gray: Uint8Array, width: number, height: number, flow: Float32Array | null, prev: Uint8Array | null, out: Float64Array): void;
 }
 

@@ -98,6 +98,7 @@ export class FarnebackFlow {
 
   /** Native engine only: frames expanded and pairs whose first frame's expansion was reused. */
   nativeStats(): { expanded: number; reused: number } | undefined {
+    if (this.disposed) throw new InvalidArgumentError('FarnebackFlow used after dispose()');
     return this.native?.stats();
   }
 
@@ -159,6 +160,7 @@ export class FarnebackFlow {
   dispose(): void {
     if (!this.disposed) {
       this.flowMat.delete();
+      this.native?.dispose();
       this.disposed = true;
     }
   }

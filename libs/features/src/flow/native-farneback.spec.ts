@@ -156,6 +156,17 @@ describe('native Farnebäck: the reused expansion of the previous frame', () => 
     }
   }, 60_000);
 
+  it('dispose() frees the native context at once; using it afterwards is a clear error', async () => {
+    const fb = await FarnebackFlow.create({}, { engine: 'native' });
+    const f: GrayFrame = { width: 40, height: 40, data: new Uint8Array(40 * 40).fill(7) };
+    fb.compute(f, f);
+    expect(fb.nativeStats()).toEqual({ expanded: 2, reused: 0 });
+    fb.dispose();
+    fb.dispose(); // idempotent
+    expect(() => fb.compute(f, f)).toThrow(/used after dispose/);
+    expect(() => fb.nativeStats()).toThrow(/used after dispose/);
+  });
+
   it('refuses frames whose byte count is not width × height', async () => {
     const fb = await FarnebackFlow.create(FARNEBACK_DEFAULTS, { engine: 'native' });
     try {

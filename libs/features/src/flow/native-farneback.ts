@@ -61,4 +61,14 @@ export class NativeFarneback {
   stats(): { expanded: number; reused: number } {
     return this.addon.stats(this.handle);
   }
+
+  /** Free the native buffers now (idempotent; later calls throw). */
+  dispose(): void {
+    if (!this.released) {
+      this.released = true;
+      this.addon.release(this.handle);
+    }
+  }
+
+  private released = false;
 }
