@@ -5,7 +5,7 @@
  *    flow frames of Big Buck Bunny (CC-BY-3.0 Blender Foundation).
  * 2. Ingest throughput, × real time = seconds of video ingested per wall-clock second, for the default
  *    features (flow + builtin-video + builtin-audio + AV-Align peaks), with 1 and 2 long-lived workers.
- *    Worker start-up (loading the code and OpenCV.js once per worker) is timed separately and not in
+ *    Worker start-up (loading the code, and OpenCV.js without the native addon, once per worker) is timed separately and not in
  *    the × real-time figure. Clips: ../shared/media/video (`--clips video`, 4 clips, 58 s) or that plus
  *    ../shared/media/music-videos (`--clips all`, default, 7 clips, 167 s), repeated `--rounds` times.
  *    Both resize paths: `opencv` (default; OpenCV-Python parity) and `ffmpeg` (`--resize ffmpeg`).
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
   try {
     for (const w of [1, 2]) {
       const pool = typeof ClipWorkerPool === 'function' ? await ClipWorkerPool.start(w) : undefined;
-      if (pool) console.log(`workers=${w}: start-up ${pool.startupSeconds.toFixed(2)} s (code + OpenCV.js, once per worker; not in × real time)`);
+      if (pool) console.log(`workers=${w}: start-up ${pool.startupSeconds.toFixed(2)} s (code, and OpenCV.js where flow needs it; once per worker; not in × real time)`);
       else console.log(`workers=${w}: no long-lived pool in this tree (start-up is inside the wall time)`);
       try {
         for (const resize of arg('skip-ffmpeg-resize', '') ? (['opencv'] as const) : (['opencv', 'ffmpeg'] as const)) {

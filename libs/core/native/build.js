@@ -4,10 +4,10 @@
  * download, no node-gyp:
  * - `vmr_gemm` (libs/core/native/gemm.cc → libs/core/native/build/vmr_gemm.node): the SGEMM of the
  *   tfjs wasm backend; without it the backend keeps its own (XNNPACK) matrix products.
- * - `vmr_features` (libs/features/native/{addon,farneback,frame_stats}.cc →
- *   libs/features/native/build/vmr_features.node): the Farnebäck optical flow, bit-identical to
- *   OpenCV.js's, and the builtin-video frame sums, bit-identical to the TypeScript; without it OpenCV.js
- *   and the TypeScript compute them.
+ * - `vmr_features` (libs/features/native/{addon,farneback,prepare,frame_stats}.cc →
+ *   libs/features/native/build/vmr_features.node): the Farnebäck optical flow and the flow frames'
+ *   resize + grey, bit-identical to OpenCV.js's, and the builtin-video frame sums, bit-identical to the
+ *   TypeScript; without it OpenCV.js and the TypeScript compute them.
  *
  * Run by `npm install` (through bin/build.js, the `prepare` step) and by `node libs/core/native/build.js`.
  * Never fails an install: without a compiler, headers or an x86-64 CPU it prints one line per addon and
@@ -35,9 +35,9 @@ const ADDONS = {
   },
   features: {
     name: 'vmr_features',
-    what: 'native features (Farnebäck flow, builtin-video sums)',
-    fallback: 'optical flow runs in OpenCV.js and builtin-video in TypeScript (same results)',
-    source: ['addon.cc', 'farneback.cc', 'frame_stats.cc'].map((f) => path.join(REPO, 'libs', 'features', 'native', f)),
+    what: 'native features (Farnebäck flow, frame resize + grey, builtin-video sums)',
+    fallback: 'optical flow and its frames run in OpenCV.js, builtin-video in TypeScript (same results)',
+    source: ['addon.cc', 'farneback.cc', 'frame_stats.cc', 'prepare.cc'].map((f) => path.join(REPO, 'libs', 'features', 'native', f)),
     out: path.join(REPO, 'libs', 'features', 'native', 'build', 'vmr_features.node'),
     // OpenCV's float arithmetic, operation for operation: never fuse a*b+c into one rounding (errno
     // from sqrt is never read; without it sqrt is one instruction)

@@ -13,6 +13,7 @@ export interface FeaturesAddon {
   flow(handle: unknown, prev: Uint8Array, next: Uint8Array, width: number, height: number, out: Float32Array): number;
   stats(handle: unknown): { expanded: number; reused: number };
   release(handle: unknown): void;
+  prepareFrame(src: Uint8Array, width: number, height: number, channels: number, outWidth: number, outHeight: number, bgr: Uint8Array | null, gray: Uint8Array): void;
   frameSums(bgr: Uint8Array, gray: Uint8Array, width: number, height: number, flow: Float32Array | null, prev: Uint8Array | null, out: Float64Array): void;
 }
 

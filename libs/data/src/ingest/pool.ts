@@ -12,7 +12,8 @@ interface Slot {
 }
 
 /**
- * Long-lived `vmr ingest` workers: each worker thread loads the code and OpenCV.js once, at start
+ * Long-lived `vmr ingest` workers: each worker thread loads the code (and OpenCV.js, without the native
+ * features addon) once, at start
  * (`startupSeconds`), and then takes clip after clip; ffmpeg runs as child processes of each. Each
  * worker holds `prefetch` clips beyond the one it is on, so the next clip's ffmpeg decode overlaps the
  * optical flow of this one. Reuse one pool for several ingest runs (`run`), then `close()` it.

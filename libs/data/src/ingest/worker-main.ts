@@ -1,6 +1,6 @@
 import { parentPort } from 'worker_threads';
 import { errorMessage } from '@vmr/core';
-import { loadOpenCv } from '@vmr/features';
+import { farnebackEngine, loadOpenCv } from '@vmr/features';
 import { type ClipJob, type ClipResult, processClip } from './process-clip';
 
 /** Transferable buffers of a result (so big arrays move instead of being copied). */
@@ -32,8 +32,9 @@ parentPort!.on('message', async (msg: { id: number; job: ClipJob }) => {
   parentPort!.postMessage({ id: msg.id, result }, transferables(result));
 });
 
-// Load OpenCV.js once, at start, then tell the pool this worker is ready.
-loadOpenCv().then(
+// Load OpenCV.js once, at start, where flow needs it (without the native features addon), then tell
+// the pool this worker is ready.
+(farnebackEngine().engine === 'native' ? Promise.resolve() : loadOpenCv()).then(
   () => parentPort!.postMessage({ ready: true }),
   (e) => {
     throw e;

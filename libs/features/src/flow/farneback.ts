@@ -62,25 +62,25 @@ export function flowEngineDescription(engine: FlowEngine): string {
 }
 
 /**
- * Stateful helper for grey-frame preparation (OpenCV.js resize + cvtColor) and Farnebäck flow (the
- * native engine when built, else OpenCV.js), reusing its buffers (the wasm heap is not garbage
- * collected: call `dispose()`). With the native engine, consecutive pairs (a, b), (b, c) expand b once.
+ * Stateful helper for grey-frame preparation (resize INTER_LINEAR + BGR2GRAY) and Farnebäck flow: the
+ * native engine when built (the same bytes and floats as OpenCV.js), else OpenCV.js. Call `dispose()`
+ * (OpenCV.js's wasm heap is not garbage collected; the native context is freed at once). With the
+ * native engine, consecutive pairs (a, b), (b, c) expand b once.
  */
 export class FarnebackFlow {
-  private readonly flowMat: OpenCv;
+  private readonly flowMat: OpenCv | undefined;
   private disposed = false;
 
   private constructor(
-    private readonly cv: OpenCv,
+    private readonly cv: OpenCv | undefined,
     readonly params: FarnebackParams,
     private readonly native: NativeFarneback | undefined,
   ) {
-    this.flowMat = new cv.Mat();
+    this.flowMat = cv ? new cv.Mat() : undefined;
   }
 
   /** `engine`: `auto` (default: native when available for these parameters), or one engine (`native` fails when unavailable). */
   static async create(params: Partial<FarnebackParams> = {}, opts: { engine?: FlowEngine | 'auto' } = {}): Promise<FarnebackFlow> {
-    const cv = await loadOpenCv();
     const p = { ...FARNEBACK_DEFAULTS, ...params };
     const want = opts.engine ?? 'auto';
     let native: NativeFarneback | undefined;
@@ -88,7 +88,9 @@ export class FarnebackFlow {
       native = NativeFarneback.create(p);
       if (!native && want === 'native') throw new InvalidArgumentError(`the native Farnebäck flow is unavailable: ${farnebackEngine(p).reason}`);
     }
-    return new FarnebackFlow(cv, p, native);
+    // The native engine prepares frames too (the same bytes as OpenCV.js), so OpenCV.js (≈ 1 s to
+    // compile its WebAssembly) is loaded only for the OpenCV.js engine.
+    return new FarnebackFlow(native ? undefined : await loadOpenCv(), p, native);
   }
 
   /** The engine computing this helper's flow. */
@@ -108,7 +110,19 @@ export class FarnebackFlow {
    * Returns both the resized colour image (bgr24; undefined for grey input) and the grey frame.
    */
   prepare(img: ImageU8, width: number, height: number): { bgr?: Uint8Array; gray: GrayFrame } {
-    const cv = this.cv;
+    if (this.disposed) throw new InvalidArgumentError('FarnebackFlow used after dispose()');
+    if (img.channels !== 1 && img.channels !== 3) throw new InvalidArgumentError(`flow frames must be grey or bgr24, got ${img.channels} channels`);
+    if (img.data.length !== img.width * img.height * img.channels) {
+      throw new InvalidArgumentError(`frame has ${img.data.length} bytes, expected ${img.width}x${img.height}x${img.channels} = ${img.width * img.height * img.channels}`);
+    }
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new InvalidArgumentError(`flow frame size must be positive integers, got ${width}x${height}`);
+    if (this.native) {
+      const gray = new Uint8Array(width * height);
+      const bgr = img.channels === 3 ? new Uint8Array(width * height * 3) : undefined;
+      this.native.prepare(img.data, img.width, img.height, img.channels, width, height, bgr ?? null, gray);
+      return bgr ? { bgr, gray: { width, height, data: gray } } : { gray: { width, height, data: gray } };
+    }
+    const cv = this.cv!;
     const src = new cv.Mat(img.height, img.width, img.channels === 3 ? cv.CV_8UC3 : cv.CV_8UC1);
     const resized = new cv.Mat();
     const gray = new cv.Mat();
@@ -142,7 +156,7 @@ export class FarnebackFlow {
       this.native.compute(prev.data, next.data, prev.width, prev.height, out);
       return { width: prev.width, height: prev.height, data: out };
     }
-    const cv = this.cv;
+    const cv = this.cv!;
     const a = new cv.Mat(prev.height, prev.width, cv.CV_8UC1);
     const b = new cv.Mat(next.height, next.width, cv.CV_8UC1);
     try {
@@ -150,7 +164,7 @@ export class FarnebackFlow {
       b.data.set(next.data);
       const p = this.params;
       cv.calcOpticalFlowFarneback(a, b, this.flowMat, p.pyrScale, p.levels, p.winsize, p.iterations, p.polyN, p.polySigma, p.flags);
-      return { width: prev.width, height: prev.height, data: new Float32Array(this.flowMat.data32F) };
+      return { width: prev.width, height: prev.height, data: new Float32Array(this.flowMat!.data32F) };
     } finally {
       a.delete();
       b.delete();
@@ -159,7 +173,7 @@ export class FarnebackFlow {
 
   dispose(): void {
     if (!this.disposed) {
-      this.flowMat.delete();
+      this.flowMat?.delete();
       this.native?.dispose();
       this.disposed = true;
     }

@@ -57,6 +57,11 @@ export class NativeFarneback {
     return this.addon.flow(this.handle, prev, next, width, height, out) === 1;
   }
 
+  /** Resize (INTER_LINEAR) and grey conversion of a flow frame, as OpenCV.js's cv.resize + cv.cvtColor (the same bytes). */
+  prepare(src: Uint8Array, width: number, height: number, channels: number, outWidth: number, outHeight: number, bgr: Uint8Array | null, gray: Uint8Array): void {
+    this.addon.prepareFrame(src, width, height, channels, outWidth, outHeight, bgr, gray);
+  }
+
   /** Frames expanded so far, and pairs whose first frame's expansion came from the cache. */
   stats(): { expanded: number; reused: number } {
     return this.addon.stats(this.handle);
