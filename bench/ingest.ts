@@ -119,6 +119,7 @@ async function breakdown(clips: string[]): Promise<void> {
   };
   const fb = await FarnebackFlow.create();
   const fbPart = fb.engine === 'native' ? 'Farnebäck (native, previous frame reused)' : 'Farnebäck (OpenCV.js wasm)';
+  const prepPart = fb.engine === 'native' ? 'resize 320x240 + grey (native)' : 'resize 320x240 + grey (OpenCV.js)';
   let media = 0;
   let pairs = 0;
   const wall0 = process.hrtime.bigint();
@@ -135,7 +136,7 @@ async function breakdown(clips: string[]): Promise<void> {
       for await (const f of streamSampledFrames(file, { info, targetFps: flowFpsFor(info.video!.fpsRational), decodeThreads: 1, recycleFrames: true })) {
         lap('decode: ffmpeg (1 thread, sampled bgr24 frames) + pipe reads');
         const { bgr, gray } = fb.prepare({ width: f.width, height: f.height, channels: 3, data: f.data }, 320, 240);
-        lap('resize 320x240 + grey (OpenCV.js)');
+        lap(prepPart);
         const flow = prev ? fb.compute(prev, gray) : undefined;
         if (flow) {
           pairs++;
