@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@vmr/core';
 import { type OpenCv, loadOpenCv } from './opencv';
-import { NativeFarneback, nativeFlowStatus } from './native-farneback';
+import { NativeFarneback, nativeFlowStatus, nativeFlowUnsupported } from './native-farneback';
 import type { ImageU8 } from '../media/decode';
 
 /** Farnebäck parameters (OpenCV `calcOpticalFlowFarneback` argument order). */
@@ -50,8 +50,8 @@ export function farnebackEngine(params: Partial<FarnebackParams> = {}): { engine
   const p = { ...FARNEBACK_DEFAULTS, ...params };
   const st = nativeFlowStatus();
   if (!st.enabled) return { engine: 'opencv.js', reason: `native flow ${st.reason}` };
-  if (p.flags !== 0 || (p.polyN !== 5 && p.polyN !== 7)) return { engine: 'opencv.js', reason: 'native flow implements flags 0 and poly_n 5 or 7 only' };
-  return { engine: 'native' };
+  const unsupported = nativeFlowUnsupported(p);
+  return unsupported ? { engine: 'opencv.js', reason: unsupported } : { engine: 'native' };
 }
 
 /** One line for provenance records: the engine and its library. */

@@ -30,6 +30,17 @@ function load(): Addon | undefined {
   return featuresAddon();
 }
 
+type NativeFlowParams = { pyrScale: number; levels: number; winsize: number; iterations: number; polyN: number; polySigma: number; flags: number };
+
+/** Why the native flow does not implement these parameters (OpenCV.js then runs them), or undefined when it does. */
+export function nativeFlowUnsupported(p: NativeFlowParams): string | undefined {
+  if (p.flags !== 0 || (p.polyN !== 5 && p.polyN !== 7)) return 'native flow implements flags 0 and poly_n 5 or 7 only';
+  if (!(p.pyrScale > 0 && p.pyrScale < 1) || !Number.isInteger(p.levels) || p.levels < 0 || !Number.isInteger(p.winsize) || p.winsize < 1 || !Number.isInteger(p.iterations) || p.iterations < 1) {
+    return 'native flow needs 0 < pyr_scale < 1 and integer levels ≥ 0, winsize ≥ 1, iterations ≥ 1';
+  }
+  return undefined;
+}
+
 /** Whether the native flow is available and on, or why not. */
 export function nativeFlowStatus(): NativeFlowStatus {
   const a = load();
@@ -44,11 +55,10 @@ export class NativeFarneback {
     private readonly handle: unknown,
   ) {}
 
-  /** A context, or undefined when the addon is off or does not implement these parameters. */
-  static create(p: { pyrScale: number; levels: number; winsize: number; iterations: number; polyN: number; polySigma: number; flags: number }): NativeFarneback | undefined {
+  /** A context, or undefined when the addon is off or does not implement these parameters (`nativeFlowUnsupported`). */
+  static create(p: NativeFlowParams): NativeFarneback | undefined {
     const a = load();
-    if (!a || p.flags !== 0 || (p.polyN !== 5 && p.polyN !== 7)) return undefined;
-    if (!(p.pyrScale > 0 && p.pyrScale < 1) || !Number.isInteger(p.levels) || p.levels < 0 || !Number.isInteger(p.winsize) || p.winsize < 1 || !Number.isInteger(p.iterations) || p.iterations < 1) return undefined;
+    if (!a || nativeFlowUnsupported(p)) return undefined;
     return new NativeFarneback(a, a.create(new Float64Array([p.pyrScale, p.levels, p.winsize, p.iterations, p.polyN, p.polySigma])));
   }
 
